@@ -1,0 +1,212 @@
+import { availableParallelism } from 'node:os';
+import { Command, CommanderError, Option } from 'commander';
+import { StageFailedError, UserError } from '../errors.js';
+import { definitionOf } from '../fingerprint.js';
+import { plan } from '../run/planner.js';
+import { LocalExecutor } from '../run/local-executor.js';
+import { ProjectLock } from '../run/project-lock.js';
+import { Runner, type Outcome } from '../run/runner.js';
+import type { Reporter } from '../run/events.js';
+import { Workspace } from '../run/workspace.js';
+import { loadProject } from '../spec/load.js';
+import { schemaPath } from '../spec/schema.js';
+import { toDot, toMermaid, toTextTree } from '../ui/dag-format.js';
+import { bold, dim, green, red, yellow } from '../ui/format.js';
+import { JsonReporter, PlainReporter, TtyReporter } from '../ui/reporters.js';
+
+interface Common {
+  file: string;
+  setParam?: string[];
+}
+
+function open(options: Common): Workspace {
+  const project = loadProject({ specFile: options.file, overrides: options.setParam });
+  return new Workspace(project);
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--jobs ${value}: expected a whole number >= 1`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('pipeline')
+    .description('Content-hashed DAG builds for ML experiments')
+    .option('-f, --file <path>', 'the pipeline spec', 'pipeline.yaml')
+    .showHelpAfterError()
+    .exitOverride();
+
+  let exitCode = 0;
+
+  program
+    .command('run')
+    .description('build TARGETs (stage names, instance ids such as train@exp=a,fold=0, or globs) and everything upstream')
+    .argument('[targets...]', 'what to build; everything when none')
+    .option('-j, --jobs <n>', 'stages to run at once', positiveInt, availableParallelism())
+    .option('--gpus <ids>', 'GPU ids to hand out to stages with resources.gpu (e.g. 0,1)')
+    .option('-n, --dry-run', 'print the plan (run / restore / up-to-date, and why) and run nothing')
+    .option('--force', 'run the selected stages even if they are up to date')
+    .option('-k, --keep-going', 'after a failure, keep running branches that do not depend on it')
+    .addOption(new Option('-S, --set-param <key=value>', 'override a param for this run (repeatable)').argParser(collect))
+    .option('--json', 'print one JSON event per line')
+    .option('--no-wait', 'refuse instead of waiting when another run holds this project')
+    .option('-v, --verbose', 'also list up-to-date and restored stages')
+    .action(async (targets: string[], options: { jobs: number; gpus?: string; dryRun?: boolean; force?: boolean; keepGoing?: boolean; setParam?: string[]; json?: boolean; wait: boolean; verbose?: boolean }) => {
+      exitCode = await runCommand(targets, { ...program.opts<Common>(), ...options });
+    });
+
+  program
+    .command('status')
+    .description('list stale stages and why they are stale')
+    .argument('[targets...]')
+    .addOption(new Option('-S, --set-param <key=value>', 'as for run').argParser(collect))
+    .option('--json', 'machine-readable output')
+    .action(async (targets: string[], options: { setParam?: string[]; json?: boolean }) => {
+      exitCode = await statusCommand(targets, { ...program.opts<Common>(), ...options });
+    });
+
+  program
+    .command('dag')
+    .description('print the stage graph (a tree on the terminal; --mermaid or --dot for documents)')
+    .argument('[targets...]')
+    .option('--mermaid', 'Mermaid flowchart')
+    .option('--dot', 'Graphviz dot')
+    .action((targets: string[], options: { mermaid?: boolean; dot?: boolean }) => {
+      const ws = open(program.opts<Common>());
+      const selected = ws.graph.select(targets);
+      process.stdout.write(options.dot ? toDot(ws.graph, selected) : options.mermaid ? toMermaid(ws.graph, selected) : toTextTree(ws.graph, selected));
+    });
+
+  program
+    .command('validate')
+    .description(`check the spec against the schema (${'schema/pipeline.schema.json'}) and the graph rules`)
+    .action(() => {
+      const ws = open(program.opts<Common>());
+      for (const instance of ws.project.instances) definitionOf(instance);
+      const { project } = ws;
+      process.stdout.write(
+        `${green('✓')} ${project.specFile} is valid: ${project.stageNames.length} stages, ${project.instances.length} stage instances\n${dim(`  schema: ${schemaPath}`)}\n`,
+      );
+    });
+
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof UserError) {
+      process.stderr.write(`${red('error:')} ${error.format()}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof StageFailedError) {
+      process.stderr.write(`${red('error:')} ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function runCommand(
+  targets: string[],
+  options: Common & { jobs: number; gpus?: string; dryRun?: boolean; force?: boolean; keepGoing?: boolean; json?: boolean; wait: boolean; verbose?: boolean },
+): Promise<number> {
+  const ws = open(options);
+  const selected = ws.graph.select(targets);
+  if (options.dryRun) {
+    const planned = await plan(ws, selected, options.force);
+    await ws.close();
+    if (options.json) {
+      process.stdout.write(JSON.stringify({ event: 'plan', stages: planned.map((p) => ({ stage: p.id, action: p.action, reasons: p.reasons })) }) + '\n');
+      return 0;
+    }
+    const width = Math.max(...planned.map((p) => p.id.length), 5);
+    for (const p of planned) {
+      const action = p.action === 'run' ? yellow('run       ') : p.action === 'restore' ? green('restore   ') : dim('up-to-date');
+      process.stdout.write(`${action}  ${p.id.padEnd(width)}  ${dim(p.reasons.join('; '))}${p.provisional ? dim(' (may be skipped if its outs come out identical)') : ''}\n`);
+    }
+    return 0;
+  }
+
+  const reporter: Reporter = options.json ? new JsonReporter() : process.stderr.isTTY ? new TtyReporter() : new PlainReporter(options.verbose);
+  const lock = new ProjectLock(ws.project.dir);
+  let waited = false;
+  await lock.acquire({
+    wait: options.wait,
+    onWait: (holder) => {
+      waited = true;
+      reporter.emit({ event: 'waiting', holder });
+    },
+  });
+  // The run we waited for changed the lock file and outs: read them afresh.
+  const fresh = waited ? open(options) : ws;
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      if (!options.json) process.stderr.write(`\n${yellow('stopping:')} cancelling running stages; finished ones are kept (Ctrl-C again to quit at once)\n`);
+      controller.abort();
+    } else {
+      fresh.lock.flush();
+      lock.release();
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const started = Date.now();
+  let outcomes: Map<string, Outcome>;
+  try {
+    const gpus = options.gpus?.split(',').map((s) => s.trim()).filter(Boolean);
+    const runner = new Runner(fresh, new LocalExecutor(), reporter, {
+      jobs: options.jobs,
+      ...(gpus?.length ? { gpus } : {}),
+      force: Boolean(options.force),
+      keepGoing: Boolean(options.keepGoing),
+      signal: controller.signal,
+    });
+    outcomes = await runner.run(fresh.graph.select(targets));
+  } finally {
+    await fresh.close();
+    lock.release();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    reporter.end();
+  }
+  const count = (o: Outcome) => [...outcomes.values()].filter((v) => v === o).length;
+  const failed = count('failed');
+  const summary = { ran: count('ran'), restored: count('restored'), up_to_date: count('up-to-date'), failed, duration_ms: Date.now() - started };
+  const ok = failed === 0 && count('cancelled') === 0 && count('blocked') === 0;
+  if (options.json) {
+    process.stdout.write(JSON.stringify({ event: 'done', ok, ...summary }) + '\n');
+  } else {
+    const parts = [`${summary.ran} ran`, `${summary.restored} restored`, `${summary.up_to_date} up to date`];
+    if (failed) parts.push(red(`${failed} failed`));
+    if (count('blocked')) parts.push(yellow(`${count('blocked')} not run`));
+    if (count('cancelled')) parts.push(yellow(`${count('cancelled')} cancelled`));
+    process.stderr.write(`${ok ? green('done') : red('stopped')}: ${parts.join(', ')} ${dim(`in ${((Date.now() - started) / 1000).toFixed(1)}s`)}\n`);
+  }
+  if (controller.signal.aborted && interrupts > 0) return 130;
+  return ok ? 0 : 1;
+}
+
+async function statusCommand(targets: string[], options: Common & { json?: boolean }): Promise<number> {
+  const ws = open(options);
+  const planned = await plan(ws, ws.graph.select(targets));
+  await ws.close();
+  const stale = planned.filter((p) => p.action !== 'up-to-date');
+  if (options.json) {
+    process.stdout.write(JSON.stringify(planned.map((p) => ({ stage: p.id, stale: p.action !== 'up-to-date', action: p.action, reasons: p.reasons }))) + '\n');
+    return 0;
+  }
+  for (const p of stale) {
+    const how = p.action === 'restore' ? dim(' [restorable from cache]') : '';
+    process.stdout.write(`${bold(p.id)}: ${p.reasons.join('; ')}${how}\n`);
+  }
+  const fresh = planned.length - stale.length;
+  process.stdout.write(stale.length === 0 ? `${green('✓')} everything is up to date (${fresh} stage instances)\n` : dim(`${stale.length} stale, ${fresh} up to date\n`));
+  return 0;
+}

@@ -1,0 +1,32 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+
+let counter = 0;
+
+/** A temp name beside `file` that no other process or call in this one will pick. */
+export function tempNameFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.${counter++}.tmp`);
+}
+
+/**
+ * Writes a file so that readers see either the old or the new content, never a torn one:
+ * write and fsync a temp file beside it, then rename over. A crash or full disk leaves the
+ * old file and at worst a stray temp file.
+ */
+export function writeFileAtomic(file: string, data: string | Buffer): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = tempNameFor(file);
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}

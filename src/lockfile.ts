@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { UserError } from './errors.js';
+import { writeFileAtomic } from './fs-atomic.js';
+
+/** What pipeline.lock records for one stage instance: enough to explain staleness and to verify outs. */
+export interface LockEntry {
+  key: string;
+  /** The interpolated command, or `uses: name@version` for built-ins. */
+  cmd: string;
+  deps: Record<string, string>;
+  params: Record<string, unknown>;
+  env?: Record<string, string>;
+  outs: Record<string, string>;
+}
+
+const HEADER = '# pipeline.lock: written by `pipeline run`; commit it. Stable order, one entry per stage instance.\n';
+
+/**
+ * pipeline.lock, held in memory and written atomically. Writes are coalesced (a 10,000-stage
+ * lock is megabytes), but every finished stage is written within a fraction of a second and
+ * on exit; a stage lost to a kill -9 in that window restores from the run cache next time.
+ */
+export class Lockfile {
+  private entries = new Map<string, LockEntry>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastWriteMs = 0;
+  private pending = false;
+
+  constructor(readonly file: string, readonly displayName = 'pipeline.lock') {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return;
+    }
+    let data: { stages?: Record<string, LockEntry> } | null;
+    try {
+      data = parse(text) as typeof data;
+    } catch (error) {
+      throw new UserError(`cannot parse the lock file (${(error as Error).message.split('\n')[0]}); restore it from git or delete it to rebuild`, { file: displayName });
+    }
+    for (const [id, entry] of Object.entries(data?.stages ?? {})) this.entries.set(id, entry);
+  }
+
+  get(id: string): LockEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  ids(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  set(id: string, entry: LockEntry): void {
+    this.entries.set(id, entry);
+    this.schedule();
+  }
+
+  delete(id: string): void {
+    if (this.entries.delete(id)) this.schedule();
+  }
+
+  private schedule(): void {
+    this.pending = true;
+    if (this.timer) return;
+    const delay = Math.min(2000, Math.max(50, this.lastWriteMs * 5));
+    this.timer = setTimeout(() => this.flush(), delay);
+  }
+
+  /** Writes now if anything changed since the last write. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.pending) return;
+    const started = Date.now();
+    writeFileAtomic(this.file, this.serialize());
+    this.pending = false;
+    this.lastWriteMs = Date.now() - started;
+  }
+
+  serialize(): string {
+    const stages: Record<string, LockEntry> = {};
+    for (const id of [...this.entries.keys()].sort()) {
+      const e = this.entries.get(id)!;
+      const entry: LockEntry = { key: e.key, cmd: e.cmd, deps: sortKeys(e.deps), params: sortKeys(e.params), outs: sortKeys(e.outs) };
+      if (e.env && Object.keys(e.env).length) entry.env = sortKeys(e.env);
+      stages[id] = entry;
+    }
+    return HEADER + stringify({ schema: 1, stages }, { lineWidth: 0, sortMapEntries: false });
+  }
+}
+
+function sortKeys<T>(record: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key of Object.keys(record).sort()) out[key] = record[key];
+  return out;
+}

@@ -1,0 +1,22 @@
+import type { Action } from './workspace.js';
+
+/** One line of `--json`, and what every reporter consumes. */
+export type RunEvent =
+  | { event: 'plan'; stages: { stage: string; action: Action; reasons: string[] }[] }
+  | { event: 'started'; stage: string; action: 'run' | 'restore'; reasons: string[]; gpus?: string[] }
+  | { event: 'finished'; stage: string; duration_ms: number }
+  | { event: 'restored'; stage: string; duration_ms: number }
+  | { event: 'skipped'; stage: string; reason: 'up-to-date' }
+  | { event: 'failed'; stage: string; duration_ms: number; exit_code?: number; signal?: string; message: string; log: string; log_tail: string[] }
+  | { event: 'blocked'; stage: string; by: string }
+  | { event: 'cancelled'; stage: string }
+  | { event: 'progress'; stage: string; data: Record<string, unknown> }
+  | { event: 'waiting'; holder: string }
+  | { event: 'done'; ok: boolean; ran: number; restored: number; up_to_date: number; failed: number; duration_ms: number };
+
+export interface Reporter {
+  /** Called with an estimate of each stage's duration (ms) before anything runs, when known. */
+  begin(total: number, estimates: Map<string, number>, jobs: number): void;
+  emit(event: RunEvent): void;
+  end(): void;
+}

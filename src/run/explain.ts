@@ -1,0 +1,74 @@
+import { canonicalJson } from '../canonical-json.js';
+import type { Fingerprint } from '../fingerprint.js';
+import type { LockEntry } from '../lockfile.js';
+import { flattenParams } from '../params.js';
+import { shellQuote, stringify } from '../spec/interpolate.js';
+
+/** Formats a param value the way a researcher wrote it (`1e-4`, not `0.0001`). */
+export function formatValue(value: unknown): string {
+  if (typeof value === 'number' && value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e6)) {
+    return value.toExponential().replace(/e\+/, 'e');
+  }
+  if (value === undefined) return '(unset)';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * Why a stage's key differs from the one in pipeline.lock, in the terms the user edits:
+ * params with old -> new values, deps by path (or the upstream stage that produced them),
+ * definition, env. `producers` maps each dep to the instances whose outs it touches.
+ */
+export function explainKeyChange(entry: LockEntry | undefined, now: Fingerprint, producers: Map<string, string[]>): string[] {
+  if (!entry) return ['never run (not in pipeline.lock)'];
+  const reasons: string[] = [];
+  const definitionChanged = entry.cmd !== now.definition;
+
+  const oldParams = flattenParams(entry.params ?? {});
+  const newParams = flattenParams(now.params);
+  for (const key of [...new Set([...Object.keys(oldParams), ...Object.keys(newParams)])].sort()) {
+    const before = oldParams[key];
+    const after = newParams[key];
+    if (canonicalJson(before) === canonicalJson(after)) continue;
+    if (!(key in oldParams)) reasons.push(`param ${key} added (${formatValue(after)})`);
+    else if (!(key in newParams)) reasons.push(`param ${key} removed`);
+    else reasons.push(`param ${key} ${formatValue(before)} -> ${formatValue(after)}`);
+  }
+
+  if (definitionChanged && !explainedByParams(entry.cmd, now.definition, oldParams, newParams)) reasons.unshift('definition changed');
+
+  const upstream = new Set<string>();
+  for (const dep of [...new Set([...Object.keys(entry.deps ?? {}), ...Object.keys(now.deps)])].sort()) {
+    const before = entry.deps?.[dep];
+    const after = now.deps[dep];
+    if (before === after) continue;
+    if (before === undefined) reasons.push(`dep ${dep} added`);
+    else if (after === undefined) reasons.push(`dep ${dep} removed`);
+    else {
+      const from = producers.get(dep) ?? [];
+      if (from.length) from.forEach((id) => upstream.add(id));
+      else reasons.push(after === 'missing' ? `dep ${dep} missing` : `dep ${dep} changed`);
+    }
+  }
+  for (const id of upstream) reasons.push(`upstream ${id} changed`);
+
+  const oldEnv = entry.env ?? {};
+  for (const key of [...new Set([...Object.keys(oldEnv), ...Object.keys(now.env)])].sort()) {
+    if (oldEnv[key] !== now.env[key]) reasons.push(`env ${key} changed`);
+  }
+  const oldOuts = Object.keys(entry.outs ?? {}).sort();
+  if (canonicalJson(oldOuts) !== canonicalJson(now.outs)) reasons.push('outs changed');
+  if (reasons.length === 0) reasons.push('key changed (pipeline version)');
+  return reasons;
+}
+
+/** True when substituting the changed params' old values into the new command gives the old one. */
+function explainedByParams(before: string, after: string, oldParams: Record<string, unknown>, newParams: Record<string, unknown>): boolean {
+  let rewritten = after;
+  let changed = false;
+  for (const key of Object.keys(newParams)) {
+    if (!(key in oldParams) || canonicalJson(oldParams[key]) === canonicalJson(newParams[key])) continue;
+    changed = true;
+    rewritten = rewritten.split(shellQuote(stringify(newParams[key]))).join(shellQuote(stringify(oldParams[key])));
+  }
+  return changed && rewritten === before;
+}

@@ -1,0 +1,218 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import PQueue from 'p-queue';
+import { resolveBuiltin } from '../builtins.js';
+import { CorruptObjectError } from '../cache/object-store.js';
+import { UserError } from '../errors.js';
+import { writeFileAtomic } from '../fs-atomic.js';
+import type { StageInstance } from '../spec/model.js';
+import type { Executor } from './executor.js';
+import type { Reporter } from './events.js';
+import { GpuPool } from './gpu-pool.js';
+import type { Decision, Workspace } from './workspace.js';
+
+export interface RunOptions {
+  jobs: number;
+  /** Device ids from `--gpus`, or undefined for the default device. */
+  gpus?: string[];
+  force: boolean;
+  keepGoing: boolean;
+  signal: AbortSignal;
+}
+
+export type Outcome = 'up-to-date' | 'restored' | 'ran' | 'failed' | 'blocked' | 'cancelled';
+
+const LOG_TAIL_LINES = 20;
+
+/**
+ * Runs the selected instances: each waits for its upstream, decides from the hashes it then
+ * sees (so an upstream that reran with identical outs leaves it up to date: early cutoff), and
+ * runs or restores through a p-queue bounded by `--jobs`, longest remaining path first.
+ */
+export class Runner {
+  private readonly queue: PQueue;
+  private readonly gpus: GpuPool;
+  private failedOnce = false;
+  private readonly stopAll = new AbortController();
+
+  constructor(
+    private readonly ws: Workspace,
+    private readonly executor: Executor,
+    private readonly reporter: Reporter,
+    private readonly options: RunOptions,
+  ) {
+    this.queue = new PQueue({ concurrency: Math.max(1, options.jobs) });
+    this.gpus = new GpuPool(options.gpus);
+    options.signal.addEventListener('abort', () => this.stopAll.abort(), { once: true });
+  }
+
+  async run(selected: Set<string>): Promise<Map<string, Outcome>> {
+    const { graph } = this.ws;
+    const priority = graph.longestPathToSink(selected);
+    const estimates = new Map<string, number>();
+    for (const id of selected) {
+      const previous = this.ws.lock.get(id);
+      const record = previous ? this.ws.runs.get(previous.key) : undefined;
+      if (record) estimates.set(id, record.durationMs);
+    }
+    this.reporter.begin(selected.size, estimates, this.options.jobs);
+    for (const instance of graph.order) {
+      if (selected.has(instance.id) && Math.ceil(instance.resources.gpu) > this.gpus.size) {
+        throw new UserError(`${instance.id} asks for ${instance.resources.gpu} GPUs but the pool has ${this.gpus.size} (--gpus)`, instance.location);
+      }
+    }
+    const outcomes = new Map<string, Promise<Outcome>>();
+    for (const instance of graph.order) {
+      if (!selected.has(instance.id)) continue;
+      const ups = [...graph.upstream.get(instance.id)!].filter((id) => selected.has(id)).map((id) => [id, outcomes.get(id)!] as const);
+      outcomes.set(instance.id, this.instance(instance, ups, priority.get(instance.id) ?? 0));
+    }
+    const settled = new Map<string, Outcome>();
+    for (const [id, outcome] of outcomes) settled.set(id, await outcome);
+    return settled;
+  }
+
+  private async instance(instance: StageInstance, ups: (readonly [string, Promise<Outcome>])[], priority: number): Promise<Outcome> {
+    for (const [id, promise] of ups) {
+      const outcome = await promise;
+      if (outcome === 'failed' || outcome === 'blocked' || outcome === 'cancelled') {
+        if (outcome === 'cancelled') {
+          this.reporter.emit({ event: 'cancelled', stage: instance.id });
+          return 'cancelled';
+        }
+        this.reporter.emit({ event: 'blocked', stage: instance.id, by: id });
+        return 'blocked';
+      }
+    }
+    if (this.stopAll.signal.aborted) {
+      this.reporter.emit({ event: 'cancelled', stage: instance.id });
+      return 'cancelled';
+    }
+    const decision = await this.ws.decide(instance, await this.ws.depHashes(instance), this.options.force);
+    if (decision.action === 'up-to-date') {
+      this.reporter.emit({ event: 'skipped', stage: instance.id, reason: 'up-to-date' });
+      return 'up-to-date';
+    }
+    return (await this.queue.add(() => this.perform(instance, decision), { priority })) ?? 'cancelled';
+  }
+
+  private async perform(instance: StageInstance, decision: Decision): Promise<Outcome> {
+    if (this.stopAll.signal.aborted) {
+      this.reporter.emit({ event: 'cancelled', stage: instance.id });
+      return 'cancelled';
+    }
+    const started = Date.now();
+    if (decision.action === 'restore' && decision.record) {
+      this.reporter.emit({ event: 'started', stage: instance.id, action: 'restore', reasons: decision.reasons });
+      try {
+        const outs = await this.ws.restore(instance, decision.record);
+        this.ws.recordInLock(instance, decision, outs);
+        this.reporter.emit({ event: 'restored', stage: instance.id, duration_ms: Date.now() - started });
+        return 'restored';
+      } catch (error) {
+        if (!(error instanceof CorruptObjectError)) throw error;
+        decision.reasons.push(`cache entry unusable (${error.message}); running instead`);
+      }
+    }
+    return this.execute(instance, decision, started);
+  }
+
+  private async execute(instance: StageInstance, decision: Decision, started: number): Promise<Outcome> {
+    const lease = await this.gpus.acquire(instance.resources.gpu);
+    try {
+      if (this.stopAll.signal.aborted) {
+        this.reporter.emit({ event: 'cancelled', stage: instance.id });
+        return 'cancelled';
+      }
+      this.reporter.emit({ event: 'started', stage: instance.id, action: 'run', reasons: decision.reasons, ...(lease.ids ? { gpus: lease.ids } : {}) });
+      this.ws.clearOuts(instance);
+      const logFile = path.join(this.ws.logsDir, `${safeName(instance.id)}.log`);
+      const env: Record<string, string> = { ...instance.env, PIPELINE_STAGE: instance.id };
+      if (lease.ids) env.CUDA_VISIBLE_DEVICES = lease.ids.join(',');
+      const result = await this.executor.execute(
+        { id: instance.id, script: this.scriptFor(instance), cwd: this.ws.project.dir, env, logFile, resources: instance.resources },
+        this.stopAll.signal,
+        (line) => this.onLine(instance, line),
+      );
+      const durationMs = Date.now() - started;
+      if (result.cancelled) {
+        this.reporter.emit({ event: 'cancelled', stage: instance.id });
+        return 'cancelled';
+      }
+      if (result.exitCode !== 0) {
+        const message = result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
+        return this.fail(instance, durationMs, message, logFile, result.exitCode, result.signal);
+      }
+      const stored = await this.ws.storeOuts(instance);
+      if ('missing' in stored) {
+        return this.fail(instance, durationMs, `the command succeeded but did not write ${stored.missing.join(', ')}`, logFile, 0);
+      }
+      this.ws.runs.put({ key: decision.key, stage: instance.id, outs: stored.outs, durationMs, finishedAt: new Date().toISOString() });
+      const outHashes = Object.fromEntries(Object.entries(stored.outs).map(([out, s]) => [out, s.hash]));
+      this.ws.recordInLock(instance, decision, outHashes);
+      this.reporter.emit({ event: 'finished', stage: instance.id, duration_ms: durationMs });
+      return 'ran';
+    } finally {
+      lease.release();
+    }
+  }
+
+  private fail(instance: StageInstance, durationMs: number, message: string, logFile: string, exitCode?: number, signal?: string): Outcome {
+    this.reporter.emit({
+      event: 'failed',
+      stage: instance.id,
+      duration_ms: durationMs,
+      ...(exitCode !== undefined ? { exit_code: exitCode } : {}),
+      ...(signal ? { signal } : {}),
+      message,
+      log: path.relative(this.ws.project.dir, logFile),
+      log_tail: tail(logFile, LOG_TAIL_LINES),
+    });
+    this.failedOnce = true;
+    if (!this.options.keepGoing) this.stopAll.abort();
+    return 'failed';
+  }
+
+  /** Built-in stages run as `node <entry> <spec.json>`, the same command line on any executor. */
+  private scriptFor(instance: StageInstance): string {
+    if (instance.uses === undefined) return instance.cmd.join('\n');
+    const builtin = resolveBuiltin(instance.uses, instance.location);
+    const specFile = path.join(this.ws.cacheDir, 'tmp', 'specs', `${safeName(instance.id)}.json`);
+    writeFileAtomic(
+      specFile,
+      JSON.stringify({ id: instance.id, params: instance.params, with: instance.with ?? {}, deps: instance.deps, outs: instance.outs, metrics: instance.metrics, plots: instance.plots }, null, 2),
+    );
+    return `exec ${quote(process.execPath)} ${quote(builtin.entry)} ${quote(specFile)}`;
+  }
+
+  /** Stages report progress as `::progress {json}` lines on stdout. */
+  private onLine(instance: StageInstance, line: string): void {
+    if (!line.startsWith('::progress ')) return;
+    try {
+      this.reporter.emit({ event: 'progress', stage: instance.id, data: JSON.parse(line.slice(11)) as Record<string, unknown> });
+    } catch {
+      // Not JSON: an ordinary log line.
+    }
+  }
+
+  get failed(): boolean {
+    return this.failedOnce;
+  }
+}
+
+export function safeName(id: string): string {
+  return id.replace(/[^A-Za-z0-9_.=,@-]/g, '_');
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function tail(file: string, lines: number): string[] {
+  try {
+    const text = readFileSync(file, 'utf8').replace(/\n$/, '');
+    return text ? text.split('\n').slice(-lines) : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,161 @@
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { CorruptObjectError, ObjectStore, type StoredOut } from '../cache/object-store.js';
+import { RunCache, type RunRecord } from '../cache/run-cache.js';
+import { fingerprintOf, keyOf, type Fingerprint } from '../fingerprint.js';
+import { StageGraph } from '../graph.js';
+import { ContentHasher } from '../hash/content-hasher.js';
+import { StatCache } from '../hash/stat-cache.js';
+import { Lockfile, type LockEntry } from '../lockfile.js';
+import type { Project, StageInstance } from '../spec/model.js';
+import { explainKeyChange } from './explain.js';
+
+export type Action = 'up-to-date' | 'restore' | 'run';
+
+export interface Decision {
+  action: Action;
+  key: string;
+  fingerprint: Fingerprint;
+  /** Why it is not up to date (empty when it is). */
+  reasons: string[];
+  record?: RunRecord;
+}
+
+/**
+ * One project's state on disk: graph, content hashes, cache and lock. It answers "what would
+ * this instance need?" and performs restores and recording; scheduling lives elsewhere.
+ */
+export class Workspace {
+  readonly graph: StageGraph;
+  readonly hasher: ContentHasher;
+  readonly store: ObjectStore;
+  readonly runs: RunCache;
+  readonly lock: Lockfile;
+  readonly cacheDir: string;
+
+  constructor(readonly project: Project, options: { cacheDir?: string } = {}) {
+    this.graph = new StageGraph(project);
+    this.cacheDir = options.cacheDir ?? process.env.PIPELINE_CACHE_DIR ?? path.join(project.dir, 'cache');
+    this.hasher = new ContentHasher(project.dir, new StatCache(path.join(project.dir, '.pipeline', 'stat-cache.json')));
+    this.store = new ObjectStore(this.cacheDir);
+    this.runs = new RunCache(this.cacheDir);
+    this.lock = new Lockfile(path.join(project.dir, 'pipeline.lock'));
+  }
+
+  get logsDir(): string {
+    return path.join(this.cacheDir, 'logs');
+  }
+
+  async depHashes(instance: StageInstance): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const dep of instance.deps) out[dep] = (await this.hasher.hash(dep)).hash;
+    return out;
+  }
+
+  /** Decides what `instance` needs given its current dep hashes. */
+  async decide(instance: StageInstance, deps: Record<string, string>, force = false): Promise<Decision> {
+    const fingerprint = fingerprintOf(instance, deps);
+    const key = keyOf(fingerprint);
+    const entry = this.lock.get(instance.id);
+    let reasons: string[];
+    if (force) {
+      reasons = ['forced (--force)'];
+    } else if (entry?.key === key) {
+      reasons = await this.outProblems(entry);
+      if (reasons.length === 0) return { action: 'up-to-date', key, fingerprint, reasons };
+    } else {
+      reasons = explainKeyChange(entry, fingerprint, this.graph.producers.get(instance.id) ?? new Map());
+    }
+    const record = force ? undefined : this.restorable(key);
+    return record ? { action: 'restore', key, fingerprint, reasons, record } : { action: 'run', key, fingerprint, reasons };
+  }
+
+  private async outProblems(entry: LockEntry): Promise<string[]> {
+    const problems: string[] = [];
+    for (const [out, hash] of Object.entries(entry.outs)) {
+      const now = await this.hasher.hash(out);
+      if (now.kind === 'missing') problems.push(`out ${out} missing`);
+      else if (now.hash !== hash) problems.push(`out ${out} modified`);
+    }
+    return problems;
+  }
+
+  /** A run record whose objects are all present, or undefined. */
+  restorable(key: string): RunRecord | undefined {
+    const record = this.runs.get(key);
+    if (!record) return undefined;
+    for (const out of Object.values(record.outs)) if (!this.store.has(out.hash)) return undefined;
+    return record;
+  }
+
+  /** Puts a run record's outs in place, verified. Throws CorruptObjectError if the cache lies. */
+  async restore(instance: StageInstance, record: RunRecord): Promise<Record<string, string>> {
+    const outHashes: Record<string, string> = {};
+    for (const out of instance.outs) {
+      const stored = record.outs[out];
+      if (!stored) throw new CorruptObjectError(`(run ${record.key} has no out ${out})`, 'missing');
+      const abs = path.join(this.project.dir, out);
+      this.hasher.invalidate(out);
+      const current = await this.hasher.hash(out);
+      if (current.hash !== stored.hash) {
+        rmSync(abs, { recursive: true, force: true });
+        if (stored.kind === 'file') {
+          this.store.restoreFile(stored.hash, abs, stored.exec);
+          this.hasher.remember(out, statSync(abs, { bigint: true }), stored.hash);
+        } else {
+          for (const entry of this.store.readManifest(stored.hash)) {
+            const file = path.join(abs, entry.path);
+            this.store.restoreFile(entry.hash, file, entry.exec);
+            this.hasher.remember(`${out}/${entry.path}`, statSync(file, { bigint: true }), entry.hash);
+          }
+        }
+        this.hasher.invalidate(out);
+      }
+      outHashes[out] = stored.hash;
+    }
+    return outHashes;
+  }
+
+  /** Hashes a finished stage's outs into the object store. Returns what is missing, if anything. */
+  async storeOuts(instance: StageInstance): Promise<{ outs: Record<string, StoredOut> } | { missing: string[] }> {
+    const outs: Record<string, StoredOut> = {};
+    const missing: string[] = [];
+    for (const out of instance.outs) {
+      this.hasher.invalidate(out);
+      const hashed = await this.hasher.hash(out);
+      const abs = path.join(this.project.dir, out);
+      if (hashed.kind === 'missing') missing.push(out);
+      else if (hashed.kind === 'file') outs[out] = { kind: 'file', hash: this.store.putFile(abs, hashed.hash), exec: hashed.exec };
+      else outs[out] = { kind: 'dir', hash: this.store.putDirectory(hashed.entries, abs) };
+    }
+    return missing.length ? { missing } : { outs };
+  }
+
+  /** Records a finished (run or restored) instance in pipeline.lock. */
+  recordInLock(instance: StageInstance, decision: Decision, outs: Record<string, string>): void {
+    const entry: LockEntry = {
+      key: decision.key,
+      cmd: decision.fingerprint.definition,
+      deps: decision.fingerprint.deps,
+      params: decision.fingerprint.params,
+      outs,
+    };
+    if (Object.keys(instance.env).length) entry.env = instance.env;
+    this.lock.set(instance.id, entry);
+  }
+
+  /** Removes outs before a run, so a stage never sees (or leaves behind) stale results. */
+  clearOuts(instance: StageInstance): void {
+    for (const out of instance.outs) {
+      const abs = path.join(this.project.dir, out);
+      if (existsSync(abs)) rmSync(abs, { recursive: true, force: true });
+      mkdirSync(path.dirname(abs), { recursive: true });
+      this.hasher.invalidate(out);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.lock.flush();
+    await this.hasher.close();
+  }
+}

@@ -1,0 +1,91 @@
+import { UserError, type SourceLocation } from '../errors.js';
+import { isPlainObject } from '../params.js';
+
+/** A matrix entry that came from a glob of config files: `${exp.name}`, `${exp.path}`, `${exp.<key>}`. */
+export class ConfigRef {
+  constructor(
+    readonly name: string,
+    readonly path: string,
+    readonly config: Record<string, unknown>,
+    /** The file and every file in its `extends:` chain. */
+    readonly files: string[],
+  ) {}
+
+  toString(): string {
+    return this.path;
+  }
+}
+
+export type Scope = Record<string, unknown>;
+
+const expression = /\\?\$\{\s*([^}]*?)\s*\}/g;
+
+/** Resolves one `${a.b.c}` against the scopes, first match wins. */
+export function lookup(expr: string, scopes: readonly Scope[], where: SourceLocation): unknown {
+  const parts = expr.split('.');
+  for (const scope of scopes) {
+    if (!(parts[0] in scope)) continue;
+    let node: unknown = scope[parts[0]];
+    for (const part of parts.slice(1)) {
+      if (node instanceof ConfigRef) {
+        node = part === 'name' ? node.name : part === 'path' ? node.path : node.config[part];
+      } else if (isPlainObject(node) && part in node) {
+        node = node[part];
+      } else {
+        node = undefined;
+      }
+      if (node === undefined) break;
+    }
+    if (node !== undefined) return node;
+  }
+  const known = [...new Set(scopes.flatMap((scope) => Object.keys(scope)))].sort();
+  throw new UserError(
+    `cannot resolve \${${expr}}: no such param or matrix value (known names: ${known.join(', ') || 'none'})`,
+    where,
+  );
+}
+
+function isValidExpression(expr: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/.test(expr);
+}
+
+/**
+ * Replaces `${...}` in a string. A string that is exactly one expression keeps the value's
+ * type (so `params: ${exp}` yields the config); `\${` stays literal.
+ */
+export function interpolate(text: string, scopes: readonly Scope[], where: SourceLocation, quote?: (value: string) => string): unknown {
+  const single = /^\$\{\s*([^}]*?)\s*\}$/.exec(text);
+  if (single && !quote) {
+    checkExpression(single[1], where);
+    return lookup(single[1], scopes, where);
+  }
+  return text.replace(expression, (match: string, expr: string) => {
+    if (match.startsWith('\\')) return match.slice(1);
+    checkExpression(expr, where);
+    const text = stringify(lookup(expr, scopes, where));
+    return quote ? quote(text) : text;
+  });
+}
+
+function checkExpression(expr: string, where: SourceLocation): void {
+  if (!isValidExpression(expr)) {
+    throw new UserError(`invalid interpolation \${${expr}}: expected a dotted name such as \${train.lr} or \${exp.name}`, where);
+  }
+}
+
+export function interpolateString(text: string, scopes: readonly Scope[], where: SourceLocation): string {
+  return stringify(interpolate(text, scopes, where));
+}
+
+export function stringify(value: unknown): string {
+  if (value instanceof ConfigRef) return value.path;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return JSON.stringify(value);
+}
+
+/** POSIX shell quoting that leaves plainly safe words readable. */
+export function shellQuote(value: string): string {
+  if (value !== '' && /^[A-Za-z0-9_\-.,:/@%+=]+$/.test(value)) return value;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}

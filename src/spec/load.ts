@@ -1,0 +1,334 @@
+import path from 'node:path';
+import { globSync } from 'tinyglobby';
+import { parse as parseYamlValue } from 'yaml';
+import { UserError, type SourceLocation } from '../errors.js';
+import { getParam, isPlainObject, ParamsLoader, setParam, type ParamTree } from '../params.js';
+import { normalizeProjectPath } from '../paths.js';
+import { ConfigRef, interpolate, interpolateString, shellQuote, stringify, type Scope } from './interpolate.js';
+import type { Project, Resources, StageInstance } from './model.js';
+import { validateSpecSchema } from './schema.js';
+import { YamlSource, type PathSegment } from './yaml-source.js';
+
+export interface LoadOptions {
+  /** Path to pipeline.yaml (absolute or relative to cwd). */
+  specFile: string;
+  /** `-S key=value` overrides, applied to global params and to every matrix config. */
+  overrides?: string[];
+}
+
+interface RawStage {
+  desc?: string;
+  cmd?: string | string[];
+  uses?: string;
+  with?: Record<string, unknown>;
+  deps?: string[];
+  params?: string | (string | Record<string, string[]>)[];
+  outs?: string[];
+  metrics?: string[];
+  plots?: string[];
+  after?: string | string[];
+  resources?: Partial<Resources>;
+  env?: Record<string, string | number | boolean>;
+  matrix?: Record<string, unknown[] | string>;
+  foreach?: unknown[] | Record<string, unknown> | string;
+  do?: RawStage;
+}
+
+interface RawSpec {
+  version?: number;
+  params?: string[];
+  stages: Record<string, RawStage>;
+}
+
+export function loadProject(options: LoadOptions): Project {
+  const specAbs = path.resolve(options.specFile);
+  const dir = path.dirname(specAbs);
+  const specName = path.basename(specAbs);
+  const source = YamlSource.read(specAbs, specName);
+  validateSpecSchema(source);
+  const raw = source.data as RawSpec;
+  const overrides = parseOverrides(options.overrides ?? []);
+  const loader = new ParamsLoader(dir);
+
+  const inputFiles = new Set<string>([specName]);
+  let params: ParamTree = {};
+  (raw.params ?? []).forEach((file, index) => {
+    const rel = checkedPath(file, source.locate(['params', index]));
+    const resolved = withLocation(() => loader.load(rel), source.locate(['params', index]));
+    resolved.files.forEach((f) => inputFiles.add(f));
+    params = { ...params, ...resolved.values };
+  });
+  params = applyOverrides(params, overrides);
+
+  const instances: StageInstance[] = [];
+  for (const [name, stage] of Object.entries(raw.stages ?? {})) {
+    const expander = new StageExpander(name, stage, source, dir, loader, params, overrides);
+    for (const instance of expander.expand()) instances.push(instance);
+    expander.files.forEach((f) => inputFiles.add(f));
+  }
+
+  const byId = new Map<string, StageInstance>();
+  for (const instance of instances) {
+    const prior = byId.get(instance.id);
+    if (prior) {
+      throw new UserError(`two stage instances share the id "${instance.id}"; make matrix values distinct`, instance.location);
+    }
+    byId.set(instance.id, instance);
+  }
+  resolveAfter(instances, Object.keys(raw.stages ?? {}), source);
+  return { dir, specFile: specName, params, inputFiles: [...inputFiles], instances, byId, stageNames: Object.keys(raw.stages ?? {}) };
+}
+
+function parseOverrides(items: string[]): [string, unknown][] {
+  return items.map((item) => {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UserError(`-S ${item}: expected key=value, e.g. -S train.lr=3e-4`);
+    const key = item.slice(0, eq).trim();
+    const text = item.slice(eq + 1);
+    let value: unknown;
+    try {
+      value = parseYamlValue(text);
+    } catch {
+      value = text;
+    }
+    return [key, value];
+  });
+}
+
+function applyOverrides(tree: ParamTree, overrides: [string, unknown][]): ParamTree {
+  return overrides.reduce((acc, [key, value]) => setParam(acc, key, value), tree);
+}
+
+function checkedPath(raw: string, where: SourceLocation): string {
+  const result = normalizeProjectPath(raw);
+  if ('error' in result) throw new UserError(result.error, where);
+  return result.path;
+}
+
+function withLocation<T>(fn: () => T, where: SourceLocation): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof UserError && error.message === 'file not found' && !error.location?.line) {
+      throw new UserError(`params file ${error.location?.file} not found`, where);
+    }
+    throw error;
+  }
+}
+
+/** Expands one stage of pipeline.yaml into its instances (one, or one per matrix/foreach entry). */
+class StageExpander {
+  readonly files = new Set<string>();
+  private readonly body: RawStage;
+  private readonly bodyPath: PathSegment[];
+
+  constructor(
+    private readonly name: string,
+    private readonly stage: RawStage,
+    private readonly source: YamlSource,
+    private readonly dir: string,
+    private readonly loader: ParamsLoader,
+    private readonly params: ParamTree,
+    private readonly overrides: [string, unknown][],
+  ) {
+    if (stage.foreach !== undefined) {
+      if (!stage.do) throw new UserError(`stage "${name}" has foreach but no do: block`, this.at([], true));
+      if (stage.matrix) throw new UserError(`stage "${name}" has both foreach and matrix; use one`, this.at(['matrix'], true));
+      this.body = stage.do;
+      this.bodyPath = ['stages', name, 'do'];
+      if (stage.do.matrix || stage.do.foreach || stage.do.do) {
+        throw new UserError('a do: block cannot nest matrix/foreach', source.locate(this.bodyPath));
+      }
+    } else {
+      this.body = stage;
+      this.bodyPath = ['stages', name];
+    }
+    if (!this.body.cmd && !this.body.uses) {
+      throw new UserError(`stage "${name}" needs cmd: (a shell command) or uses: (a built-in stage)`, this.at([], true));
+    }
+    if (this.body.cmd && this.body.uses) {
+      throw new UserError(`stage "${name}" has both cmd: and uses:; a stage is one or the other`, this.at(['uses'], true));
+    }
+  }
+
+  private at(sub: PathSegment[], key = false): SourceLocation {
+    return this.source.locate(['stages', this.name, ...sub], key);
+  }
+
+  private field(sub: PathSegment[]): SourceLocation {
+    return this.source.locate([...this.bodyPath, ...sub]);
+  }
+
+  expand(): StageInstance[] {
+    const entries = this.entries();
+    return entries.map(({ suffix, vars }) => this.instance(suffix ? `${this.name}@${suffix}` : this.name, vars));
+  }
+
+  private entries(): { suffix: string; vars: Scope }[] {
+    const { matrix, foreach } = this.stage;
+    if (matrix) {
+      let combos: { parts: string[]; vars: Scope }[] = [{ parts: [], vars: {} }];
+      for (const [key, spec] of Object.entries(matrix)) {
+        const values = typeof spec === 'string' ? this.globConfigs(key, spec) : spec;
+        combos = combos.flatMap((combo) =>
+          values.map((value) => ({
+            parts: [...combo.parts, `${key}=${value instanceof ConfigRef ? value.name : stringify(value)}`],
+            vars: { ...combo.vars, [key]: value },
+          })),
+        );
+      }
+      return combos.map((combo) => ({ suffix: combo.parts.join(','), vars: combo.vars }));
+    }
+    if (foreach !== undefined) {
+      const items = typeof foreach === 'string' ? interpolate(foreach, [this.params], this.at(['foreach'])) : foreach;
+      if (Array.isArray(items)) return items.map((item) => ({ suffix: stringify(item), vars: { item } }));
+      if (isPlainObject(items)) return Object.entries(items).map(([key, item]) => ({ suffix: key, vars: { key, item } }));
+      throw new UserError('foreach must be a list, a mapping, or ${...} naming one', this.at(['foreach']));
+    }
+    return [{ suffix: '', vars: {} }];
+  }
+
+  private globConfigs(key: string, pattern: string): ConfigRef[] {
+    const where = this.at(['matrix', key]);
+    const files = globSync(pattern, { cwd: this.dir, onlyFiles: true, expandDirectories: false }).sort();
+    if (files.length === 0) {
+      throw new UserError(`matrix ${key}: the glob "${pattern}" matches no files`, where);
+    }
+    return files.map((file) => {
+      const resolved = this.loader.load(file);
+      resolved.files.forEach((f) => this.files.add(f));
+      const config = applyOverrides(resolved.values, this.overrides);
+      const name = path.posix.basename(file).replace(/\.(ya?ml|json)$/i, '');
+      return new ConfigRef(name, file, config, resolved.files);
+    });
+  }
+
+  private instance(id: string, vars: Scope): StageInstance {
+    const body = this.body;
+    const scopes: Scope[] = [vars];
+    const { params: stageParams, files: paramFiles, scope } = this.resolveParams(vars);
+    if (scope) scopes.push(scope);
+    scopes.push(this.params);
+
+    const strings = (field: 'deps' | 'outs' | 'metrics' | 'plots'): string[] =>
+      (body[field] ?? []).map((raw, index) => checkedPath(interpolateString(raw, scopes, this.field([field, index])), this.field([field, index])));
+
+    const commands = body.cmd === undefined ? [] : Array.isArray(body.cmd) ? body.cmd : [body.cmd];
+    const cmd = commands.map((text, index) =>
+      String(interpolate(text, scopes, this.field(Array.isArray(body.cmd) ? ['cmd', index] : ['cmd']), shellQuote)),
+    );
+    const outs = strings('outs');
+    const metrics = strings('metrics');
+    const plots = strings('plots');
+    for (const extra of [...metrics, ...plots]) {
+      if (!outs.some((out) => extra === out || extra.startsWith(out + '/')) && !outs.includes(extra)) outs.push(extra);
+    }
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(body.env ?? {})) {
+      env[key] = interpolateString(String(value), scopes, this.field(['env', key]));
+    }
+    const resources: Resources = { gpu: body.resources?.gpu ?? 0 };
+    if (body.resources?.cpu !== undefined) resources.cpu = body.resources.cpu;
+    if (body.resources?.memory !== undefined) resources.memory = body.resources.memory;
+    if (body.resources?.time !== undefined) resources.time = body.resources.time;
+
+    const location = this.at([], true);
+    const bodyPath = this.bodyPath;
+    const source = this.source;
+    const instance: StageInstance = {
+      id,
+      stage: this.name,
+      cmd,
+      deps: strings('deps'),
+      outs,
+      metrics,
+      plots,
+      params: stageParams,
+      paramFiles,
+      after: [],
+      resources,
+      env,
+      location,
+      fieldLocation: (field, index) => source.locate(index === undefined ? [...bodyPath, field] : [...bodyPath, field, index]),
+    };
+    if (body.uses !== undefined) instance.uses = interpolateString(body.uses, scopes, this.field(['uses']));
+    if (body.with !== undefined) instance.with = body.with;
+    return instance;
+  }
+
+  /** The stage's named params, or a matrix config when `params: ${exp}`. */
+  private resolveParams(vars: Scope): { params: Record<string, unknown>; files: string[]; scope?: Scope } {
+    const spec = this.body.params;
+    if (spec === undefined) return { params: {}, files: [] };
+    if (typeof spec === 'string') {
+      const value = interpolate(spec, [vars, this.params], this.field(['params']));
+      if (value instanceof ConfigRef) {
+        return { params: { ...value.config }, files: value.files, scope: value.config };
+      }
+      if (typeof value === 'string') {
+        const resolved = this.loader.load(checkedPath(value, this.field(['params'])));
+        const config = applyOverrides(resolved.values, this.overrides);
+        return { params: config, files: resolved.files, scope: config };
+      }
+      throw new UserError('params: as a string must name a matrix config (${exp}) or a params file', this.field(['params']));
+    }
+    const out: Record<string, unknown> = {};
+    const files: string[] = [];
+    spec.forEach((item, index) => {
+      if (typeof item === 'string') {
+        const key = interpolateString(item, [vars, this.params], this.field(['params', index]));
+        const hit = getParam(this.params, key);
+        if (!hit.found) {
+          throw new UserError(`param "${key}" is not defined in the global params files (${suggestKeys(this.params, key)})`, this.field(['params', index]));
+        }
+        out[key] = hit.value;
+        return;
+      }
+      for (const [file, keys] of Object.entries(item)) {
+        const rel = checkedPath(file, this.field(['params', index]));
+        const resolved = this.loader.load(rel);
+        const tree = applyOverrides(resolved.values, this.overrides);
+        files.push(...resolved.files);
+        for (const key of keys) {
+          const hit = getParam(tree, key);
+          if (!hit.found) throw new UserError(`param "${key}" is not defined in ${rel} (${suggestKeys(tree, key)})`, this.field(['params', index]));
+          out[`${rel}:${key}`] = hit.value;
+        }
+      }
+    });
+    return { params: out, files };
+  }
+}
+
+function suggestKeys(tree: ParamTree, key: string): string {
+  const parent = key.includes('.') ? key.slice(0, key.lastIndexOf('.')) : '';
+  const node = parent ? getParam(tree, parent).value : tree;
+  const keys = isPlainObject(node) ? Object.keys(node).map((k) => (parent ? `${parent}.${k}` : k)) : [];
+  return keys.length ? `valid keys here: ${keys.join(', ')}` : 'no such key';
+}
+
+function resolveAfter(instances: StageInstance[], stageNames: string[], source: YamlSource): void {
+  const byStage = new Map<string, StageInstance[]>();
+  for (const instance of instances) {
+    const list = byStage.get(instance.stage) ?? [];
+    list.push(instance);
+    byStage.set(instance.stage, list);
+  }
+  const ids = new Set(instances.map((i) => i.id));
+  const raws = new Map<string, string[]>();
+  for (const name of stageNames) {
+    const stage = (source.data as RawSpec).stages[name];
+    const after = (stage.foreach !== undefined ? stage.do?.after : stage.after) ?? [];
+    raws.set(name, Array.isArray(after) ? after : [after]);
+  }
+  for (const instance of instances) {
+    const list = raws.get(instance.stage) ?? [];
+    list.forEach((target, index) => {
+      const matched = byStage.get(target) ?? (ids.has(target) ? [instances.find((i) => i.id === target)!] : []);
+      if (matched.length === 0) {
+        throw new UserError(`after: "${target}" is not a stage (stages: ${stageNames.join(', ')})`, instance.fieldLocation('after', index));
+      }
+      instance.after.push(...matched.map((m) => m.id));
+    });
+  }
+}

@@ -1,0 +1,50 @@
+import type { SourceLocation } from '../errors.js';
+
+export interface Resources {
+  /** GPUs per instance; fractions (0.5) share a device. */
+  gpu: number;
+  cpu?: number;
+  memory?: string | number;
+  time?: string | number;
+}
+
+/** One runnable unit: a stage, or one entry of a stage's matrix/foreach. */
+export interface StageInstance {
+  /** `name` or `name@k=v,k=v` (matrix) or `name@item` (foreach). */
+  id: string;
+  /** The stage's name in pipeline.yaml. */
+  stage: string;
+  /** Commands after interpolation (shell-quoted values); empty for built-ins. */
+  cmd: string[];
+  uses?: string;
+  with?: Record<string, unknown>;
+  deps: string[];
+  /** Every path this instance writes: outs plus metrics/plots that no out contains. */
+  outs: string[];
+  metrics: string[];
+  plots: string[];
+  /** The param values this instance names; the only params in its key. */
+  params: Record<string, unknown>;
+  /** Files whose edits can change `params` (for watch and explanations). */
+  paramFiles: string[];
+  /** Instance ids that must finish first (resolved from `after:`). */
+  after: string[];
+  resources: Resources;
+  env: Record<string, string>;
+  location: SourceLocation;
+  /** Locations of individual fields, for errors found during graph checks. */
+  fieldLocation: (field: string, index?: number) => SourceLocation;
+}
+
+export interface Project {
+  /** Absolute directory holding pipeline.yaml; every path in the spec is relative to it. */
+  dir: string;
+  specFile: string;
+  /** Global params after `extends:` and `-S` overrides. */
+  params: Record<string, unknown>;
+  /** Spec file, global params files and every config file a matrix read. */
+  inputFiles: string[];
+  instances: StageInstance[];
+  byId: Map<string, StageInstance>;
+  stageNames: string[];
+}

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import leven from 'leven';
+import { UserError } from '../errors.js';
+import type { PathSegment, YamlSource } from './yaml-source.js';
+
+const Ajv = AjvModule.default ?? AjvModule;
+
+export const schemaPath = fileURLToPath(new URL('../../../schema/pipeline.schema.json', import.meta.url));
+
+type JsonSchema = { properties?: Record<string, unknown>; [key: string]: unknown };
+
+let compiled: { validate: ValidateFunction; schema: JsonSchema } | undefined;
+
+function validator(): { validate: ValidateFunction; schema: JsonSchema } {
+  if (!compiled) {
+    const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as JsonSchema;
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    compiled = { validate: ajv.compile(schema), schema };
+  }
+  return compiled;
+}
+
+/** Validates a parsed pipeline.yaml against the shipped schema; throws the most useful error. */
+export function validateSpecSchema(source: YamlSource): void {
+  const { validate, schema } = validator();
+  if (validate(source.data)) return;
+  const errors = validate.errors ?? [];
+  const best = pickMostSpecific(errors);
+  throw toUserError(best, source, schema);
+}
+
+/**
+ * `oneOf` failures produce one error per branch plus a summary; the deepest error is the one
+ * a user can act on, and an unknown key beats a type mismatch at the same depth.
+ */
+function pickMostSpecific(errors: ErrorObject[]): ErrorObject {
+  const rank = (e: ErrorObject) =>
+    e.instancePath.split('/').length * 10 + (e.keyword === 'additionalProperties' ? 5 : 0) - (e.keyword === 'oneOf' ? 3 : 0);
+  return [...errors].sort((a, b) => rank(b) - rank(a))[0];
+}
+
+function toUserError(error: ErrorObject, source: YamlSource, schema: JsonSchema): UserError {
+  const path = pointerToPath(error.instancePath);
+  const where = path.length ? path.join('.') : 'top level';
+  if (error.keyword === 'additionalProperties') {
+    const unknown = String((error.params as { additionalProperty: string }).additionalProperty);
+    const allowed = allowedKeys(schema, error.schemaPath);
+    const suggestion = closest(unknown, allowed);
+    const hint = suggestion ? `; did you mean "${suggestion}"?` : '';
+    return new UserError(
+      `unknown key "${unknown}" in ${where}${hint} (valid keys: ${allowed.join(', ')})`,
+      source.locate([...path, unknown], true),
+    );
+  }
+  const value = valueAt(source.data, path);
+  const got = value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value;
+  let message: string;
+  switch (error.keyword) {
+    case 'type':
+      message = `${where} must be ${(error.params as { type: string | string[] }).type} (got ${got})`;
+      break;
+    case 'const':
+      message = `${where} must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`;
+      break;
+    case 'required':
+      message = `missing required key "${(error.params as { missingProperty: string }).missingProperty}" in ${where}`;
+      break;
+    case 'pattern':
+    case 'propertyNames':
+      message = `invalid name in ${where}: ${error.message ?? ''} (names are letters, digits, _ . -)`;
+      break;
+    case 'oneOf':
+      message = `${where} has the wrong shape (got ${got}); ${describeOneOf(error, schema)}`;
+      break;
+    default:
+      message = `${where} ${error.message ?? 'is invalid'}`;
+  }
+  return new UserError(message, source.locate(path));
+}
+
+function describeOneOf(error: ErrorObject, schema: JsonSchema): string {
+  const node = resolveSchemaPath(schema, error.schemaPath.replace(/\/oneOf$/, ''));
+  const description = typeof node?.description === 'string' ? node.description : '';
+  return description ? `expected: ${description}` : 'see schema/pipeline.schema.json';
+}
+
+function allowedKeys(schema: JsonSchema, schemaPath: string): string[] {
+  const node = resolveSchemaPath(schema, schemaPath.replace(/\/additionalProperties$/, ''));
+  return Object.keys(node?.properties ?? {});
+}
+
+function resolveSchemaPath(schema: JsonSchema, schemaPath: string): JsonSchema | undefined {
+  let node: unknown = schema;
+  for (const raw of schemaPath.replace(/^#\/?/, '').split('/').filter(Boolean)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    node = (node as Record<string, unknown> | undefined)?.[key];
+  }
+  return node as JsonSchema | undefined;
+}
+
+function pointerToPath(pointer: string): PathSegment[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+}
+
+function valueAt(data: unknown, path: PathSegment[]): unknown {
+  let node = data;
+  for (const segment of path) node = (node as Record<string, unknown> | undefined)?.[segment as string];
+  return node;
+}
+
+/** The closest candidate within an edit distance that still reads as a typo. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const candidate of candidates) {
+    const distance = leven(word, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
