@@ -16,7 +16,7 @@ let compiled: { validate: ValidateFunction; schema: JsonSchema } | undefined;
 function validator(): { validate: ValidateFunction; schema: JsonSchema } {
   if (!compiled) {
     const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as JsonSchema;
-    const ajv = new Ajv({ allErrors: true, strict: false });
+    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
     compiled = { validate: ajv.compile(schema), schema };
   }
   return compiled;
@@ -46,7 +46,7 @@ function toUserError(error: ErrorObject, source: YamlSource, schema: JsonSchema)
   const where = path.length ? path.join('.') : 'top level';
   if (error.keyword === 'additionalProperties') {
     const unknown = String((error.params as { additionalProperty: string }).additionalProperty);
-    const allowed = allowedKeys(schema, error.schemaPath);
+    const allowed = Object.keys((error.parentSchema as JsonSchema | undefined)?.properties ?? {});
     const suggestion = closest(unknown, allowed);
     const hint = suggestion ? `; did you mean "${suggestion}"?` : '';
     return new UserError(
@@ -81,14 +81,9 @@ function toUserError(error: ErrorObject, source: YamlSource, schema: JsonSchema)
 }
 
 function describeOneOf(error: ErrorObject, schema: JsonSchema): string {
-  const node = resolveSchemaPath(schema, error.schemaPath.replace(/\/oneOf$/, ''));
+  const node = (error.parentSchema as JsonSchema | undefined) ?? resolveSchemaPath(schema, error.schemaPath.replace(/\/oneOf$/, ''));
   const description = typeof node?.description === 'string' ? node.description : '';
   return description ? `expected: ${description}` : 'see schema/pipeline.schema.json';
-}
-
-function allowedKeys(schema: JsonSchema, schemaPath: string): string[] {
-  const node = resolveSchemaPath(schema, schemaPath.replace(/\/additionalProperties$/, ''));
-  return Object.keys(node?.properties ?? {});
 }
 
 function resolveSchemaPath(schema: JsonSchema, schemaPath: string): JsonSchema | undefined {

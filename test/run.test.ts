@@ -1,0 +1,257 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { cli, executions, jsonEvents, makeProject, read, writeFiles } from './helpers.js';
+
+/** a -> b -> c (fan-out to c@n=1, c@n=2), each appending its id to runs.log when it executes. */
+function threeStages(extra: Record<string, string> = {}): string {
+  return makeProject({
+    'data/in.txt': 'hello\n',
+    'params.yaml': 'b:\n  k: 1\n  unrelated: x\n',
+    'pipeline.yaml': [
+      'version: 1',
+      'params: [params.yaml]',
+      'stages:',
+      '  a:',
+      '    cmd: echo a >> runs.log && tr a-z A-Z < data/in.txt > out/a.txt',
+      '    deps: [data/in.txt]',
+      '    outs: [out/a.txt]',
+      '  b:',
+      '    cmd: echo b >> runs.log && (cat out/a.txt; echo k=${b.k}) > out/b.txt',
+      '    deps: [out/a.txt]',
+      '    params: [b.k]',
+      '    outs: [out/b.txt]',
+      '  c:',
+      '    matrix: { n: [1, 2] }',
+      '    cmd: echo c${n} >> runs.log && (cat out/b.txt; echo n=${n}) > out/c${n}.txt',
+      '    deps: [out/b.txt]',
+      '    outs:',
+      '      - out/c${n}.txt',
+    ].join('\n'),
+    ...extra,
+  });
+}
+
+describe('incremental runs', () => {
+  it('runs everything once, then nothing; touch reruns nothing', () => {
+    const dir = threeStages();
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.deepEqual(executions(dir).sort(), ['a', 'b', 'c1', 'c2']);
+    assert.equal(read(dir, 'out/c2.txt'), 'HELLO\nk=1\nn=2\n');
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.equal(executions(dir).length, 4, 'a no-op run executes nothing');
+    const future = new Date(Date.now() + 5000);
+    utimesSync(path.join(dir, 'data/in.txt'), future, future);
+    utimesSync(path.join(dir, 'out/a.txt'), future, future);
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.equal(executions(dir).length, 4, 'touch-only changes rerun nothing');
+    assert.match(cli(dir, ['status']).stdout, /everything is up to date/);
+  });
+
+  it('a param change reruns only the stages that name it, and status says why', () => {
+    const dir = threeStages();
+    cli(dir, ['run']);
+    writeFiles(dir, { 'params.yaml': 'b:\n  k: 1\n  unrelated: y\n' });
+    assert.match(cli(dir, ['status']).stdout, /everything is up to date/, 'unnamed params do not enter keys');
+    writeFiles(dir, { 'params.yaml': 'b:\n  k: 2\n  unrelated: y\n' });
+    const status = cli(dir, ['status']).stdout;
+    assert.match(status, /^b: param b\.k 1 -> 2$/m);
+    assert.match(status, /^c@n=1: upstream b changed$/m);
+    assert.doesNotMatch(status, /^a:/m);
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.deepEqual(executions(dir).slice(4).sort(), ['b', 'c1', 'c2']);
+  });
+
+  it('a dep content change names the dep', () => {
+    const dir = threeStages();
+    cli(dir, ['run']);
+    writeFiles(dir, { 'data/in.txt': 'changed\n' });
+    assert.match(cli(dir, ['status']).stdout, /^a: dep data\/in\.txt changed$/m);
+  });
+
+  it('early cutoff: identical outs do not make dependents stale', () => {
+    const dir = threeStages();
+    cli(dir, ['run']);
+    writeFiles(dir, { 'data/in.txt': 'HELLO\n' }); // a's output (uppercased) is byte-identical
+    const r = cli(dir, ['run', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(executions(dir).slice(4), ['a']);
+    const skipped = jsonEvents(r.stdout).filter((e) => e.event === 'skipped').map((e) => e.stage);
+    assert.deepEqual(skipped.sort(), ['b', 'c@n=1', 'c@n=2']);
+  });
+
+  it('switching a param back restores from the run cache instead of running', () => {
+    const dir = threeStages();
+    cli(dir, ['run']);
+    writeFiles(dir, { 'params.yaml': 'b:\n  k: 2\n' });
+    cli(dir, ['run']);
+    writeFiles(dir, { 'params.yaml': 'b:\n  k: 1\n' });
+    assert.match(cli(dir, ['run', '-n']).stdout, /restore\s+b\s+param b\.k 2 -> 1/);
+    const r = cli(dir, ['run', '--json']);
+    assert.equal(executions(dir).length, 7, 'nothing executed on switching back');
+    const restored = jsonEvents(r.stdout).filter((e) => e.event === 'restored').map((e) => e.stage);
+    assert.deepEqual(restored.sort(), ['b', 'c@n=1', 'c@n=2']);
+    assert.equal(read(dir, 'out/c1.txt'), 'HELLO\nk=1\nn=1\n');
+  });
+
+  it('a deleted or edited out is restored from the cache, verified, without running', () => {
+    const dir = threeStages();
+    cli(dir, ['run']);
+    rmSync(path.join(dir, 'out/c1.txt'));
+    writeFiles(dir, { 'out/b.txt': 'tampered\n' });
+    const status = cli(dir, ['status']).stdout;
+    assert.match(status, /^b: out out\/b\.txt modified/m);
+    assert.match(status, /^c@n=1: out out\/c1\.txt missing/m);
+    assert.doesNotMatch(status, /^c@n=2/m, 'a restored upstream with known outs does not make c@n=2 stale');
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.equal(executions(dir).length, 4);
+    assert.equal(read(dir, 'out/b.txt'), 'HELLO\nk=1\n');
+    assert.equal(read(dir, 'out/c1.txt'), 'HELLO\nk=1\nn=1\n');
+  });
+
+  it('editing a restored file never changes the cached object', () => {
+    const dir = threeStages();
+    cli(dir, ['run']);
+    rmSync(path.join(dir, 'out/a.txt'));
+    cli(dir, ['run']);
+    writeFileSync(path.join(dir, 'out/a.txt'), 'scribbled\n');
+    rmSync(path.join(dir, 'out/a.txt'));
+    cli(dir, ['run']);
+    assert.equal(read(dir, 'out/a.txt'), 'HELLO\n');
+  });
+
+  it('keys do not depend on where the project lives', () => {
+    const dir = threeStages();
+    cli(dir, ['run']);
+    const other = path.join(mkdtempSync(path.join(tmpdir(), 'pipeline-moved-')), 'project');
+    cpSync(dir, other, { recursive: true });
+    rmSync(path.join(other, '.pipeline'), { recursive: true });
+    const r = cli(other, ['run', '--json']);
+    assert.equal(r.code, 0);
+    assert.equal(jsonEvents(r.stdout).filter((e) => e.event === 'skipped').length, 4);
+    assert.equal(read(other, 'pipeline.lock'), read(dir, 'pipeline.lock'));
+  });
+
+  it('-S overrides a param for one run; --force reruns', () => {
+    const dir = threeStages();
+    cli(dir, ['run']);
+    assert.equal(cli(dir, ['run', 'b', '-S', 'b.k=5']).code, 0);
+    assert.equal(read(dir, 'out/b.txt'), 'HELLO\nk=5\n');
+    assert.equal(cli(dir, ['run', 'a', '--force']).code, 0);
+    assert.deepEqual(executions(dir).slice(4), ['b', 'a']);
+  });
+
+  it('the lock file is stable YAML that records key, deps, params and outs', () => {
+    const dir = threeStages();
+    cli(dir, ['run']);
+    const lock = read(dir, 'pipeline.lock');
+    assert.match(lock, /^ {2}b:\n {4}key: [0-9a-f]{64}\n {4}cmd: .*\n {4}deps:\n {6}out\/a\.txt: [0-9a-f]{64}\n {4}params:\n {6}b\.k: 1\n {4}outs:\n {6}out\/b\.txt: [0-9a-f]{64}$/m);
+    const ids = [...lock.matchAll(/^ {2}(\S+):$/gm)].map((m) => m[1]);
+    assert.deepEqual(ids, [...ids].sort());
+  });
+});
+
+describe('targets', () => {
+  it('builds a target and its upstream only; globs and instance ids work', () => {
+    const dir = threeStages();
+    assert.equal(cli(dir, ['run', 'b']).code, 0);
+    assert.deepEqual(executions(dir), ['a', 'b']);
+    assert.equal(cli(dir, ['run', 'c@n=2']).code, 0);
+    assert.deepEqual(executions(dir), ['a', 'b', 'c2']);
+    assert.equal(cli(dir, ['run', 'c@*']).code, 0);
+    assert.deepEqual(executions(dir), ['a', 'b', 'c2', 'c1']);
+  });
+
+  it('an unknown target suggests a close one', () => {
+    const dir = threeStages();
+    const r = cli(dir, ['run', 'bb']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown target "bb"; did you mean "b"\?/);
+  });
+});
+
+describe('failures', () => {
+  const failing = () =>
+    makeProject({
+      'pipeline.yaml': [
+        'stages:',
+        '  bad:',
+        '    cmd: echo about to fail; echo details >&2; exit 3',
+        '    outs: [bad.txt]',
+        '  after_bad:',
+        '    cmd: echo x > after.txt',
+        '    deps: [bad.txt]',
+        '    outs: [after.txt]',
+        '  independent:',
+        '    cmd: sleep 0.5; echo independent >> runs.log; echo ok > ind.txt',
+        '    outs: [ind.txt]',
+      ].join('\n'),
+    });
+
+  it('reports the stage, exit code and log tail; records nothing for it', () => {
+    const dir = failing();
+    const r = cli(dir, ['run', '--jobs', '1', 'bad']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /bad failed: exit code 3/);
+    assert.match(r.stderr, /about to fail/);
+    assert.match(r.stderr, /details/);
+    assert.doesNotMatch(cli(dir, ['status']).stdout, /everything is up to date/);
+  });
+
+  it('--keep-going finishes independent branches and skips dependents', () => {
+    const dir = failing();
+    const r = cli(dir, ['run', '--keep-going', '--json', '--jobs', '2']);
+    assert.equal(r.code, 1);
+    const events = jsonEvents(r.stdout);
+    assert.ok(events.some((e) => e.event === 'finished' && e.stage === 'independent'));
+    assert.ok(events.some((e) => e.event === 'blocked' && e.stage === 'after_bad' && e.by === 'bad'));
+    assert.deepEqual(executions(dir), ['independent']);
+  });
+
+  it('a command that does not write its out fails clearly', () => {
+    const dir = makeProject({ 'pipeline.yaml': 'stages:\n  s:\n    cmd: "true"\n    outs: [never.txt]\n' });
+    const r = cli(dir, ['run']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /did not write never\.txt/);
+  });
+});
+
+describe('directories and exec bits', () => {
+  it('a directory out is a manifest; a dep inside another stage out, and a dep containing outs, make edges', () => {
+    const dir = makeProject({
+      'pipeline.yaml': [
+        'stages:',
+        '  gen:',
+        '    cmd: mkdir -p d/sub && echo 1 > d/one && echo 2 > d/sub/two && printf "#!/bin/sh\\necho hi\\n" > d/run.sh && chmod +x d/run.sh',
+        '    outs: [d]',
+        '  use:',
+        '    cmd: echo use >> runs.log && cat d/sub/two > use.txt && d/run.sh >> use.txt',
+        '    deps: [d/sub]',
+        '    outs: [results/use.txt]',
+        '  part:',
+        '    matrix: { n: [1, 2] }',
+        '    cmd: echo ${n} > results/p${n}.txt',
+        '    outs:',
+        '      - results/p${n}.txt',
+        '  summary:',
+        '    cmd: cat results/*.txt > summary.txt',
+        '    deps: [results]',
+        '    outs: [summary.txt]',
+      ].join('\n'),
+    });
+    // `use` writes use.txt, not its declared out: fix the command and rerun.
+    writeFiles(dir, { 'pipeline.yaml': read(dir, 'pipeline.yaml').replace('> use.txt && d/run.sh >> use.txt', '> results/use.txt && d/run.sh >> results/use.txt') });
+    const r = cli(dir, ['run', 'summary', '--jobs', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(read(dir, 'results/use.txt'), '2\nhi\n');
+    assert.equal(read(dir, 'summary.txt'), '1\n2\n2\nhi\n');
+    rmSync(path.join(dir, 'd'), { recursive: true });
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.equal(executions(dir).length, 1, 'the directory was restored, not rebuilt');
+    assert.equal(read(dir, 'd/sub/two'), '2\n');
+    chmodSync(path.join(dir, 'd/run.sh'), 0o644);
+    assert.match(cli(dir, ['status']).stdout, /^gen: out d modified/m, 'the exec bit is part of the content');
+  });
+});
