@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { CorruptObjectError, ObjectStore } from '../src/cache/object-store.js';
+import { ContentHasher } from '../src/hash/content-hasher.js';
+import { StatCache } from '../src/hash/stat-cache.js';
+import { HashWorkerPool } from '../src/hash/worker-pool.js';
+import { makeProject } from './helpers.js';
+
+const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+describe('content hashing', () => {
+  it('the stat cache answers for an unchanged (inode, size, mtime) without reading the file', async () => {
+    const dir = makeProject({ 'f.txt': 'aaaa' });
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(path.join(dir, 'f.txt'), old, old);
+    const cacheFile = path.join(dir, '.pipeline/stat-cache.json');
+    const first = new ContentHasher(dir, new StatCache(cacheFile));
+    assert.equal((await first.hash('f.txt')).hash, sha('aaaa'));
+    await first.close();
+    // Same size and mtime, other bytes: only a cache that never reads the file keeps the old hash.
+    writeFileSync(path.join(dir, 'f.txt'), 'bbbb');
+    utimesSync(path.join(dir, 'f.txt'), old, old);
+    const second = new ContentHasher(dir, new StatCache(cacheFile));
+    assert.equal((await second.hash('f.txt')).hash, sha('aaaa'));
+    // A new mtime is noticed.
+    utimesSync(path.join(dir, 'f.txt'), new Date(old.getTime() + 1000), new Date(old.getTime() + 1000));
+    const third = new ContentHasher(dir, new StatCache(cacheFile));
+    assert.equal((await third.hash('f.txt')).hash, sha('bbbb'));
+  });
+
+  it('a directory hash covers relative paths, contents and the exec bit, not the location', async () => {
+    const a = makeProject({ 'd/x': '1', 'd/sub/y': '2' });
+    const b = makeProject({ 'd/x': '1', 'd/sub/y': '2' });
+    const ha = await new ContentHasher(a, new StatCache(path.join(a, 'sc.json'))).hash('d');
+    const hb = await new ContentHasher(b, new StatCache(path.join(b, 'sc.json'))).hash('d');
+    assert.equal(ha.hash, hb.hash);
+    chmodSync(path.join(b, 'd/x'), 0o755);
+    const hx = await new ContentHasher(b, new StatCache(path.join(b, 'sc2.json'))).hash('d');
+    assert.notEqual(hx.hash, ha.hash);
+  });
+
+  it('the worker pool hashes large trees on every core with the same results as sha256', async () => {
+    const dir = makeProject({});
+    const jobs = [];
+    for (let i = 0; i < 6; i++) {
+      const data = randomBytes(8 * 1024 * 1024 + i);
+      const file = path.join(dir, `big${i}`);
+      writeFileSync(file, data);
+      jobs.push({ abs: file, size: data.length, expected: sha(data) });
+    }
+    const pool = new HashWorkerPool();
+    const hashes = await pool.hashAll(jobs);
+    await pool.close();
+    assert.deepEqual(hashes, jobs.map((j) => j.expected));
+  });
+});
+
+describe('object store', () => {
+  it('stores read-only objects, restores copies, and refuses a corrupt object', () => {
+    const dir = makeProject({ 'f.txt': 'payload' });
+    const store = new ObjectStore(path.join(dir, 'cache'));
+    const hash = store.putFile(path.join(dir, 'f.txt'));
+    assert.equal(hash, sha('payload'));
+    assert.equal(statSync(store.pathOf(hash)).mode & 0o222, 0, 'objects are read-only');
+    store.restoreFile(hash, path.join(dir, 'copy.txt'), false);
+    writeFileSync(path.join(dir, 'copy.txt'), 'edited');
+    assert.equal(readFileSync(store.pathOf(hash), 'utf8'), 'payload', 'editing a restored file leaves the object alone');
+    chmodSync(store.pathOf(hash), 0o644);
+    writeFileSync(store.pathOf(hash), 'rotten!');
+    assert.throws(() => store.restoreFile(hash, path.join(dir, 'again.txt'), false), CorruptObjectError);
+    assert.throws(() => statSync(path.join(dir, 'again.txt')), /ENOENT/, 'nothing half-restored is left behind');
+    mkdirSync(path.join(dir, 'cache', 'tmp'), { recursive: true });
+  });
+});
