@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { UserError, type SourceLocation } from './errors.js';
+import { UserError, type Where } from './errors.js';
 
 /** A built-in stage as the engine sees it: a name, a version that enters the key, and an entry script. */
 export interface BuiltinStage {
@@ -32,7 +32,7 @@ function load(): Map<string, BuiltinStage> {
   return registry;
 }
 
-export function resolveBuiltin(name: string, where: SourceLocation): BuiltinStage {
+export function resolveBuiltin(name: string, where: Where): BuiltinStage {
   const stage = load().get(name);
   if (!stage) {
     const known = [...load().keys()];

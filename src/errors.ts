@@ -5,19 +5,28 @@ export interface SourceLocation {
   col?: number;
 }
 
+/** A location, or a way to compute it when an error is actually shown. */
+export type Where = SourceLocation | (() => SourceLocation);
+
 /**
  * An error the user can fix. The CLI prints it as `file:line:col: message` and exits non-zero
  * without a stack trace; anything that is not a UserError is a bug in pipeline itself.
  */
 export class UserError extends Error {
-  readonly location: SourceLocation | undefined;
   readonly exitCode: number;
+  private where: Where | undefined;
 
-  constructor(message: string, location?: SourceLocation, exitCode = 2) {
+  constructor(message: string, where?: Where, exitCode = 2) {
     super(message);
     this.name = 'UserError';
-    this.location = location;
+    this.where = where;
     this.exitCode = exitCode;
+  }
+
+  /** Resolved on first use: locating a YAML node costs a position-keeping parse, paid only on error. */
+  get location(): SourceLocation | undefined {
+    if (typeof this.where === 'function') this.where = this.where();
+    return this.where;
   }
 
   format(): string {

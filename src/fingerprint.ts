@@ -26,7 +26,7 @@ export interface Fingerprint {
 
 export function definitionOf(instance: StageInstance): string {
   if (instance.uses !== undefined) {
-    const builtin = resolveBuiltin(instance.uses, instance.location);
+    const builtin = resolveBuiltin(instance.uses, () => instance.location);
     return `uses: ${builtin.name}@${builtin.version}${instance.with ? ' with ' + canonicalJson(instance.with) : ''}`;
   }
   return instance.cmd.join('\n');

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { UserError } from './errors.js';
-import { ancestors, escapesProject, isWithin } from './paths.js';
+import { ancestors, isWithin, symlinkEscapeChecker } from './paths.js';
 import type { Project, StageInstance } from './spec/model.js';
 import { closest } from './spec/schema.js';
 
@@ -176,6 +176,7 @@ export class StageGraph {
 
 function checkOuts(project: Project, outOwner: Map<string, StageInstance>, outsUnder: Map<string, StageInstance[]>): void {
   const all: { out: string; instance: StageInstance; index: number }[] = [];
+  const escapesProject = symlinkEscapeChecker(project.dir);
   for (const instance of project.instances) {
     instance.outs.forEach((out, index) => {
       const prior = outOwner.get(out);
@@ -183,7 +184,7 @@ function checkOuts(project: Project, outOwner: Map<string, StageInstance>, outsU
         const who = prior === instance ? `${instance.id} lists it twice` : `${prior.id} and ${instance.id} both write it`;
         throw new UserError(`out "${out}" has two owners: ${who}; every out must belong to exactly one stage instance`, outLocation(instance, out));
       }
-      if (escapesProject(project.dir, out)) {
+      if (escapesProject(out)) {
         throw new UserError(`out "${out}" of ${instance.id} resolves through a symlink to outside the project`, outLocation(instance, out));
       }
       outOwner.set(out, instance);

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { parse, stringify } from 'yaml';
+import { readFileSync, statSync } from 'node:fs';
+import jsYaml from 'js-yaml';
 import { UserError } from './errors.js';
 import { writeFileAtomic } from './fs-atomic.js';
 
@@ -27,20 +27,43 @@ export class Lockfile {
   private lastWriteMs = 0;
   private pending = false;
 
-  constructor(readonly file: string, readonly displayName = 'pipeline.lock') {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      return;
+  /**
+   * `mirror` is a JSON copy of the parsed lock, tagged with the lock's (inode, size, mtime):
+   * parsing a 10,000-stage YAML lock takes longer than a whole no-op run should.
+   */
+  constructor(readonly file: string, private readonly mirror?: string, readonly displayName = 'pipeline.lock') {
+    const stats = statSync(file, { bigint: true, throwIfNoEntry: false });
+    if (!stats) return;
+    const tag = `${stats.ino}:${stats.size}:${stats.mtimeNs}`;
+    if (mirror) {
+      try {
+        const cached = JSON.parse(readFileSync(mirror, 'utf8')) as { tag: string; stages: Record<string, LockEntry> };
+        if (cached.tag === tag) {
+          for (const [id, entry] of Object.entries(cached.stages)) this.entries.set(id, entry);
+          return;
+        }
+      } catch {
+        // No usable mirror: parse the YAML.
+      }
     }
+    const text = readFileSync(file, 'utf8');
     let data: { stages?: Record<string, LockEntry> } | null;
     try {
-      data = parse(text) as typeof data;
+      data = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA }) as typeof data;
     } catch (error) {
       throw new UserError(`cannot parse the lock file (${(error as Error).message.split('\n')[0]}); restore it from git or delete it to rebuild`, { file: displayName });
     }
     for (const [id, entry] of Object.entries(data?.stages ?? {})) this.entries.set(id, entry);
+    this.writeMirror(tag);
+  }
+
+  private writeMirror(tag: string): void {
+    if (!this.mirror) return;
+    try {
+      writeFileAtomic(this.mirror, JSON.stringify({ tag, stages: Object.fromEntries(this.entries) }));
+    } catch {
+      // Only an accelerator.
+    }
   }
 
   get(id: string): LockEntry | undefined {
@@ -75,6 +98,8 @@ export class Lockfile {
     const started = Date.now();
     writeFileAtomic(this.file, this.serialize());
     this.pending = false;
+    const stats = statSync(this.file, { bigint: true });
+    this.writeMirror(`${stats.ino}:${stats.size}:${stats.mtimeNs}`);
     this.lastWriteMs = Date.now() - started;
   }
 
@@ -86,7 +111,7 @@ export class Lockfile {
       if (e.env && Object.keys(e.env).length) entry.env = sortKeys(e.env);
       stages[id] = entry;
     }
-    return HEADER + stringify({ schema: 1, stages }, { lineWidth: 0, sortMapEntries: false });
+    return HEADER + jsYaml.dump({ schema: 1, stages }, { lineWidth: -1, noRefs: true, sortKeys: false });
   }
 }
 

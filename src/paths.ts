@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -37,20 +37,35 @@ export function ancestors(relPath: string): string[] {
 }
 
 /**
- * Follows symlinks along the existing part of `relPath` and reports whether it escapes the
- * project (an out written through such a link would land outside it).
+ * Returns a checker that follows symlinks along the existing part of a project-relative path
+ * and reports whether it escapes the project (an out written through such a link would land
+ * outside it). Answers are memoised per directory, since outs share parents.
  */
-export function escapesProject(projectDir: string, relPath: string): boolean {
+export function symlinkEscapeChecker(projectDir: string): (relPath: string) => boolean {
   const realProject = realpathSync(projectDir);
-  let probe = relPath;
-  for (;;) {
-    try {
-      const real = realpathSync(path.join(projectDir, probe));
-      return !(real === realProject || real.startsWith(realProject + path.sep));
-    } catch {
-      const parent = path.posix.dirname(probe);
-      if (parent === probe || parent === '.') return false;
-      probe = parent;
+  const memo = new Map<string, boolean>();
+  const escapes = (relPath: string): boolean => {
+    const known = memo.get(relPath);
+    if (known !== undefined) return known;
+    let answer: boolean;
+    let real: string | undefined;
+    const stats = lstatSync(path.join(projectDir, relPath), { throwIfNoEntry: false });
+    // Only a symlink, or a directory we have not resolved, needs the (costly) realpath.
+    if (stats && (stats.isSymbolicLink() || !memo.has(path.posix.dirname(relPath)))) {
+      try {
+        real = realpathSync(path.join(projectDir, relPath));
+      } catch {
+        real = undefined;
+      }
     }
-  }
+    if (real !== undefined) {
+      answer = !(real === realProject || real.startsWith(realProject + path.sep));
+    } else {
+      const parent = path.posix.dirname(relPath);
+      answer = parent === relPath || parent === '.' ? false : escapes(parent);
+    }
+    memo.set(relPath, answer);
+    return answer;
+  };
+  return escapes;
 }

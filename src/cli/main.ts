@@ -3,7 +3,6 @@ import { Command, CommanderError, Option } from 'commander';
 import { StageFailedError, UserError } from '../errors.js';
 import { definitionOf } from '../fingerprint.js';
 import { plan } from '../run/planner.js';
-import { LocalExecutor } from '../run/local-executor.js';
 import { ProjectLock } from '../run/project-lock.js';
 import { Runner, type Outcome } from '../run/runner.js';
 import type { Reporter } from '../run/events.js';
@@ -12,7 +11,7 @@ import { loadProject } from '../spec/load.js';
 import { schemaPath } from '../spec/schema.js';
 import { toDot, toMermaid, toTextTree } from '../ui/dag-format.js';
 import { bold, dim, green, red, yellow } from '../ui/format.js';
-import { JsonReporter, PlainReporter, TtyReporter } from '../ui/reporters.js';
+import { JsonReporter, PlainReporter } from '../ui/reporters.js';
 
 interface Common {
   file: string;
@@ -130,7 +129,12 @@ async function runCommand(
     return 0;
   }
 
-  const reporter: Reporter = options.json ? new JsonReporter() : process.stderr.isTTY ? new TtyReporter() : new PlainReporter(options.verbose);
+  // The terminal UI and process library load only when a run needs them: start-up is part of every no-op.
+  const reporter: Reporter = options.json
+    ? new JsonReporter()
+    : process.stderr.isTTY
+      ? new (await import('../ui/tty-reporter.js')).TtyReporter()
+      : new PlainReporter(options.verbose);
   const lock = new ProjectLock(ws.project.dir);
   let waited = false;
   await lock.acquire({
@@ -161,6 +165,7 @@ async function runCommand(
   let outcomes: Map<string, Outcome>;
   try {
     const gpus = options.gpus?.split(',').map((s) => s.trim()).filter(Boolean);
+    const { LocalExecutor } = await import('../run/local-executor.js');
     const runner = new Runner(fresh, new LocalExecutor(), reporter, {
       jobs: options.jobs,
       ...(gpus?.length ? { gpus } : {}),

@@ -1,6 +1,5 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import type { Executor, Job, JobResult } from './executor.js';
 
 /** How long a stage gets to exit after SIGTERM before its process group is killed. */
@@ -16,6 +15,7 @@ export class LocalExecutor implements Executor {
   async execute(job: Job, signal: AbortSignal, onLine?: (line: string) => void): Promise<JobResult> {
     mkdirSync(path.dirname(job.logFile), { recursive: true });
     const log = createWriteStream(job.logFile);
+    const { execa } = await import('execa');
     const child = execa('/bin/sh', ['-c', `set -e\n${job.script}`], {
       cwd: job.cwd,
       env: job.env,

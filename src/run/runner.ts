@@ -176,7 +176,7 @@ export class Runner {
   /** Built-in stages run as `node <entry> <spec.json>`, the same command line on any executor. */
   private scriptFor(instance: StageInstance): string {
     if (instance.uses === undefined) return instance.cmd.join('\n');
-    const builtin = resolveBuiltin(instance.uses, instance.location);
+    const builtin = resolveBuiltin(instance.uses, () => instance.location);
     const specFile = path.join(this.ws.cacheDir, 'tmp', 'specs', `${safeName(instance.id)}.json`);
     writeFileAtomic(
       specFile,

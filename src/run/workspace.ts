@@ -39,7 +39,7 @@ export class Workspace {
     this.hasher = new ContentHasher(project.dir, new StatCache(path.join(project.dir, '.pipeline', 'stat-cache.json')));
     this.store = new ObjectStore(this.cacheDir);
     this.runs = new RunCache(this.cacheDir);
-    this.lock = new Lockfile(path.join(project.dir, 'pipeline.lock'));
+    this.lock = new Lockfile(path.join(project.dir, 'pipeline.lock'), path.join(project.dir, '.pipeline', 'lock.json'));
   }
 
   get logsDir(): string {

@@ -1,4 +1,4 @@
-import { UserError, type SourceLocation } from '../errors.js';
+import { UserError, type Where } from '../errors.js';
 import { isPlainObject } from '../params.js';
 
 /** A matrix entry that came from a glob of config files: `${exp.name}`, `${exp.path}`, `${exp.<key>}`. */
@@ -21,7 +21,7 @@ export type Scope = Record<string, unknown>;
 const expression = /\\?\$\{\s*([^}]*?)\s*\}/g;
 
 /** Resolves one `${a.b.c}` against the scopes, first match wins. */
-export function lookup(expr: string, scopes: readonly Scope[], where: SourceLocation): unknown {
+export function lookup(expr: string, scopes: readonly Scope[], where: Where): unknown {
   const parts = expr.split('.');
   for (const scope of scopes) {
     if (!(parts[0] in scope)) continue;
@@ -53,7 +53,7 @@ function isValidExpression(expr: string): boolean {
  * Replaces `${...}` in a string. A string that is exactly one expression keeps the value's
  * type (so `params: ${exp}` yields the config); `\${` stays literal.
  */
-export function interpolate(text: string, scopes: readonly Scope[], where: SourceLocation, quote?: (value: string) => string): unknown {
+export function interpolate(text: string, scopes: readonly Scope[], where: Where, quote?: (value: string) => string): unknown {
   const single = /^\$\{\s*([^}]*?)\s*\}$/.exec(text);
   if (single && !quote) {
     checkExpression(single[1], where);
@@ -67,13 +67,13 @@ export function interpolate(text: string, scopes: readonly Scope[], where: Sourc
   });
 }
 
-function checkExpression(expr: string, where: SourceLocation): void {
+function checkExpression(expr: string, where: Where): void {
   if (!isValidExpression(expr)) {
     throw new UserError(`invalid interpolation \${${expr}}: expected a dotted name such as \${train.lr} or \${exp.name}`, where);
   }
 }
 
-export function interpolateString(text: string, scopes: readonly Scope[], where: SourceLocation): string {
+export function interpolateString(text: string, scopes: readonly Scope[], where: Where): string {
   return stringify(interpolate(text, scopes, where));
 }
 

@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { globSync } from 'tinyglobby';
-import { parse as parseYamlValue } from 'yaml';
-import { UserError, type SourceLocation } from '../errors.js';
+import jsYaml from 'js-yaml';
+import { UserError, type SourceLocation, type Where } from '../errors.js';
 import { getParam, isPlainObject, ParamsLoader, setParam, type ParamTree } from '../params.js';
 import { normalizeProjectPath } from '../paths.js';
 import { ConfigRef, interpolate, interpolateString, shellQuote, stringify, type Scope } from './interpolate.js';
 import type { Project, Resources, StageInstance } from './model.js';
-import { validateSpecSchema } from './schema.js';
-import { YamlSource, type PathSegment } from './yaml-source.js';
+import { readValidatedSpec } from './spec-cache.js';
+import type { PathSegment, YamlSource } from './yaml-source.js';
 
 export interface LoadOptions {
   /** Path to pipeline.yaml (absolute or relative to cwd). */
@@ -44,8 +44,7 @@ export function loadProject(options: LoadOptions): Project {
   const specAbs = path.resolve(options.specFile);
   const dir = path.dirname(specAbs);
   const specName = path.basename(specAbs);
-  const source = YamlSource.read(specAbs, specName);
-  validateSpecSchema(source);
+  const source = readValidatedSpec(specAbs, specName, dir);
   const raw = source.data as RawSpec;
   const overrides = parseOverrides(options.overrides ?? []);
   const loader = new ParamsLoader(dir);
@@ -53,8 +52,8 @@ export function loadProject(options: LoadOptions): Project {
   const inputFiles = new Set<string>([specName]);
   let params: ParamTree = {};
   (raw.params ?? []).forEach((file, index) => {
-    const rel = checkedPath(file, source.locate(['params', index]));
-    const resolved = withLocation(() => loader.load(rel), source.locate(['params', index]));
+    const rel = checkedPath(file, () => source.locate(['params', index]));
+    const resolved = withLocation(() => loader.load(rel), () => source.locate(['params', index]));
     resolved.files.forEach((f) => inputFiles.add(f));
     params = { ...params, ...resolved.values };
   });
@@ -87,7 +86,7 @@ function parseOverrides(items: string[]): [string, unknown][] {
     const text = item.slice(eq + 1);
     let value: unknown;
     try {
-      value = parseYamlValue(text);
+      value = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA });
     } catch {
       value = text;
     }
@@ -99,13 +98,13 @@ function applyOverrides(tree: ParamTree, overrides: [string, unknown][]): ParamT
   return overrides.reduce((acc, [key, value]) => setParam(acc, key, value), tree);
 }
 
-function checkedPath(raw: string, where: SourceLocation): string {
+function checkedPath(raw: string, where: Where): string {
   const result = normalizeProjectPath(raw);
   if ('error' in result) throw new UserError(result.error, where);
   return result.path;
 }
 
-function withLocation<T>(fn: () => T, where: SourceLocation): T {
+function withLocation<T>(fn: () => T, where: Where): T {
   try {
     return fn();
   } catch (error) {
@@ -132,22 +131,22 @@ class StageExpander {
     private readonly overrides: [string, unknown][],
   ) {
     if (stage.foreach !== undefined) {
-      if (!stage.do) throw new UserError(`stage "${name}" has foreach but no do: block`, this.at([], true));
-      if (stage.matrix) throw new UserError(`stage "${name}" has both foreach and matrix; use one`, this.at(['matrix'], true));
+      if (!stage.do) throw new UserError(`stage "${name}" has foreach but no do: block`, () => this.at([], true));
+      if (stage.matrix) throw new UserError(`stage "${name}" has both foreach and matrix; use one`, () => this.at(['matrix'], true));
       this.body = stage.do;
       this.bodyPath = ['stages', name, 'do'];
       if (stage.do.matrix || stage.do.foreach || stage.do.do) {
-        throw new UserError('a do: block cannot nest matrix/foreach', source.locate(this.bodyPath));
+        throw new UserError('a do: block cannot nest matrix/foreach', () => source.locate(this.bodyPath));
       }
     } else {
       this.body = stage;
       this.bodyPath = ['stages', name];
     }
     if (!this.body.cmd && !this.body.uses) {
-      throw new UserError(`stage "${name}" needs cmd: (a shell command) or uses: (a built-in stage)`, this.at([], true));
+      throw new UserError(`stage "${name}" needs cmd: (a shell command) or uses: (a built-in stage)`, () => this.at([], true));
     }
     if (this.body.cmd && this.body.uses) {
-      throw new UserError(`stage "${name}" has both cmd: and uses:; a stage is one or the other`, this.at(['uses'], true));
+      throw new UserError(`stage "${name}" has both cmd: and uses:; a stage is one or the other`, () => this.at(['uses'], true));
     }
   }
 
@@ -180,16 +179,16 @@ class StageExpander {
       return combos.map((combo) => ({ suffix: combo.parts.join(','), vars: combo.vars }));
     }
     if (foreach !== undefined) {
-      const items = typeof foreach === 'string' ? interpolate(foreach, [this.params], this.at(['foreach'])) : foreach;
+      const items = typeof foreach === 'string' ? interpolate(foreach, [this.params], () => this.at(['foreach'])) : foreach;
       if (Array.isArray(items)) return items.map((item) => ({ suffix: stringify(item), vars: { item } }));
       if (isPlainObject(items)) return Object.entries(items).map(([key, item]) => ({ suffix: key, vars: { key, item } }));
-      throw new UserError('foreach must be a list, a mapping, or ${...} naming one', this.at(['foreach']));
+      throw new UserError('foreach must be a list, a mapping, or ${...} naming one', () => this.at(['foreach']));
     }
     return [{ suffix: '', vars: {} }];
   }
 
   private globConfigs(key: string, pattern: string): ConfigRef[] {
-    const where = this.at(['matrix', key]);
+    const where = () => this.at(['matrix', key]);
     const files = globSync(pattern, { cwd: this.dir, onlyFiles: true, expandDirectories: false }).sort();
     if (files.length === 0) {
       throw new UserError(`matrix ${key}: the glob "${pattern}" matches no files`, where);
@@ -211,11 +210,11 @@ class StageExpander {
     scopes.push(this.params);
 
     const strings = (field: 'deps' | 'outs' | 'metrics' | 'plots'): string[] =>
-      (body[field] ?? []).map((raw, index) => checkedPath(interpolateString(raw, scopes, this.field([field, index])), this.field([field, index])));
+      (body[field] ?? []).map((raw, index) => checkedPath(interpolateString(raw, scopes, () => this.field([field, index])), () => this.field([field, index])));
 
     const commands = body.cmd === undefined ? [] : Array.isArray(body.cmd) ? body.cmd : [body.cmd];
     const cmd = commands.map((text, index) =>
-      String(interpolate(text, scopes, this.field(Array.isArray(body.cmd) ? ['cmd', index] : ['cmd']), shellQuote)),
+      String(interpolate(text, scopes, () => this.field(Array.isArray(body.cmd) ? ['cmd', index] : ['cmd']), shellQuote)),
     );
     const outs = strings('outs');
     const metrics = strings('metrics');
@@ -225,15 +224,15 @@ class StageExpander {
     }
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(body.env ?? {})) {
-      env[key] = interpolateString(String(value), scopes, this.field(['env', key]));
+      env[key] = interpolateString(String(value), scopes, () => this.field(['env', key]));
     }
     const resources: Resources = { gpu: body.resources?.gpu ?? 0 };
     if (body.resources?.cpu !== undefined) resources.cpu = body.resources.cpu;
     if (body.resources?.memory !== undefined) resources.memory = body.resources.memory;
     if (body.resources?.time !== undefined) resources.time = body.resources.time;
 
-    const location = this.at([], true);
     const bodyPath = this.bodyPath;
+    const instanceStage = this.name;
     const source = this.source;
     const instance: StageInstance = {
       id,
@@ -248,10 +247,12 @@ class StageExpander {
       after: [],
       resources,
       env,
-      location,
+      get location() {
+        return source.locate(['stages', instanceStage], true);
+      },
       fieldLocation: (field, index) => source.locate(index === undefined ? [...bodyPath, field] : [...bodyPath, field, index]),
     };
-    if (body.uses !== undefined) instance.uses = interpolateString(body.uses, scopes, this.field(['uses']));
+    if (body.uses !== undefined) instance.uses = interpolateString(body.uses, scopes, () => this.field(['uses']));
     if (body.with !== undefined) instance.with = body.with;
     return instance;
   }
@@ -261,37 +262,37 @@ class StageExpander {
     const spec = this.body.params;
     if (spec === undefined) return { params: {}, files: [] };
     if (typeof spec === 'string') {
-      const value = interpolate(spec, [vars, this.params], this.field(['params']));
+      const value = interpolate(spec, [vars, this.params], () => this.field(['params']));
       if (value instanceof ConfigRef) {
         return { params: { ...value.config }, files: value.files, scope: value.config };
       }
       if (typeof value === 'string') {
-        const resolved = this.loader.load(checkedPath(value, this.field(['params'])));
+        const resolved = this.loader.load(checkedPath(value, () => this.field(['params'])));
         const config = applyOverrides(resolved.values, this.overrides);
         return { params: config, files: resolved.files, scope: config };
       }
-      throw new UserError('params: as a string must name a matrix config (${exp}) or a params file', this.field(['params']));
+      throw new UserError('params: as a string must name a matrix config (${exp}) or a params file', () => this.field(['params']));
     }
     const out: Record<string, unknown> = {};
     const files: string[] = [];
     spec.forEach((item, index) => {
       if (typeof item === 'string') {
-        const key = interpolateString(item, [vars, this.params], this.field(['params', index]));
+        const key = interpolateString(item, [vars, this.params], () => this.field(['params', index]));
         const hit = getParam(this.params, key);
         if (!hit.found) {
-          throw new UserError(`param "${key}" is not defined in the global params files (${suggestKeys(this.params, key)})`, this.field(['params', index]));
+          throw new UserError(`param "${key}" is not defined in the global params files (${suggestKeys(this.params, key)})`, () => this.field(['params', index]));
         }
         out[key] = hit.value;
         return;
       }
       for (const [file, keys] of Object.entries(item)) {
-        const rel = checkedPath(file, this.field(['params', index]));
+        const rel = checkedPath(file, () => this.field(['params', index]));
         const resolved = this.loader.load(rel);
         const tree = applyOverrides(resolved.values, this.overrides);
         files.push(...resolved.files);
         for (const key of keys) {
           const hit = getParam(tree, key);
-          if (!hit.found) throw new UserError(`param "${key}" is not defined in ${rel} (${suggestKeys(tree, key)})`, this.field(['params', index]));
+          if (!hit.found) throw new UserError(`param "${key}" is not defined in ${rel} (${suggestKeys(tree, key)})`, () => this.field(['params', index]));
           out[`${rel}:${key}`] = hit.value;
         }
       }

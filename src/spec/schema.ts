@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import leven from 'leven';
 import { UserError } from '../errors.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
-const Ajv = AjvModule.default ?? AjvModule;
+const require = createRequire(import.meta.url);
 
 export const schemaPath = fileURLToPath(new URL('../../../schema/pipeline.schema.json', import.meta.url));
 
@@ -16,6 +17,8 @@ let compiled: { validate: ValidateFunction; schema: JsonSchema } | undefined;
 function validator(): { validate: ValidateFunction; schema: JsonSchema } {
   if (!compiled) {
     const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as JsonSchema;
+    // Loaded on demand: compiling the schema is a sizeable share of a no-op run's start-up.
+    const Ajv = require('ajv') as typeof import('ajv').default;
     const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
     compiled = { validate: ajv.compile(schema), schema };
   }
@@ -29,6 +32,10 @@ export function validateSpecSchema(source: YamlSource): void {
   const errors = validate.errors ?? [];
   const best = pickMostSpecific(errors);
   throw toUserError(best, source, schema);
+}
+
+export function schemaText(): string {
+  return readFileSync(schemaPath, 'utf8');
 }
 
 /**
@@ -122,3 +129,4 @@ export function closest(word: string, candidates: readonly string[]): string | u
   }
   return best;
 }
+

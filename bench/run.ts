@@ -1,0 +1,136 @@
+/**
+ * `npm run bench`: pipeline beside GNU make (and Snakemake when installed) on the same
+ * generated DAGs, plus cold hashing throughput beside sha256sum. Prints a table with ratios.
+ * `npm run bench -- --quick` runs only the 1,000-stage DAG and a 512 MB hashing tree.
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, rmSync, utimesSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ContentHasher } from '../src/hash/content-hasher.js';
+import { StatCache } from '../src/hash/stat-cache.js';
+import { writeDag, type DagShape } from './dag.js';
+
+const cli = fileURLToPath(new URL('../../bin/pipeline.js', import.meta.url));
+const quick = process.argv.includes('--quick');
+const jobs = 2;
+const root = path.join(process.env.BENCH_DIR ?? tmpdir(), 'pipeline-bench');
+
+function time(command: string, args: string[], cwd: string): { seconds: number; stdout: string } {
+  const start = performance.now();
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const seconds = (performance.now() - start) / 1000;
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${r.stderr.slice(-2000)}`);
+  return { seconds, stdout: r.stdout };
+}
+
+function has(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+}
+
+interface Row {
+  what: string;
+  tool: string;
+  seconds: number;
+  ran?: number;
+}
+
+function pipelineRan(stdout: string): number {
+  const done = stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; ran?: number }).find((e) => e.event === 'done');
+  return done?.ran ?? -1;
+}
+
+function makeRan(stdout: string): number {
+  return stdout.split('\n').filter((l) => l.startsWith('cat ')).length;
+}
+
+function benchDag(shape: DagShape): Row[] {
+  const label = `${shape.stages} stages / ${shape.files} files`;
+  const rows: Row[] = [];
+  const pDir = path.join(root, `p-${shape.stages}`);
+  const mDir = path.join(root, `m-${shape.stages}`);
+  writeDag(pDir, shape);
+  writeDag(mDir, shape);
+  const pipeline = (what: string) => {
+    const r = time(process.execPath, [cli, 'run', '--json', '--jobs', String(jobs)], pDir);
+    rows.push({ what: `${what}, ${label}`, tool: 'pipeline', seconds: r.seconds, ran: pipelineRan(r.stdout) });
+  };
+  const make = (what: string) => {
+    const r = time('make', ['-j', String(jobs)], mDir);
+    rows.push({ what: `${what}, ${label}`, tool: 'make', seconds: r.seconds, ran: makeRan(r.stdout) });
+  };
+  process.stderr.write(`cold build ${label}...\n`);
+  pipeline('cold build');
+  make('cold build');
+  process.stderr.write(`no-op ${label}...\n`);
+  pipeline('no-op');
+  make('no-op');
+  for (const dir of [pDir, mDir]) appendFileSync(path.join(dir, 'in/g0/f0.txt'), 'changed\n');
+  pipeline('one input changed');
+  make('one input changed');
+  const later = new Date(Date.now() + 10_000);
+  for (const dir of [pDir, mDir]) {
+    for (const g of readdirSync(path.join(dir, 'in')).slice(0, 10)) {
+      for (const f of readdirSync(path.join(dir, 'in', g))) utimesSync(path.join(dir, 'in', g, f), later, later);
+    }
+  }
+  pipeline('touch-only (10 groups)');
+  make('touch-only (10 groups)');
+  return rows;
+}
+
+async function benchHashing(totalBytes: number): Promise<Row[]> {
+  const dir = path.join(root, 'hash-tree');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(path.join(dir, 'tree'), { recursive: true });
+  const fileSize = 32 * 1024 * 1024;
+  const block = Buffer.alloc(fileSize);
+  for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((i * 2654435761) >>> 0, i);
+  const files: string[] = [];
+  for (let i = 0; i < totalBytes / fileSize; i++) {
+    block.writeUInt32LE(i, 0);
+    const file = path.join(dir, 'tree', `part${i}.bin`);
+    writeFileSync(file, block);
+    files.push(file);
+  }
+  const gb = totalBytes / 1e9;
+  const rows: Row[] = [];
+  time('sh', ['-c', 'cat tree/* > /dev/null'], dir); // warm the page cache for both tools alike
+  const sha = time('sha256sum', files, dir);
+  rows.push({ what: `cold hash ${gb.toFixed(1)} GB (page cache warm)`, tool: 'sha256sum', seconds: sha.seconds });
+  const start = performance.now();
+  const hasher = new ContentHasher(dir, new StatCache(path.join(dir, 'no-such-dir', 'stat-cache.json')));
+  await hasher.hash('tree');
+  const seconds = (performance.now() - start) / 1000;
+  await hasher.close();
+  rows.push({ what: `cold hash ${gb.toFixed(1)} GB (page cache warm)`, tool: 'pipeline', seconds });
+  rmSync(dir, { recursive: true, force: true });
+  return rows;
+}
+
+function printTable(rows: Row[], hashBytes: number): void {
+  const lines = ['| measurement | tool | seconds | stages run | vs make / sha256sum |', '|---|---|---:|---:|---:|'];
+  for (const row of rows) {
+    const peer = rows.find((r) => r.what === row.what && (r.tool === 'make' || r.tool === 'sha256sum'));
+    const ratio = peer && peer !== row ? `${(row.seconds / peer.seconds).toFixed(2)}x` : '';
+    const rate = row.what.startsWith('cold hash') ? ` (${(hashBytes / 1e9 / row.seconds).toFixed(2)} GB/s)` : '';
+    lines.push(`| ${row.what} | ${row.tool} | ${row.seconds.toFixed(3)}${rate} | ${row.ran ?? ''} | ${ratio} |`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function main(): Promise<void> {
+  if (!has('make')) throw new Error('GNU make is needed for the comparison (apt-get install make)');
+  if (has('snakemake')) process.stderr.write('snakemake found but not yet wired into this benchmark\n');
+  const rows: Row[] = [];
+  rows.push(...benchDag({ stages: 1000, files: 10_000, layers: 5 }));
+  if (!quick) rows.push(...benchDag({ stages: 10_000, files: 50_000, layers: 5 }));
+  const hashBytes = quick ? 512 * 1024 * 1024 : 2 * 1024 * 1024 * 1024;
+  process.stderr.write('hashing...\n');
+  rows.push(...(await benchHashing(hashBytes)));
+  printTable(rows, hashBytes);
+  writeFileSync(path.join(root, 'results.json'), JSON.stringify(rows, null, 2));
+}
+
+await main();
