@@ -57,7 +57,7 @@ function benchDag(shape: DagShape): Row[] {
     rows.push({ what: `${what}, ${label}`, tool: 'pipeline', seconds: r.seconds, ran: pipelineRan(r.stdout) });
   };
   const make = (what: string) => {
-    const r = time('make', ['-j', String(jobs)], mDir);
+    const r = time('make', ['-r', '-j', String(jobs)], mDir);
     rows.push({ what: `${what}, ${label}`, tool: 'make', seconds: r.seconds, ran: makeRan(r.stdout) });
   };
   process.stderr.write(`cold build ${label}...\n`);
