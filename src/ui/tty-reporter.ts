@@ -1,7 +1,10 @@
-import logUpdate from 'log-update';
+import { createLogUpdate } from 'log-update';
 import type { RunEvent } from '../run/events.js';
 import { bold, dim, formatDuration, yellow } from './format.js';
 import { describe, PlainReporter } from './reporters.js';
+
+/** The live block goes where the stage lines go (stderr), so stdout stays clean for data. */
+const logUpdate = createLogUpdate(process.stderr);
 
 /**
  * On a terminal: finished stages scroll above one compact live block (counts, what runs,
@@ -47,7 +50,8 @@ export class TtyReporter extends PlainReporter {
         this.complete(event.stage);
         break;
     }
-    const line = describe(event, false);
+    // Running stages live in the block; only results scroll.
+    const line = event.event === 'started' ? undefined : describe(event, false);
     if (line) {
       logUpdate.clear();
       super.print(line);
