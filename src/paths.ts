@@ -47,22 +47,21 @@ export function symlinkEscapeChecker(projectDir: string): (relPath: string) => b
   const escapes = (relPath: string): boolean => {
     const known = memo.get(relPath);
     if (known !== undefined) return known;
-    let answer: boolean;
-    let real: string | undefined;
+    const parent = path.posix.dirname(relPath);
+    const viaParent = () => (parent === '.' || parent === relPath ? false : escapes(parent));
     const stats = lstatSync(path.join(projectDir, relPath), { throwIfNoEntry: false });
-    // Only a symlink, or a directory we have not resolved, needs the (costly) realpath.
-    if (stats && (stats.isSymbolicLink() || !memo.has(path.posix.dirname(relPath)))) {
+    let answer: boolean;
+    if (stats?.isSymbolicLink()) {
+      // Only a link needs the costly realpath; anything else is as safe as its parent.
+      let real: string | undefined;
       try {
         real = realpathSync(path.join(projectDir, relPath));
       } catch {
         real = undefined;
       }
-    }
-    if (real !== undefined) {
-      answer = !(real === realProject || real.startsWith(realProject + path.sep));
+      answer = real === undefined ? viaParent() : !(real === realProject || real.startsWith(realProject + path.sep));
     } else {
-      const parent = path.posix.dirname(relPath);
-      answer = parent === relPath || parent === '.' ? false : escapes(parent);
+      answer = viaParent();
     }
     memo.set(relPath, answer);
     return answer;

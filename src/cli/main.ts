@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { StageFailedError, UserError } from '../errors.js';
 import { definitionOf } from '../fingerprint.js';
-import { plan } from '../run/planner.js';
+import { frozenViolations, plan } from '../run/planner.js';
 import { ProjectLock } from '../run/project-lock.js';
 import { Runner, type Outcome } from '../run/runner.js';
 import type { Reporter } from '../run/events.js';
@@ -51,9 +51,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('-k, --keep-going', 'after a failure, keep running branches that do not depend on it')
     .addOption(new Option('-S, --set-param <key=value>', 'override a param for this run (repeatable)').argParser(collect))
     .option('--json', 'print one JSON event per line')
+    .option('--frozen', 'CI: execute nothing; restore every out from the cache and fail if any stage would run or the lock does not match the spec')
     .option('--no-wait', 'refuse instead of waiting when another run holds this project')
     .option('-v, --verbose', 'also list up-to-date and restored stages')
-    .action(async (targets: string[], options: { jobs: number; gpus?: string; dryRun?: boolean; force?: boolean; keepGoing?: boolean; setParam?: string[]; json?: boolean; wait: boolean; verbose?: boolean }) => {
+    .action(async (targets: string[], options: RunFlags) => {
       exitCode = await runCommand(targets, { ...program.opts<Common>(), ...options });
     });
 
@@ -108,12 +109,36 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function runCommand(
-  targets: string[],
-  options: Common & { jobs: number; gpus?: string; dryRun?: boolean; force?: boolean; keepGoing?: boolean; json?: boolean; wait: boolean; verbose?: boolean },
-): Promise<number> {
+interface RunFlags {
+  jobs: number;
+  gpus?: string;
+  dryRun?: boolean;
+  force?: boolean;
+  keepGoing?: boolean;
+  frozen?: boolean;
+  setParam?: string[];
+  json?: boolean;
+  wait: boolean;
+  verbose?: boolean;
+}
+
+async function runCommand(targets: string[], options: Common & RunFlags): Promise<number> {
   const ws = open(options);
   const selected = ws.graph.select(targets);
+  if (options.frozen) {
+    if (options.force) throw new UserError('--frozen and --force contradict each other: --frozen executes nothing');
+    const violations = frozenViolations(await plan(ws, selected));
+    if (violations.length) {
+      await ws.close();
+      if (options.json) {
+        process.stdout.write(JSON.stringify({ event: 'frozen-violations', stages: violations.map((v) => ({ stage: v.id, reasons: v.reasons })) }) + '\n');
+      }
+      process.stderr.write(`${red('error:')} --frozen: ${violations.length} stage(s) would have to run or do not match pipeline.lock:\n`);
+      for (const v of violations) process.stderr.write(`  ${bold(v.id)}: ${v.reasons.join('; ')}\n`);
+      process.stderr.write(dim('  run `pipeline run` (without --frozen) and commit pipeline.lock, or restore the cache that built it\n'));
+      return 1;
+    }
+  }
   if (options.dryRun) {
     const planned = await plan(ws, selected, options.force);
     await ws.close();
@@ -171,6 +196,7 @@ async function runCommand(
       ...(gpus?.length ? { gpus } : {}),
       force: Boolean(options.force),
       keepGoing: Boolean(options.keepGoing),
+      frozen: Boolean(options.frozen),
       signal: controller.signal,
     });
     outcomes = await runner.run(fresh.graph.select(targets));

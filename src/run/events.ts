@@ -15,6 +15,8 @@ export type RunEvent =
   | { event: 'done'; ok: boolean; ran: number; restored: number; up_to_date: number; failed: number; duration_ms: number };
 
 export interface Reporter {
+  /** Only a live display shows an ETA; reading every stage's last run record costs a file read each. */
+  readonly wantsEstimates?: boolean;
   /** Called with an estimate of each stage's duration (ms) before anything runs, when known. */
   begin(total: number, estimates: Map<string, number>, jobs: number): void;
   emit(event: RunEvent): void;

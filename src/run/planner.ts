@@ -7,6 +7,8 @@ export interface PlannedStage {
   reasons: string[];
   /** True when the action depends on what an upstream stage will produce (early cutoff may still skip it). */
   provisional: boolean;
+  /** pipeline.lock records the key this stage has now. */
+  lockMatches: boolean;
 }
 
 /**
@@ -24,11 +26,11 @@ export async function plan(ws: Workspace, selected: Set<string>, force = false):
     const stale = staleUpstream(ws, instance, selected, result, predictedOuts);
     let entry: PlannedStage;
     if (stale.length && !force) {
-      entry = { id: instance.id, action: 'run', reasons: stale.map((id) => `upstream ${id} changed`), provisional: true };
+      entry = { id: instance.id, action: 'run', reasons: stale.map((id) => `upstream ${id} changed`), provisional: true, lockMatches: false };
     } else {
       const deps = await predictedDeps(ws, instance, predictedOuts);
       const decision = await ws.decide(instance, deps, force);
-      entry = { id: instance.id, action: decision.action, reasons: decision.reasons, provisional: false };
+      entry = { id: instance.id, action: decision.action, reasons: decision.reasons, provisional: false, lockMatches: decision.lockMatches };
       if (decision.action === 'restore' && decision.record) {
         predictedOuts.set(instance.id, Object.fromEntries(Object.entries(decision.record.outs).map(([p, o]) => [p, o.hash])));
       }
@@ -72,4 +74,9 @@ async function predictedDeps(ws: Workspace, instance: StageInstance, predictedOu
     }
   }
   return deps;
+}
+
+/** What `--frozen` refuses: any stage that would execute, or whose key pipeline.lock does not hold. */
+export function frozenViolations(planned: PlannedStage[]): PlannedStage[] {
+  return planned.filter((p) => p.action === 'run' || !p.lockMatches);
 }

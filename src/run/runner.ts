@@ -17,6 +17,8 @@ export interface RunOptions {
   gpus?: string[];
   force: boolean;
   keepGoing: boolean;
+  /** CI mode: restore only; a stage that would execute fails instead. */
+  frozen?: boolean;
   signal: AbortSignal;
 }
 
@@ -50,7 +52,7 @@ export class Runner {
     const { graph } = this.ws;
     const priority = graph.longestPathToSink(selected);
     const estimates = new Map<string, number>();
-    for (const id of selected) {
+    for (const id of this.reporter.wantsEstimates ? selected : []) {
       const previous = this.ws.lock.get(id);
       const record = previous ? this.ws.runs.get(previous.key) : undefined;
       if (record) estimates.set(id, record.durationMs);
@@ -118,6 +120,9 @@ export class Runner {
   }
 
   private async execute(instance: StageInstance, decision: Decision, started: number): Promise<Outcome> {
+    if (this.options.frozen) {
+      return this.fail(instance, 0, `--frozen: would run (${decision.reasons.join('; ')})`, path.join(this.ws.logsDir, 'none'));
+    }
     const lease = await this.gpus.acquire(instance.resources.gpu);
     try {
       if (this.stopAll.signal.aborted) {

@@ -18,6 +18,8 @@ export interface Decision {
   fingerprint: Fingerprint;
   /** Why it is not up to date (empty when it is). */
   reasons: string[];
+  /** pipeline.lock already records this key (only outs may be missing): what `--frozen` requires. */
+  lockMatches: boolean;
   record?: RunRecord;
 }
 
@@ -58,16 +60,17 @@ export class Workspace {
     const key = keyOf(fingerprint);
     const entry = this.lock.get(instance.id);
     let reasons: string[];
+    const lockMatches = entry?.key === key;
     if (force) {
       reasons = ['forced (--force)'];
     } else if (entry?.key === key) {
       reasons = await this.outProblems(entry);
-      if (reasons.length === 0) return { action: 'up-to-date', key, fingerprint, reasons };
+      if (reasons.length === 0) return { action: 'up-to-date', key, fingerprint, reasons, lockMatches };
     } else {
       reasons = explainKeyChange(entry, fingerprint, this.graph.producers.get(instance.id) ?? new Map());
     }
     const record = force ? undefined : this.restorable(key);
-    return record ? { action: 'restore', key, fingerprint, reasons, record } : { action: 'run', key, fingerprint, reasons };
+    return record ? { action: 'restore', key, fingerprint, reasons, record, lockMatches } : { action: 'run', key, fingerprint, reasons, lockMatches };
   }
 
   private async outProblems(entry: LockEntry): Promise<string[]> {

@@ -11,6 +11,7 @@ const logUpdate = createLogUpdate(process.stderr);
  * ETA from the durations the run cache remembers).
  */
 export class TtyReporter extends PlainReporter {
+  readonly wantsEstimates = true;
   private total = 0;
   private done = 0;
   private jobs = 1;
