@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -253,5 +253,52 @@ describe('directories and exec bits', () => {
     assert.equal(read(dir, 'd/sub/two'), '2\n');
     chmodSync(path.join(dir, 'd/run.sh'), 0o644);
     assert.match(cli(dir, ['status']).stdout, /^gen: out d modified/m, 'the exec bit is part of the content');
+  });
+});
+
+describe('the no-op shortcut never hides a change', () => {
+  it('same-size edits, new config files and params edits after a recorded no-op are all seen', async () => {
+    const dir = makeProject({
+      'data/in.txt': 'aaaa\n',
+      'configs/one.yaml': 'lr: 1\n',
+      'pipeline.yaml': [
+        'stages:',
+        '  fit:',
+        '    matrix: { exp: "configs/*.yaml" }',
+        '    cmd: echo ${exp.name} >> runs.log && cat data/in.txt > out/${exp.name} && echo ${lr} >> out/${exp.name}',
+        '    deps: [data/in.txt]',
+        '    params: ${exp}',
+        '    outs:',
+        '      - out/${exp.name}',
+      ].join('\n'),
+    });
+    const settle = () => new Promise((r) => setTimeout(r, 120)); // past the racy window, so a summary is written
+    cli(dir, ['run']);
+    await settle();
+    cli(dir, ['run']);
+    assert.ok(existsSync(path.join(dir, '.pipeline/noop.json')), 'a full up-to-date run leaves a summary');
+    assert.match(cli(dir, ['run']).stderr, /nothing changed since the last full run/);
+
+    writeFiles(dir, { 'data/in.txt': 'bbbb\n' }); // same size
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.deepEqual(executions(dir), ['one', 'one']);
+    await settle();
+    cli(dir, ['run']);
+
+    writeFiles(dir, { 'configs/two.yaml': 'lr: 2\n' });
+    cli(dir, ['run']);
+    assert.deepEqual(executions(dir), ['one', 'one', 'two']);
+    await settle();
+    cli(dir, ['run']);
+
+    writeFiles(dir, { 'configs/one.yaml': 'lr: 3\n' });
+    cli(dir, ['run']);
+    assert.deepEqual(executions(dir), ['one', 'one', 'two', 'one']);
+    await settle();
+    cli(dir, ['run']);
+
+    rmSync(path.join(dir, 'out/two'));
+    const r = cli(dir, ['run', '--json']);
+    assert.ok(jsonEvents(r.stdout).some((e) => e.event === 'restored' && e.stage === 'fit@exp=two'));
   });
 });

@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { StageFailedError, UserError } from '../errors.js';
 import { definitionOf } from '../fingerprint.js';
+import { writeSummary, unchangedSinceSummary } from '../run/noop-summary.js';
 import { frozenViolations, plan } from '../run/planner.js';
 import { ProjectLock } from '../run/project-lock.js';
 import { Runner, type Outcome } from '../run/runner.js';
@@ -123,6 +125,20 @@ interface RunFlags {
 }
 
 async function runCommand(targets: string[], options: Common & RunFlags): Promise<number> {
+  const fullRun = targets.length === 0 && !options.setParam?.length && !options.force && !options.dryRun;
+  if (fullRun) {
+    const started = Date.now();
+    const ids = unchangedSinceSummary(path.dirname(path.resolve(options.file)));
+    if (ids) {
+      if (options.json) {
+        for (const id of ids) process.stdout.write(JSON.stringify({ event: 'skipped', stage: id, reason: 'up-to-date' }) + '\n');
+        process.stdout.write(JSON.stringify({ event: 'done', ok: true, ran: 0, restored: 0, up_to_date: ids.length, failed: 0, duration_ms: Date.now() - started }) + '\n');
+      } else {
+        process.stderr.write(`${green('done')}: everything is up to date (${ids.length} stage instances, nothing changed since the last full run) ${dim(`in ${((Date.now() - started) / 1000).toFixed(1)}s`)}\n`);
+      }
+      return 0;
+    }
+  }
   const ws = open(options);
   const selected = ws.graph.select(targets);
   if (options.frozen) {
@@ -209,6 +225,7 @@ async function runCommand(targets: string[], options: Common & RunFlags): Promis
   }
   const count = (o: Outcome) => [...outcomes.values()].filter((v) => v === o).length;
   const failed = count('failed');
+  if (fullRun && failed + count('blocked') + count('cancelled') === 0 && outcomes.size === fresh.project.instances.length) writeSummary(fresh);
   const summary = { ran: count('ran'), restored: count('restored'), up_to_date: count('up-to-date'), failed, duration_ms: Date.now() - started };
   const ok = failed === 0 && count('cancelled') === 0 && count('blocked') === 0;
   if (options.json) {

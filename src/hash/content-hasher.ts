@@ -1,6 +1,6 @@
 import { readdirSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import { isWithin } from '../paths.js';
+import { PathMap } from './path-map.js';
 import { sha256Text } from './sha256.js';
 import type { StatCache } from './stat-cache.js';
 import { HashWorkerPool } from './worker-pool.js';
@@ -17,6 +17,16 @@ export type PathHash =
   | { kind: 'file'; hash: string; exec: boolean }
   | { kind: 'dir'; hash: string; entries: ManifestEntry[] }
   | { kind: 'missing'; hash: 'missing' };
+
+/** What identifies a file's version without reading it. */
+export function fileSignature(stats: BigIntStats): string {
+  return `f${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.mode}`;
+}
+
+/** A directory's mtime changes when entries are added, removed or renamed. */
+export function dirSignature(stats: BigIntStats): string {
+  return `d${stats.ino}:${stats.mtimeNs}`;
+}
 
 /** Files modified this close to the hash are not cached: a write in the same clock tick would go unseen. */
 const RACY_WINDOW_NS = 50_000_000n;
@@ -40,7 +50,12 @@ export function dirHash(entries: readonly ManifestEntry[]): string {
  * `invalidate`, so memoised hashes never go stale within a run.
  */
 export class ContentHasher {
-  private readonly memo = new Map<string, PathHash>();
+  private readonly memo = new PathMap<PathHash>();
+  /**
+   * The stat signature of every path this command looked at, as of when it looked: the no-op
+   * summary compares against these, so any later edit is noticed.
+   */
+  readonly observed = new PathMap<string>();
   private readonly pool = new HashWorkerPool();
 
   constructor(
@@ -58,13 +73,13 @@ export class ContentHasher {
 
   /** Forget memoised hashes of `rel`, everything inside it and every directory containing it. */
   invalidate(rel: string): void {
-    for (const key of [...this.memo.keys()]) {
-      if (isWithin(key, rel) || isWithin(rel, key)) this.memo.delete(key);
-    }
+    this.memo.deleteTree(rel);
+    this.observed.deleteTree(rel);
   }
 
   /** Records a hash the engine already knows (it just wrote the file from a verified object). */
   remember(rel: string, stats: BigIntStats, hash: string): void {
+    this.observed.set(rel, fileSignature(stats));
     if (this.isRacy(stats)) return;
     this.statCache.set(rel, stats.ino, stats.size, stats.mtimeNs, hash);
   }
@@ -81,8 +96,12 @@ export class ContentHasher {
   private async compute(rel: string): Promise<PathHash> {
     const abs = path.join(this.projectDir, rel);
     const stats = statSync(abs, { bigint: true, throwIfNoEntry: false });
-    if (!stats) return { kind: 'missing', hash: 'missing' };
+    if (!stats) {
+      this.observed.set(rel, 'missing');
+      return { kind: 'missing', hash: 'missing' };
+    }
     if (stats.isDirectory()) {
+      this.observed.set(rel, dirSignature(stats));
       const files: { rel: string; inner: string; stats: BigIntStats }[] = [];
       this.walk(abs, rel, '', files);
       const hashes = await this.hashFiles(files);
@@ -100,8 +119,10 @@ export class ContentHasher {
       const childInner = inner ? `${inner}/${name}` : name;
       const stats = statSync(childAbs, { bigint: true, throwIfNoEntry: false });
       if (!stats) continue;
-      if (stats.isDirectory()) this.walk(childAbs, childRel, childInner, out);
-      else if (stats.isFile()) out.push({ rel: childRel, inner: childInner, stats });
+      if (stats.isDirectory()) {
+        this.observed.set(childRel, dirSignature(stats));
+        this.walk(childAbs, childRel, childInner, out);
+      } else if (stats.isFile()) out.push({ rel: childRel, inner: childInner, stats });
     }
   }
 
@@ -109,6 +130,7 @@ export class ContentHasher {
     const hashes: string[] = new Array(files.length);
     const todo: number[] = [];
     files.forEach((f, i) => {
+      this.observed.set(f.rel, fileSignature(f.stats));
       const cached = this.statCache.get(f.rel, f.stats.ino, f.stats.size, f.stats.mtimeNs);
       if (cached) hashes[i] = cached;
       else todo.push(i);

@@ -60,10 +60,12 @@ export function loadProject(options: LoadOptions): Project {
   params = applyOverrides(params, overrides);
 
   const instances: StageInstance[] = [];
+  const globs: { pattern: string; matches: string[] }[] = [];
   for (const [name, stage] of Object.entries(raw.stages ?? {})) {
     const expander = new StageExpander(name, stage, source, dir, loader, params, overrides);
     for (const instance of expander.expand()) instances.push(instance);
     expander.files.forEach((f) => inputFiles.add(f));
+    globs.push(...expander.globs);
   }
 
   const byId = new Map<string, StageInstance>();
@@ -75,7 +77,7 @@ export function loadProject(options: LoadOptions): Project {
     byId.set(instance.id, instance);
   }
   resolveAfter(instances, Object.keys(raw.stages ?? {}), source);
-  return { dir, specFile: specName, params, inputFiles: [...inputFiles], instances, byId, stageNames: Object.keys(raw.stages ?? {}) };
+  return { dir, specFile: specName, params, inputFiles: [...inputFiles], instances, globs, byId, stageNames: Object.keys(raw.stages ?? {}) };
 }
 
 function parseOverrides(items: string[]): [string, unknown][] {
@@ -118,6 +120,7 @@ function withLocation<T>(fn: () => T, where: Where): T {
 /** Expands one stage of pipeline.yaml into its instances (one, or one per matrix/foreach entry). */
 class StageExpander {
   readonly files = new Set<string>();
+  readonly globs: { pattern: string; matches: string[] }[] = [];
   private readonly body: RawStage;
   private readonly bodyPath: PathSegment[];
 
@@ -190,6 +193,7 @@ class StageExpander {
   private globConfigs(key: string, pattern: string): ConfigRef[] {
     const where = () => this.at(['matrix', key]);
     const files = globSync(pattern, { cwd: this.dir, onlyFiles: true, expandDirectories: false }).sort();
+    this.globs.push({ pattern, matches: files });
     if (files.length === 0) {
       throw new UserError(`matrix ${key}: the glob "${pattern}" matches no files`, where);
     }

@@ -45,6 +45,8 @@ export interface Project {
   /** Spec file, global params files and every config file a matrix read. */
   inputFiles: string[];
   instances: StageInstance[];
+  /** Every matrix glob and what it matched: a new config file changes the graph. */
+  globs: { pattern: string; matches: string[] }[];
   byId: Map<string, StageInstance>;
   stageNames: string[];
 }

@@ -1,0 +1,109 @@
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { globSync } from 'tinyglobby';
+import { writeFileAtomic } from '../fs-atomic.js';
+import { dirSignature, fileSignature } from '../hash/content-hasher.js';
+import { sha256Text } from '../hash/sha256.js';
+import type { Project } from '../spec/model.js';
+import type { Workspace } from './workspace.js';
+
+/**
+ * The no-op shortcut. After a full run in which every stage ended up to date, we note the stat
+ * signature of every path the run looked at (deps, outs, their directories) and a hash of
+ * every input that shapes the graph (spec, params and config files, lock, matrix glob
+ * matches, pipeline's own version). If all of that is unchanged, every key and every out is
+ * unchanged, so the next `pipeline run` can say "up to date" after a stat per path, without
+ * parsing a 10,000-stage spec or recomputing a key. Anything different: the full path runs.
+ */
+interface Summary {
+  schema: 1;
+  /** The files hashed into `inputs`. */
+  files: string[];
+  inputs: string;
+  globs: { pattern: string; matches: string[] }[];
+  ids: string[];
+  paths: [string, string][];
+}
+
+/** Signatures newer than this are not trusted: a same-tick rewrite would keep them. */
+const RACY_WINDOW_NS = 50_000_000n;
+
+const engineVersion = (() => {
+  const pkg = fileURLToPath(new URL('../../../package.json', import.meta.url));
+  const registry = fileURLToPath(new URL('../../../stages/registry.json', import.meta.url));
+  return [pkg, registry].map((f) => readOr(f, '')).join('\0');
+})();
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+function summaryFile(projectDir: string): string {
+  return path.join(projectDir, '.pipeline', 'noop.json');
+}
+
+function inputsHash(projectDir: string, files: string[]): string {
+  const parts = [engineVersion];
+  for (const file of [...new Set([...files, 'pipeline.lock'])].sort()) parts.push(file, readOr(path.join(projectDir, file), '\0missing'));
+  return sha256Text(parts.join('\0'));
+}
+
+export function inputFilesOf(project: Project): string[] {
+  return [...new Set([...project.inputFiles, ...project.instances.flatMap((i) => i.paramFiles)])];
+}
+
+/** Records the summary after a full, successful, all-up-to-date-or-done run (call after the lock is flushed). */
+export function writeSummary(ws: Workspace): void {
+  const file = summaryFile(ws.project.dir);
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const paths: [string, string][] = [];
+  for (const [rel, sig] of ws.hasher.observed.entries()) {
+    const mtime = sig === 'missing' ? 0n : BigInt(sig.split(':')[sig.startsWith('d') ? 1 : 2]);
+    if (mtime > now - RACY_WINDOW_NS) {
+      rmSync(file, { force: true });
+      return;
+    }
+    paths.push([rel, sig]);
+  }
+  const files = inputFilesOf(ws.project);
+  const summary: Summary = {
+    schema: 1,
+    files,
+    inputs: inputsHash(ws.project.dir, files),
+    globs: ws.project.globs,
+    ids: ws.project.instances.map((i) => i.id),
+    paths,
+  };
+  writeFileAtomic(file, JSON.stringify(summary));
+}
+
+export function forgetSummary(projectDir: string): void {
+  rmSync(summaryFile(projectDir), { force: true });
+}
+
+/** The instance ids, when nothing has changed since the summary was written; otherwise undefined. */
+export function unchangedSinceSummary(projectDir: string): string[] | undefined {
+  let summary: Summary;
+  try {
+    summary = JSON.parse(readFileSync(summaryFile(projectDir), 'utf8')) as Summary;
+  } catch {
+    return undefined;
+  }
+  if (summary.schema !== 1) return undefined;
+  if (inputsHash(projectDir, summary.files) !== summary.inputs) return undefined;
+  for (const { pattern, matches } of summary.globs) {
+    const now = globSync(pattern, { cwd: projectDir, onlyFiles: true, expandDirectories: false }).sort();
+    if (now.length !== matches.length || now.some((m, i) => m !== matches[i])) return undefined;
+  }
+  for (const [rel, sig] of summary.paths) {
+    const stats = statSync(path.join(projectDir, rel), { bigint: true, throwIfNoEntry: false });
+    const now = !stats ? 'missing' : stats.isDirectory() ? dirSignature(stats) : fileSignature(stats);
+    if (now !== sig) return undefined;
+  }
+  return summary.ids;
+}
