@@ -24,7 +24,9 @@ export interface Fingerprint {
   env: Record<string, string>;
 }
 
-export function definitionOf(instance: StageInstance): string {
+/** `withParams` (dotted keys) rebuilds the command as it was with other param values. */
+export function definitionOf(instance: StageInstance, withParams?: Record<string, unknown>): string {
+  if (withParams) return instance.commandWith(withParams).join('\n');
   if (instance.uses !== undefined) {
     const builtin = resolveBuiltin(instance.uses, () => instance.location);
     return `uses: ${builtin.name}@${builtin.version}${instance.with ? ' with ' + canonicalJson(instance.with) : ''}`;

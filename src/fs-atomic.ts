@@ -10,17 +10,19 @@ export function tempNameFor(file: string): string {
 
 /**
  * Writes a file so that readers see either the old or the new content, never a torn one:
- * write and fsync a temp file beside it, then rename over. A crash or full disk leaves the
- * old file and at worst a stray temp file.
+ * write a temp file beside it, then rename over. A crash or full disk leaves the old file and
+ * at worst a stray temp file. `durable` also fsyncs before the rename, so a power cut cannot
+ * leave an empty file under the name: for pipeline.lock, which users commit; run records and
+ * caches skip it (a lost one only means a rerun).
  */
-export function writeFileAtomic(file: string, data: string | Buffer): void {
+export function writeFileAtomic(file: string, data: string | Buffer, durable = false): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const tmp = tempNameFor(file);
   try {
     const fd = openSync(tmp, 'w');
     try {
       writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-      fsyncSync(fd);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }

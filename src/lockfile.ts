@@ -96,7 +96,7 @@ export class Lockfile {
     this.timer = undefined;
     if (!this.pending) return;
     const started = Date.now();
-    writeFileAtomic(this.file, this.serialize());
+    writeFileAtomic(this.file, this.serialize(), true);
     this.pending = false;
     const stats = statSync(this.file, { bigint: true });
     this.writeMirror(`${stats.ino}:${stats.size}:${stats.mtimeNs}`);

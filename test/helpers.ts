@@ -40,8 +40,8 @@ export function cli(dir: string, args: string[], env: Record<string, string> = {
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
-export function cliAsync(dir: string, args: string[]) {
-  return spawn(process.execPath, [cliPath, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function cliAsync(dir: string, args: string[], env: Record<string, string> = {}) {
+  return spawn(process.execPath, [cliPath, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Each stage appends its id to runs.log: the count of executions, read from their side effects. */

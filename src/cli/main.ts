@@ -2,6 +2,9 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { StageFailedError, UserError } from '../errors.js';
+import { collectGarbage, verifyCache } from '../cache/maintenance.js';
+import { resolveRemote } from '../cache/remote-config.js';
+import { pull, push } from '../cache/transfer.js';
 import { definitionOf } from '../fingerprint.js';
 import { writeSummary, unchangedSinceSummary } from '../run/noop-summary.js';
 import { frozenViolations, plan } from '../run/planner.js';
@@ -14,6 +17,7 @@ import { schemaPath } from '../spec/schema.js';
 import { toDot, toMermaid, toTextTree } from '../ui/dag-format.js';
 import { bold, dim, green, red, yellow } from '../ui/format.js';
 import { JsonReporter, PlainReporter } from '../ui/reporters.js';
+import { formatBytes, transferProgress } from '../ui/transfer-progress.js';
 
 interface Common {
   file: string;
@@ -53,6 +57,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('-k, --keep-going', 'after a failure, keep running branches that do not depend on it')
     .addOption(new Option('-S, --set-param <key=value>', 'override a param for this run (repeatable)').argParser(collect))
     .option('--json', 'print one JSON event per line')
+    .option('--pull', 'pull what the locked keys need from the remote before deciding what to run')
+    .option('--push', 'push what this run produced (and restored) to the remote afterwards')
     .option('--frozen', 'CI: execute nothing; restore every out from the cache and fail if any stage would run or the lock does not match the spec')
     .option('--no-wait', 'refuse instead of waiting when another run holds this project')
     .option('-v, --verbose', 'also list up-to-date and restored stages')
@@ -94,6 +100,45 @@ export async function main(argv: string[]): Promise<number> {
       );
     });
 
+  const cache = program.command('cache').description('the content-addressed cache: share it, prune it, check it');
+  for (const verb of ['push', 'pull'] as const) {
+    cache
+      .command(verb)
+      .description(verb === 'push' ? 'upload the run records and objects that the targets\' locked keys need' : 'download them (verified by hash on arrival)')
+      .argument('[targets...]')
+      .action(async (targets: string[]) => {
+        const ws = open(program.opts<Common>());
+        exitCode = await transfer(verb, ws, ws.graph.select(targets));
+        await ws.close();
+      });
+  }
+  cache
+    .command('gc')
+    .description('remove run records and objects that pipeline.lock and the last N runs of each stage do not reference')
+    .option('--keep-last <n>', 'runs to keep per stage instance besides the locked one', (v) => positiveInt(v), 3)
+    .option('-n, --dry-run', 'say what would be removed')
+    .action(async (options: { keepLast: number; dryRun?: boolean }) => {
+      const ws = open(program.opts<Common>());
+      const report = collectGarbage(ws.store, ws.runs, ws.lock, { keepLast: options.keepLast, dryRun: Boolean(options.dryRun) });
+      await ws.close();
+      const verb = options.dryRun ? 'would remove' : 'removed';
+      process.stdout.write(
+        `${verb} ${report.removedRuns.length} run records and ${report.removedObjects.length} objects (${formatBytes(report.removedBytes)}); kept ${report.keptRuns} run records, ${report.keptObjects} objects\n`,
+      );
+    });
+  cache
+    .command('verify')
+    .description('re-hash every object; move corrupt ones to cache/quarantine/')
+    .action(async () => {
+      const ws = open(program.opts<Common>());
+      const report = verifyCache(ws.store, ws.runs);
+      await ws.close();
+      for (const hash of report.corrupt) process.stdout.write(`${red('corrupt')} ${hash} (moved to cache/quarantine/)\n`);
+      if (report.incompleteRuns.length) process.stdout.write(dim(`${report.incompleteRuns.length} run records lost an object; those stages will run again instead of restoring\n`));
+      process.stdout.write(`${report.corrupt.length ? red('✗') : green('✓')} checked ${report.checked} objects, ${report.corrupt.length} corrupt\n`);
+      exitCode = report.corrupt.length ? 1 : 0;
+    });
+
   try {
     await program.parseAsync(argv);
     return exitCode;
@@ -118,6 +163,8 @@ interface RunFlags {
   force?: boolean;
   keepGoing?: boolean;
   frozen?: boolean;
+  pull?: boolean;
+  push?: boolean;
   setParam?: string[];
   json?: boolean;
   wait: boolean;
@@ -125,7 +172,7 @@ interface RunFlags {
 }
 
 async function runCommand(targets: string[], options: Common & RunFlags): Promise<number> {
-  const fullRun = targets.length === 0 && !options.setParam?.length && !options.force && !options.dryRun;
+  const fullRun = targets.length === 0 && !options.setParam?.length && !options.force && !options.dryRun && !options.pull && !options.push;
   if (fullRun) {
     const started = Date.now();
     const ids = unchangedSinceSummary(path.dirname(path.resolve(options.file)));
@@ -141,6 +188,10 @@ async function runCommand(targets: string[], options: Common & RunFlags): Promis
   }
   const ws = open(options);
   const selected = ws.graph.select(targets);
+  if (options.pull) {
+    const code = await transfer('pull', ws, selected);
+    if (code !== 0 && !options.frozen) process.stderr.write(dim('continuing: what could not be pulled will run\n'));
+  }
   if (options.frozen) {
     if (options.force) throw new UserError('--frozen and --force contradict each other: --frozen executes nothing');
     const violations = frozenViolations(await plan(ws, selected));
@@ -238,6 +289,12 @@ async function runCommand(targets: string[], options: Common & RunFlags): Promis
     process.stderr.write(`${ok ? green('done') : red('stopped')}: ${parts.join(', ')} ${dim(`in ${((Date.now() - started) / 1000).toFixed(1)}s`)}\n`);
   }
   if (controller.signal.aborted && interrupts > 0) return 130;
+  if (options.push && ok) {
+    const pushed = open(options);
+    const code = await transfer('push', pushed, pushed.graph.select(targets));
+    await pushed.close();
+    if (code !== 0) return code;
+  }
   return ok ? 0 : 1;
 }
 
@@ -257,4 +314,22 @@ async function statusCommand(targets: string[], options: Common & { json?: boole
   const fresh = planned.length - stale.length;
   process.stdout.write(stale.length === 0 ? `${green('✓')} everything is up to date (${fresh} stage instances)\n` : dim(`${stale.length} stale, ${fresh} up to date\n`));
   return 0;
+}
+
+async function transfer(verb: 'push' | 'pull', ws: Workspace, selected: Set<string>): Promise<number> {
+  const remote = resolveRemote(ws.project);
+  const keys = [...selected].map((id) => ws.lock.get(id)?.key).filter((k): k is string => k !== undefined);
+  const unlocked = [...selected].filter((id) => !ws.lock.get(id));
+  const progress = transferProgress(verb);
+  const started = Date.now();
+  const report = await (verb === 'push' ? push : pull)(ws.store, ws.runs, remote, keys, progress);
+  progress.end();
+  const seconds = (Date.now() - started) / 1000;
+  process.stderr.write(
+    `${verb}: ${report.runs} run records, ${report.objects} objects (${formatBytes(report.bytes)}, ${formatBytes(report.bytes / Math.max(seconds, 1e-3))}/s) moved, ${report.present} already there ${dim(`· ${remote.url}`)}\n`,
+  );
+  if (unlocked.length) process.stderr.write(dim(`${unlocked.length} stage instances are not in pipeline.lock yet (never run): nothing to ${verb} for them\n`));
+  if (report.missing.length) process.stderr.write(yellow(`${report.missing.length} run records ${verb === 'push' ? 'are not in the local cache' : 'are not (completely) on the remote'}\n`));
+  if (report.corrupt.length) process.stderr.write(red(`${report.corrupt.length} downloads did not match their hash and were discarded: ${report.corrupt.join(', ')}\n`));
+  return report.corrupt.length ? 1 : 0;
 }

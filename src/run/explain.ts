@@ -2,7 +2,6 @@ import { canonicalJson } from '../canonical-json.js';
 import type { Fingerprint } from '../fingerprint.js';
 import type { LockEntry } from '../lockfile.js';
 import { flattenParams } from '../params.js';
-import { shellQuote, stringify } from '../spec/interpolate.js';
 
 /** Formats a param value the way a researcher wrote it (`1e-4`, not `0.0001`). */
 export function formatValue(value: unknown): string {
@@ -18,7 +17,13 @@ export function formatValue(value: unknown): string {
  * params with old -> new values, deps by path (or the upstream stage that produced them),
  * definition, env. `producers` maps each dep to the instances whose outs it touches.
  */
-export function explainKeyChange(entry: LockEntry | undefined, now: Fingerprint, producers: Map<string, string[]>): string[] {
+export function explainKeyChange(
+  entry: LockEntry | undefined,
+  now: Fingerprint,
+  producers: Map<string, string[]>,
+  /** The definition this stage would have with the given (older) param values; see StageInstance.definitionWith. */
+  definitionWith?: (params: Record<string, unknown>) => string,
+): string[] {
   if (!entry) return ['never run (not in pipeline.lock)'];
   const reasons: string[] = [];
   const definitionChanged = entry.cmd !== now.definition;
@@ -34,7 +39,10 @@ export function explainKeyChange(entry: LockEntry | undefined, now: Fingerprint,
     else reasons.push(`param ${key} ${formatValue(before)} -> ${formatValue(after)}`);
   }
 
-  if (definitionChanged && !explainedByParams(entry.cmd, now.definition, oldParams, newParams)) reasons.unshift('definition changed');
+  // A command that interpolates a changed param changes with it; that is the param's doing,
+  // not an edit of the command, unless the old values do not rebuild the old command.
+  const paramsExplainIt = definitionWith !== undefined && reasons.length > 0 && definitionWith(oldParams) === entry.cmd;
+  if (definitionChanged && !paramsExplainIt) reasons.unshift('definition changed');
 
   const upstream = new Set<string>();
   for (const dep of [...new Set([...Object.keys(entry.deps ?? {}), ...Object.keys(now.deps)])].sort()) {
@@ -61,14 +69,3 @@ export function explainKeyChange(entry: LockEntry | undefined, now: Fingerprint,
   return reasons;
 }
 
-/** True when substituting the changed params' old values into the new command gives the old one. */
-function explainedByParams(before: string, after: string, oldParams: Record<string, unknown>, newParams: Record<string, unknown>): boolean {
-  let rewritten = after;
-  let changed = false;
-  for (const key of Object.keys(newParams)) {
-    if (!(key in oldParams) || canonicalJson(oldParams[key]) === canonicalJson(newParams[key])) continue;
-    changed = true;
-    rewritten = rewritten.split(shellQuote(stringify(newParams[key]))).join(shellQuote(stringify(oldParams[key])));
-  }
-  return changed && rewritten === before;
-}

@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../fs-atomic.js';
 import type { StageInstance } from '../spec/model.js';
 import type { Executor } from './executor.js';
 import type { Reporter } from './events.js';
-import { GpuPool } from './gpu-pool.js';
+import { GpuPool, type GpuLease } from './gpu-pool.js';
 import type { Decision, Workspace } from './workspace.js';
 
 export interface RunOptions {
@@ -19,7 +19,30 @@ export interface RunOptions {
   keepGoing: boolean;
   /** CI mode: restore only; a stage that would execute fails instead. */
   frozen?: boolean;
+  /** Hard stop (Ctrl-C): kill running stages, start nothing. */
   signal: AbortSignal;
+  /** Soft stop (watch: a newer pass supersedes this one): start nothing new, let running stages finish. */
+  supersede?: AbortSignal;
+  /** Shared across watch passes, so `--jobs` and the GPU pool bound all of them together. */
+  shared?: SharedRunState;
+}
+
+/** A stage process that is running now, whichever pass started it. */
+export interface InFlight {
+  key: string;
+  outcome: Promise<Outcome>;
+  cancel: AbortController;
+}
+
+export class SharedRunState {
+  readonly queue: PQueue;
+  readonly gpus: GpuPool;
+  readonly inFlight = new Map<string, InFlight>();
+
+  constructor(jobs: number, gpus: string[] | undefined) {
+    this.queue = new PQueue({ concurrency: Math.max(1, jobs) });
+    this.gpus = new GpuPool(gpus);
+  }
 }
 
 export type Outcome = 'up-to-date' | 'restored' | 'ran' | 'failed' | 'blocked' | 'cancelled';
@@ -34,6 +57,7 @@ const LOG_TAIL_LINES = 20;
 export class Runner {
   private readonly queue: PQueue;
   private readonly gpus: GpuPool;
+  private readonly inFlight: Map<string, InFlight>;
   private failedOnce = false;
   private readonly stopAll = new AbortController();
 
@@ -43,8 +67,10 @@ export class Runner {
     private readonly reporter: Reporter,
     private readonly options: RunOptions,
   ) {
-    this.queue = new PQueue({ concurrency: Math.max(1, options.jobs) });
-    this.gpus = new GpuPool(options.gpus);
+    const shared = options.shared ?? new SharedRunState(options.jobs, options.gpus);
+    this.queue = shared.queue;
+    this.gpus = shared.gpus;
+    this.inFlight = shared.inFlight;
     options.signal.addEventListener('abort', () => this.stopAll.abort(), { once: true });
   }
 
@@ -86,11 +112,20 @@ export class Runner {
         return 'blocked';
       }
     }
-    if (this.stopAll.signal.aborted) {
+    if (this.stopped) {
       this.reporter.emit({ event: 'cancelled', stage: instance.id });
       return 'cancelled';
     }
     const decision = await this.ws.decide(instance, await this.ws.depHashes(instance), this.options.force);
+    const running = this.inFlight.get(instance.id);
+    if (running) {
+      // Started by an earlier watch pass: the same key means the same work, so wait for it;
+      // a different key means it is computing something stale, so stop it and start over.
+      if (running.key === decision.key) return running.outcome;
+      running.cancel.abort();
+      await running.outcome;
+      return this.instance(instance, [], priority);
+    }
     if (decision.action === 'up-to-date') {
       this.reporter.emit({ event: 'skipped', stage: instance.id, reason: 'up-to-date' });
       return 'up-to-date';
@@ -98,8 +133,13 @@ export class Runner {
     return (await this.queue.add(() => this.perform(instance, decision), { priority })) ?? 'cancelled';
   }
 
+  /** True once nothing new may start: Ctrl-C, a failure without --keep-going, or a newer watch pass. */
+  private get stopped(): boolean {
+    return this.stopAll.signal.aborted || Boolean(this.options.supersede?.aborted);
+  }
+
   private async perform(instance: StageInstance, decision: Decision): Promise<Outcome> {
-    if (this.stopAll.signal.aborted) {
+    if (this.stopped) {
       this.reporter.emit({ event: 'cancelled', stage: instance.id });
       return 'cancelled';
     }
@@ -124,11 +164,26 @@ export class Runner {
       return this.fail(instance, 0, `--frozen: would run (${decision.reasons.join('; ')})`, path.join(this.ws.logsDir, 'none'));
     }
     const lease = await this.gpus.acquire(instance.resources.gpu);
+    if (this.stopped) {
+      lease.release();
+      this.reporter.emit({ event: 'cancelled', stage: instance.id });
+      return 'cancelled';
+    }
+    const cancel = new AbortController();
+    const onStop = () => cancel.abort();
+    this.stopAll.signal.addEventListener('abort', onStop, { once: true });
+    const outcome = this.executeHolding(instance, decision, started, lease, cancel.signal);
+    this.inFlight.set(instance.id, { key: decision.key, outcome, cancel });
     try {
-      if (this.stopAll.signal.aborted) {
-        this.reporter.emit({ event: 'cancelled', stage: instance.id });
-        return 'cancelled';
-      }
+      return await outcome;
+    } finally {
+      this.stopAll.signal.removeEventListener('abort', onStop);
+      if (this.inFlight.get(instance.id)?.outcome === outcome) this.inFlight.delete(instance.id);
+    }
+  }
+
+  private async executeHolding(instance: StageInstance, decision: Decision, started: number, lease: GpuLease, signal: AbortSignal): Promise<Outcome> {
+    try {
       this.reporter.emit({ event: 'started', stage: instance.id, action: 'run', reasons: decision.reasons, ...(lease.ids ? { gpus: lease.ids } : {}) });
       this.ws.clearOuts(instance);
       const logFile = path.join(this.ws.logsDir, `${safeName(instance.id)}.log`);
@@ -136,7 +191,7 @@ export class Runner {
       if (lease.ids) env.CUDA_VISIBLE_DEVICES = lease.ids.join(',');
       const result = await this.executor.execute(
         { id: instance.id, script: this.scriptFor(instance), cwd: this.ws.project.dir, env, logFile, resources: instance.resources },
-        this.stopAll.signal,
+        signal,
         (line) => this.onLine(instance, line),
       );
       const durationMs = Date.now() - started;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CorruptObjectError, ObjectStore, type StoredOut } from '../cache/object-store.js';
 import { RunCache, type RunRecord } from '../cache/run-cache.js';
-import { fingerprintOf, keyOf, type Fingerprint } from '../fingerprint.js';
+import { definitionOf, fingerprintOf, keyOf, type Fingerprint } from '../fingerprint.js';
 import { StageGraph } from '../graph.js';
 import { ContentHasher } from '../hash/content-hasher.js';
 import { StatCache } from '../hash/stat-cache.js';
@@ -35,13 +35,26 @@ export class Workspace {
   readonly lock: Lockfile;
   readonly cacheDir: string;
 
-  constructor(readonly project: Project, options: { cacheDir?: string } = {}) {
+  /**
+   * `statCache` and `lock` may be shared between workspaces over the same directory: watch mode
+   * reloads the spec on every save while stages started by an earlier pass still record into
+   * the one lock.
+   */
+  constructor(readonly project: Project, options: { cacheDir?: string; statCache?: StatCache; lock?: Lockfile } = {}) {
     this.graph = new StageGraph(project);
     this.cacheDir = options.cacheDir ?? process.env.PIPELINE_CACHE_DIR ?? path.join(project.dir, 'cache');
-    this.hasher = new ContentHasher(project.dir, new StatCache(path.join(project.dir, '.pipeline', 'stat-cache.json')));
+    this.hasher = new ContentHasher(project.dir, options.statCache ?? Workspace.statCacheFor(project.dir));
     this.store = new ObjectStore(this.cacheDir);
     this.runs = new RunCache(this.cacheDir);
-    this.lock = new Lockfile(path.join(project.dir, 'pipeline.lock'), path.join(project.dir, '.pipeline', 'lock.json'));
+    this.lock = options.lock ?? Workspace.lockFor(project.dir);
+  }
+
+  static statCacheFor(projectDir: string): StatCache {
+    return new StatCache(path.join(projectDir, '.pipeline', 'stat-cache.json'));
+  }
+
+  static lockFor(projectDir: string): Lockfile {
+    return new Lockfile(path.join(projectDir, 'pipeline.lock'), path.join(projectDir, '.pipeline', 'lock.json'));
   }
 
   get logsDir(): string {
@@ -67,7 +80,7 @@ export class Workspace {
       reasons = await this.outProblems(entry);
       if (reasons.length === 0) return { action: 'up-to-date', key, fingerprint, reasons, lockMatches };
     } else {
-      reasons = explainKeyChange(entry, fingerprint, this.graph.producers.get(instance.id) ?? new Map());
+      reasons = explainKeyChange(entry, fingerprint, this.graph.producers.get(instance.id) ?? new Map(), (old) => definitionOf(instance, old));
     }
     const record = force ? undefined : this.restorable(key);
     return record ? { action: 'restore', key, fingerprint, reasons, record, lockMatches } : { action: 'run', key, fingerprint, reasons, lockMatches };

@@ -36,6 +36,7 @@ interface RawStage {
 
 interface RawSpec {
   version?: number;
+  remote?: { url: string; token_env?: string };
   params?: string[];
   stages: Record<string, RawStage>;
 }
@@ -77,7 +78,7 @@ export function loadProject(options: LoadOptions): Project {
     byId.set(instance.id, instance);
   }
   resolveAfter(instances, Object.keys(raw.stages ?? {}), source);
-  return { dir, specFile: specName, params, inputFiles: [...inputFiles], instances, globs, byId, stageNames: Object.keys(raw.stages ?? {}) };
+  return { ...(raw.remote ? { remote: raw.remote } : {}), dir, specFile: specName, params, inputFiles: [...inputFiles], instances, globs, byId, stageNames: Object.keys(raw.stages ?? {}) };
 }
 
 function parseOverrides(items: string[]): [string, unknown][] {
@@ -217,9 +218,19 @@ class StageExpander {
       (body[field] ?? []).map((raw, index) => checkedPath(interpolateString(raw, scopes, () => this.field([field, index])), () => this.field([field, index])));
 
     const commands = body.cmd === undefined ? [] : Array.isArray(body.cmd) ? body.cmd : [body.cmd];
-    const cmd = commands.map((text, index) =>
-      String(interpolate(text, scopes, () => this.field(Array.isArray(body.cmd) ? ['cmd', index] : ['cmd']), shellQuote)),
-    );
+    const render = (within: Scope[]) =>
+      commands.map((text, index) => String(interpolate(text, within, () => this.field(Array.isArray(body.cmd) ? ['cmd', index] : ['cmd']), shellQuote)));
+    const cmd = render(scopes);
+    const commandWith = (params: Record<string, unknown>) => {
+      const shifted = scopes.map((scope, i) =>
+        i === 0 ? scope : Object.entries(params).reduce((acc, [key, value]) => (getParam(acc, key).found ? setParam(acc, key, value) : acc), scope),
+      );
+      try {
+        return render(shifted);
+      } catch {
+        return [];
+      }
+    };
     const outs = strings('outs');
     const metrics = strings('metrics');
     const plots = strings('plots');
@@ -242,6 +253,7 @@ class StageExpander {
       id,
       stage: this.name,
       cmd,
+      commandWith,
       deps: strings('deps'),
       outs,
       metrics,

@@ -16,6 +16,8 @@ export interface StageInstance {
   stage: string;
   /** Commands after interpolation (shell-quoted values); empty for built-ins. */
   cmd: string[];
+  /** The commands interpolated with some params (dotted keys) set to other values; explains changes. */
+  commandWith: (params: Record<string, unknown>) => string[];
   uses?: string;
   with?: Record<string, unknown>;
   deps: string[];
@@ -36,7 +38,14 @@ export interface StageInstance {
   fieldLocation: (field: string, index?: number) => SourceLocation;
 }
 
+export interface RemoteSpec {
+  url: string;
+  token_env?: string;
+}
+
 export interface Project {
+  /** The cache remote named in pipeline.yaml, if any. */
+  remote?: RemoteSpec;
   /** Absolute directory holding pipeline.yaml; every path in the spec is relative to it. */
   dir: string;
   specFile: string;

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { cli, cliAsync, executions, makeProject, read, writeFiles } from './helpers.js';
+
+/** A project as git would hold it: everything but cache/, .pipeline/ and the outputs. */
+function cloneCommitted(dir: string, withCache: boolean): string {
+  const clone = path.join(mkdtempSync(path.join(tmpdir(), 'pipeline-clone-')), 'project');
+  cpSync(dir, clone, {
+    recursive: true,
+    filter: (src) => {
+      const rel = path.relative(dir, src);
+      return !(/^(\.pipeline|out|runs\.log)(\/|$)/.test(rel) || (!withCache && /^cache(\/|$)/.test(rel)));
+    },
+  });
+  return clone;
+}
+
+function study(): string {
+  return makeProject({
+    'params.yaml': 'k: 1\n',
+    'pipeline.yaml': [
+      'params: [params.yaml]',
+      'stages:',
+      '  gen:',
+      '    cmd: echo gen >> runs.log && mkdir -p out/gen && for i in 1 2 3; do echo "$i ${k}" > out/gen/f$i; done',
+      '    params: [k]',
+      '    outs: [out/gen]',
+      '  sum:',
+      '    cmd: echo sum >> runs.log && cat out/gen/* > out/sum.txt',
+      '    deps: [out/gen]',
+      '    outs: [out/sum.txt]',
+    ].join('\n'),
+  });
+}
+
+describe('--frozen: CI builds that execute nothing', () => {
+  it('restores every out from the cache in a fresh clone, byte for byte', () => {
+    const dir = study();
+    assert.equal(cli(dir, ['run']).code, 0);
+    const clone = cloneCommitted(dir, true);
+    const r = cli(clone, ['run', '--frozen']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(executions(clone), [], 'nothing executed');
+    for (const file of ['out/gen/f1', 'out/gen/f3', 'out/sum.txt']) assert.equal(read(clone, file), read(dir, file));
+  });
+
+  it('fails, listing each stage and why, when the spec was edited without running', () => {
+    const dir = study();
+    cli(dir, ['run']);
+    const clone = cloneCommitted(dir, true);
+    writeFiles(clone, { 'params.yaml': 'k: 2\n' });
+    const r = cli(clone, ['run', '--frozen']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--frozen: 2 stage\(s\) would have to run or do not match pipeline\.lock/);
+    assert.match(r.stderr, /gen: param k 1 -> 2/);
+    assert.match(r.stderr, /sum: upstream gen changed/);
+    assert.deepEqual(executions(clone), []);
+  });
+
+  it('fails when the cache cannot supply the outs', () => {
+    const dir = study();
+    cli(dir, ['run']);
+    const clone = cloneCommitted(dir, false);
+    const r = cli(clone, ['run', '--frozen']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /gen: out out\/gen missing/);
+    assert.deepEqual(executions(clone), []);
+  });
+});
+
+describe('cache gc and verify', () => {
+  it('gc keeps what the lock and the last N runs need; --dry-run removes nothing', () => {
+    const dir = study();
+    for (const k of [1, 2, 3, 4]) {
+      writeFiles(dir, { 'params.yaml': `k: ${k}\n` });
+      assert.equal(cli(dir, ['run']).code, 0);
+    }
+    const dry = cli(dir, ['cache', 'gc', '--keep-last', '1', '--dry-run']);
+    assert.match(dry.stdout, /would remove 6 run records and \d+ objects/);
+    assert.match(cli(dir, ['cache', 'gc', '--keep-last', '1']).stdout, /removed 6 run records/);
+    assert.match(cli(dir, ['status']).stdout, /everything is up to date/);
+    writeFiles(dir, { 'params.yaml': 'k: 1\n' });
+    cli(dir, ['run']);
+    assert.equal(executions(dir).filter((e) => e === 'gen').length, 5, 'k=1 was collected, so it runs again');
+  });
+
+  it('verify finds and quarantines a corrupt object; the stage then runs instead of restoring it', () => {
+    const dir = study();
+    cli(dir, ['run']);
+    const objects = path.join(dir, 'cache/objects');
+    const hash = createHash('sha256').update('1 1\n').digest('hex');
+    const file = path.join(objects, hash.slice(0, 2), hash.slice(2));
+    chmodSync(file, 0o644);
+    writeFileSync(file, 'rotten\n');
+    const r = cli(dir, ['cache', 'verify']);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, new RegExp(`corrupt ${hash}`));
+    assert.ok(existsSync(path.join(dir, 'cache/quarantine', hash)));
+    assert.match(cli(dir, ['cache', 'verify']).stdout, /0 corrupt/);
+    cli(dir, ['run', '--force', 'gen']); // back to k=1 outs but through a run
+    assert.equal(read(dir, 'out/gen/f1'), '1 1\n');
+  });
+});
+
+describe('remotes', () => {
+  it('a directory remote: push, then a fresh clone pulls and builds with --frozen', () => {
+    const dir = study();
+    const remote = mkdtempSync(path.join(tmpdir(), 'pipeline-remote-'));
+    writeFiles(dir, { '.pipeline/config.yaml': `remote:\n  url: ${remote}\n` });
+    assert.equal(cli(dir, ['run', '--push']).code, 0);
+    assert.ok(readdirSync(path.join(remote, 'runs')).length === 2);
+    const clone = cloneCommitted(dir, false);
+    const r = cli(clone, ['run', '--pull', '--frozen'], { PIPELINE_REMOTE: remote });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /pull: 2 run records, \d+ objects/);
+    assert.equal(read(clone, 'out/sum.txt'), read(dir, 'out/sum.txt'));
+    const again = cli(dir, ['cache', 'push']);
+    assert.match(again.stderr, /push: 2 run records, 0 objects .* moved, \d+ already there/);
+  });
+
+  it('without a remote, says how to configure one', () => {
+    const dir = study();
+    const r = cli(dir, ['cache', 'push']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no cache remote is configured: add `remote: \{ url:/);
+  });
+});
+
+const webdavScript = fileURLToPath(new URL('../../test/support/webdav-local.sh', import.meta.url));
+const nginxAvailable = spawnSync('sh', ['-c', 'command -v nginx || [ "$(id -u)" = 0 ]']).status === 0;
+const requireServices = process.env.PIPELINE_REQUIRE_SERVICES === '1';
+
+describe('HTTP/WebDAV remote (real nginx)', { skip: !nginxAvailable && !requireServices ? 'nginx not installed (CI installs it)' : false }, () => {
+  const port = String(20000 + (process.pid % 20000));
+  const served = mkdtempSync(path.join(tmpdir(), 'pipeline-webdav-'));
+  const webdav = (...args: string[]) => spawnSync('bash', [webdavScript, ...args], { encoding: 'utf8' });
+  const url = `http://127.0.0.1:${port}/cache`;
+
+  before(() => {
+    const r = webdav('start', port, served);
+    assert.equal(r.status, 0, r.stderr);
+  });
+  after(() => {
+    webdav('stop', port);
+  });
+
+  function bigStudy(): string {
+    return makeProject({
+      'pipeline.yaml': [
+        'stages:',
+        '  blobs:',
+        '    cmd: mkdir -p out/blobs && for i in $(seq 1 300); do head -c 65536 /dev/urandom > out/blobs/b$i; done',
+        '    outs: [out/blobs]',
+      ].join('\n'),
+    });
+  }
+
+  it('push survives the server dying mid-transfer; nothing partial is ever served as valid', async () => {
+    const dir = bigStudy();
+    writeFiles(dir, { '.pipeline/config.yaml': `remote:\n  url: ${url}\n` });
+    assert.equal(cli(dir, ['run']).code, 0);
+    // One transfer at a time, so there is a moment to pull the plug mid-push.
+    const child = cliAsync(dir, ['cache', 'push'], { PIPELINE_TRANSFER_JOBS: '1' });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const objectsDir = path.join(served, 'cache/objects');
+    const count = () => (existsSync(objectsDir) ? readdirSync(objectsDir).reduce((n, d) => n + readdirSync(path.join(objectsDir, d)).length, 0) : 0);
+    const start = Date.now();
+    while (count() < 20 && Date.now() - start < 20000) await new Promise((r) => setTimeout(r, 5));
+    webdav('stop', port);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.notEqual(code, 0, 'the push notices the server is gone');
+    assert.match(stderr, /remote http:\/\/127\.0\.0\.1:\d+\/cache: (PUT|HEAD) .* failed/);
+    assert.ok(!existsSync(path.join(served, 'cache/runs')), 'no run record without its objects');
+    for (const prefix of readdirSync(objectsDir)) {
+      for (const rest of readdirSync(path.join(objectsDir, prefix))) {
+        const bytes = readFileSync(path.join(objectsDir, prefix, rest));
+        assert.equal(createHash('sha256').update(bytes).digest('hex'), prefix + rest, 'every stored object is whole');
+      }
+    }
+    assert.equal(webdav('start', port, served).status, 0);
+    const resumed = cli(dir, ['cache', 'push']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /push: 1 run records, \d+ objects .* moved, [1-9]\d* already there/);
+    const clone = cloneCommitted(dir, false);
+    const pulled = cli(clone, ['run', '--pull', '--frozen'], { PIPELINE_REMOTE: url });
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.equal(read(clone, 'out/blobs/b300'), read(dir, 'out/blobs/b300'));
+  });
+});
