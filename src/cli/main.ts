@@ -100,6 +100,19 @@ export async function main(argv: string[]): Promise<number> {
       );
     });
 
+  program
+    .command('watch')
+    .description('build TARGETs, then rebuild what each save makes stale (running stages whose key is unchanged are never restarted)')
+    .argument('[targets...]')
+    .option('-j, --jobs <n>', 'stages to run at once', positiveInt, availableParallelism())
+    .option('--gpus <ids>', 'GPU ids for stages with resources.gpu')
+    .addOption(new Option('-S, --set-param <key=value>', 'as for run').argParser(collect))
+    .option('--debounce <ms>', 'quiet time after a save before rebuilding', (v) => positiveInt(v), 150)
+    .option('--json', 'one JSON event per line (with a timestamp)')
+    .action(async (targets: string[], options: { jobs: number; gpus?: string; setParam?: string[]; debounce: number; json?: boolean }) => {
+      exitCode = await watchCommand(targets, { ...program.opts<Common>(), ...options });
+    });
+
   const cache = program.command('cache').description('the content-addressed cache: share it, prune it, check it');
   for (const verb of ['push', 'pull'] as const) {
     cache
@@ -332,4 +345,26 @@ async function transfer(verb: 'push' | 'pull', ws: Workspace, selected: Set<stri
   if (report.missing.length) process.stderr.write(yellow(`${report.missing.length} run records ${verb === 'push' ? 'are not in the local cache' : 'are not (completely) on the remote'}\n`));
   if (report.corrupt.length) process.stderr.write(red(`${report.corrupt.length} downloads did not match their hash and were discarded: ${report.corrupt.join(', ')}\n`));
   return report.corrupt.length ? 1 : 0;
+}
+
+async function watchCommand(targets: string[], options: Common & { jobs: number; gpus?: string; setParam?: string[]; debounce: number; json?: boolean }): Promise<number> {
+  const { WatchSession } = await import('../watch/watch-session.js');
+  const reporters = await import('../watch/watch-reporter.js');
+  const reporter = options.json ? new reporters.JsonWatchReporter() : process.stderr.isTTY ? new reporters.TtyWatchReporter() : new reporters.PlainWatchReporter();
+  const projectLock = new ProjectLock(path.dirname(path.resolve(options.file)));
+  await projectLock.acquire({ wait: true, onWait: (holder) => reporter.emit({ event: 'waiting', holder }) });
+  const gpus = options.gpus?.split(',').map((s) => s.trim()).filter(Boolean);
+  const session = new WatchSession(
+    { specFile: options.file, targets, jobs: options.jobs, ...(gpus?.length ? { gpus } : {}), ...(options.setParam ? { setParam: options.setParam } : {}), debounceMs: options.debounce },
+    reporter,
+  );
+  await session.start();
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await session.stop();
+  reporter.end();
+  projectLock.release();
+  return 0;
 }

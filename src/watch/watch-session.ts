@@ -1,0 +1,146 @@
+import path from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import { UserError } from '../errors.js';
+import type { Lockfile } from '../lockfile.js';
+import type { StatCache } from '../hash/stat-cache.js';
+import { LocalExecutor } from '../run/local-executor.js';
+import { Runner, SharedRunState } from '../run/runner.js';
+import { Workspace } from '../run/workspace.js';
+import { loadProject } from '../spec/load.js';
+import type { WatchReporter } from './watch-reporter.js';
+
+export interface WatchOptions {
+  specFile: string;
+  targets: string[];
+  jobs: number;
+  gpus?: string[];
+  setParam?: string[];
+  /** Editors write a save as several events (temp file, rename, chmod): wait this long for quiet. */
+  debounceMs: number;
+}
+
+/**
+ * `pipeline watch`: a pass builds the targets; a save starts a new pass. The new pass shares
+ * the job queue, the GPU pool, the lock and the set of running stage processes with the old
+ * one: a running stage whose key did not change is waited for, never restarted (a long
+ * training survives an edit to the report template); one whose key changed is cancelled and
+ * started again.
+ */
+export class WatchSession {
+  private readonly projectDir: string;
+  private readonly shared: SharedRunState;
+  private readonly statCache: StatCache;
+  private readonly lock: Lockfile;
+  private readonly executor = new LocalExecutor();
+  private readonly hardStop = new AbortController();
+  private watcher: FSWatcher | undefined;
+  private watched = new Set<string>();
+  private pending = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private current: AbortController | undefined;
+  private passes: Promise<void>[] = [];
+
+  constructor(
+    private readonly options: WatchOptions,
+    private readonly reporter: WatchReporter,
+  ) {
+    this.projectDir = path.dirname(path.resolve(options.specFile));
+    this.shared = new SharedRunState(options.jobs, options.gpus);
+    this.statCache = Workspace.statCacheFor(this.projectDir);
+    this.lock = Workspace.lockFor(this.projectDir);
+  }
+
+  async start(): Promise<void> {
+    this.watcher = watch([], {
+      ignoreInitial: true,
+      atomic: true,
+      ignored: (p: string) => /(^|[\\/])(cache|\.pipeline|\.git|node_modules)([\\/]|$)/.test(path.relative(this.projectDir, p)),
+    });
+    this.watcher.on('all', (_event, changed) => this.onChange(changed));
+    this.watch([path.basename(this.options.specFile)]);
+    this.startPass();
+    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+  }
+
+  /** Stops watching and every running stage; resolves when all passes have wound down. */
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.hardStop.abort();
+    await this.watcher?.close();
+    await Promise.allSettled(this.passes);
+    this.lock.flush();
+    this.statCache.save();
+  }
+
+  private watch(relPaths: Iterable<string>): void {
+    const wanted = new Set(relPaths);
+    const added = [...wanted].filter((p) => !this.watched.has(p));
+    const removed = [...this.watched].filter((p) => !wanted.has(p) && p !== path.basename(this.options.specFile));
+    if (added.length) this.watcher!.add(added.map((p) => path.join(this.projectDir, p)));
+    if (removed.length) this.watcher!.unwatch(removed.map((p) => path.join(this.projectDir, p)));
+    for (const p of added) this.watched.add(p);
+    for (const p of removed) this.watched.delete(p);
+  }
+
+  private onChange(absPath: string): void {
+    this.pending.add(path.relative(this.projectDir, absPath));
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      const paths = [...this.pending].sort();
+      this.pending.clear();
+      this.reporter.emit({ event: 'change', paths });
+      this.startPass();
+    }, this.options.debounceMs);
+  }
+
+  private startPass(): void {
+    this.current?.abort();
+    const supersede = new AbortController();
+    this.current = supersede;
+    const pass = this.pass(supersede.signal).catch((error: unknown) => {
+      this.reporter.emit({ event: 'error', message: error instanceof Error ? error.message : String(error) });
+    });
+    this.passes.push(pass);
+  }
+
+  private async pass(supersede: AbortSignal): Promise<void> {
+    let ws: Workspace;
+    try {
+      const project = loadProject({ specFile: this.options.specFile, overrides: this.options.setParam ?? [] });
+      ws = new Workspace(project, { statCache: this.statCache, lock: this.lock });
+      const selected = ws.graph.select(this.options.targets);
+      this.watch(this.watchList(ws, selected));
+      const runner = new Runner(ws, this.executor, this.reporter, {
+        jobs: this.options.jobs,
+        force: false,
+        keepGoing: true,
+        signal: this.hardStop.signal,
+        supersede,
+        shared: this.shared,
+      });
+      await runner.run(selected);
+    } catch (error) {
+      if (error instanceof UserError) {
+        this.reporter.emit({ event: 'error', message: error.format() });
+        return;
+      }
+      throw error;
+    }
+    this.lock.flush();
+    this.statCache.save();
+    if (!supersede.aborted) this.reporter.emit({ event: 'idle', watching: this.watched.size });
+  }
+
+  /** The spec, every params/config file, and the deps no stage produces (our own writes are not edits). */
+  private watchList(ws: Workspace, selected: Set<string>): Set<string> {
+    const list = new Set<string>(ws.project.inputFiles);
+    for (const instance of ws.project.instances) {
+      if (!selected.has(instance.id)) continue;
+      instance.paramFiles.forEach((f) => list.add(f));
+      const producers = ws.graph.producers.get(instance.id)!;
+      for (const dep of instance.deps) if ((producers.get(dep) ?? []).length === 0) list.add(dep);
+    }
+    for (const { pattern } of ws.project.globs) list.add(path.posix.dirname(pattern.split('*')[0] + 'x'));
+    return list;
+  }
+}

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { cliAsync, executions, makeProject, read, writeFiles } from './helpers.js';
+
+type Event = { event: string; stage?: string; at: number; message?: string; paths?: string[] };
+
+/** The real CLI in watch mode, with its --json events collected as they arrive. */
+function startWatch(dir: string) {
+  const child = cliAsync(dir, ['watch', '--json', '--jobs', '4', '--debounce', '100']) as unknown as ChildProcessWithoutNullStreams;
+  const events: Event[] = [];
+  let buffer = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const lines = buffer.split('\n');
+    buffer = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) events.push(JSON.parse(line) as Event);
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const until = async (predicate: (e: Event[]) => boolean, what: string, timeoutMs = 20000) => {
+    const start = Date.now();
+    while (!predicate(events)) {
+      if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(events)}; stderr: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const count = (event: string, stage?: string) => events.filter((e) => e.event === event && (stage === undefined || e.stage === stage)).length;
+  const stop = async () => {
+    child.kill('SIGINT');
+    await new Promise((resolve) => child.on('exit', resolve));
+  };
+  return { events, until, count, stop };
+}
+
+const project = () =>
+  makeProject({
+    'fast.txt': 'f1\n',
+    'slow.txt': 's1\n',
+    'report.tpl': 'report v1\n',
+    'pipeline.yaml': [
+      'stages:',
+      '  fast:',
+      '    cmd: echo fast >> runs.log && cp fast.txt out/fast',
+      '    deps: [fast.txt]',
+      '    outs: [out/fast]',
+      '  slow:',
+      '    cmd: echo slow-start >> runs.log && sleep 2 && cp slow.txt out/slow && echo slow-end >> runs.log',
+      '    deps: [slow.txt]',
+      '    outs: [out/slow]',
+      '  report:',
+      '    cmd: echo report >> runs.log && cat report.tpl out/fast > out/report',
+      '    deps: [report.tpl, out/fast]',
+      '    outs: [out/report]',
+    ].join('\n'),
+  });
+
+describe('pipeline watch', () => {
+  it('a save reruns exactly the stages it made stale', async () => {
+    const dir = project();
+    const w = startWatch(dir);
+    try {
+      await w.until((e) => e.some((x) => x.event === 'idle'), 'the first pass');
+      assert.deepEqual(executions(dir).sort(), ['fast', 'report', 'slow-end', 'slow-start']);
+      writeFiles(dir, { 'report.tpl': 'report v2\n' });
+      await w.until(() => w.count('idle') === 2, 'the second pass');
+      assert.deepEqual(executions(dir).slice(4), ['report']);
+      assert.equal(read(dir, 'out/report'), 'report v2\nf1\n');
+      const change = w.events.find((e) => e.event === 'change')!;
+      assert.deepEqual(change.paths, ['report.tpl']);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('a running stage whose key did not change survives edits elsewhere', async () => {
+    const dir = project();
+    const w = startWatch(dir);
+    try {
+      await w.until(() => w.count('started', 'slow') === 1 && w.count('finished', 'fast') === 1, 'slow to be running');
+      writeFiles(dir, { 'fast.txt': 'f2\n' });
+      await w.until(() => w.count('finished', 'fast') === 2, 'fast to rerun');
+      await w.until(() => w.count('finished', 'slow') === 1, 'slow to finish');
+      await w.until(() => w.count('idle') >= 1, 'quiet');
+      assert.equal(executions(dir).filter((e) => e === 'slow-start').length, 1, 'never restarted');
+      assert.equal(w.count('cancelled', 'slow'), 0);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('a running stage whose key changed is cancelled and started again', async () => {
+    const dir = project();
+    const w = startWatch(dir);
+    try {
+      await w.until(() => w.count('started', 'slow') === 1, 'slow to start');
+      writeFiles(dir, { 'slow.txt': 's2\n' });
+      await w.until(() => w.count('finished', 'slow') === 1, 'slow to finish once');
+      await w.until(() => w.count('idle') >= 1, 'quiet');
+      assert.equal(w.count('cancelled', 'slow'), 1);
+      assert.equal(w.count('started', 'slow'), 2);
+      assert.deepEqual(executions(dir).filter((e) => e.startsWith('slow')), ['slow-start', 'slow-start', 'slow-end']);
+      assert.equal(read(dir, 'out/slow'), 's2\n');
+      assert.match(read(dir, 'pipeline.lock'), /slow\.txt: [0-9a-f]{64}/);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('a broken pipeline.yaml is reported with file:line and the next good save resumes', async () => {
+    const dir = project();
+    const w = startWatch(dir);
+    try {
+      await w.until((e) => e.some((x) => x.event === 'idle'), 'the first pass');
+      const good = read(dir, 'pipeline.yaml');
+      writeFiles(dir, { 'pipeline.yaml': good.replace('    deps: [fast.txt]', '    dep: [fast.txt]') });
+      await w.until(() => w.count('error') === 1, 'the error');
+      assert.match(w.events.find((e) => e.event === 'error')!.message!, /pipeline\.yaml:4:5: unknown key "dep"/);
+      writeFiles(dir, { 'pipeline.yaml': good.replace('cp fast.txt out/fast', 'cp fast.txt out/fast && echo fixed >> out/fast') });
+      await w.until(() => w.count('finished', 'fast') === 2, 'fast to rerun after the fix');
+      assert.equal(read(dir, 'out/fast'), 'f1\nfixed\n');
+    } finally {
+      await w.stop();
+    }
+  });
+});
