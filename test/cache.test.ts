@@ -194,3 +194,35 @@ describe('HTTP/WebDAV remote (real nginx)', { skip: !nginxAvailable && !requireS
     assert.equal(read(clone, 'out/blobs/b300'), read(dir, 'out/blobs/b300'));
   });
 });
+
+describe('--frozen with directory deps that collect several outs', () => {
+  it('predicts the collected directory from the outs it will restore', () => {
+    const dir = makeProject({
+      'pipeline.yaml': [
+        'stages:',
+        '  part:',
+        '    matrix: { n: [1, 2] }',
+        '    cmd: mkdir -p out/parts/p${n} && echo ${n} > out/parts/p${n}/v && echo ${n} > out/parts/f${n}',
+        '    outs:',
+        '      - out/parts/p${n}',
+        '      - out/parts/f${n}',
+        '  collect:',
+        '    cmd: cat out/parts/*/v out/parts/f* > out/all',
+        '    deps: [out/parts]',
+        '    outs: [out/all]',
+        '  one:',
+        '    cmd: cat out/parts/p1/v > out/one',
+        '    deps: [out/parts/p1/v]',
+        '    outs: [out/one]',
+      ].join('\n'),
+    });
+    assert.equal(cli(dir, ['run']).code, 0);
+    const clone = cloneCommitted(dir, true);
+    const status = cli(clone, ['status']);
+    assert.match(status.stdout, /^collect: out out\/all missing \[restorable from cache\]$/m);
+    assert.doesNotMatch(status.stdout, /upstream/, 'restored upstream outs are predicted, not treated as changes');
+    const r = cli(clone, ['run', '--frozen']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(read(clone, 'out/all'), read(dir, 'out/all'));
+  });
+});

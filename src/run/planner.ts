@@ -1,3 +1,6 @@
+import type { StoredOut } from '../cache/object-store.js';
+import { dirHash, type ManifestEntry } from '../hash/content-hasher.js';
+import { isWithin } from '../paths.js';
 import type { StageInstance } from '../spec/model.js';
 import type { Action, Workspace } from './workspace.js';
 
@@ -11,29 +14,33 @@ export interface PlannedStage {
   lockMatches: boolean;
 }
 
+type PredictedOuts = Map<string, Record<string, StoredOut>>;
+
 /**
- * Predicts what `run` would do without doing it (for `status` and `--dry-run`). Stages below
- * one that must run are marked stale "because upstream X changed": their real fate is known
- * only once X's new outs exist. Below a restore, the restored out hashes are used, so a
- * deleted-but-cached output does not make its dependents look stale.
+ * Predicts what `run` would do without doing it (for `status`, `--dry-run` and `--frozen`).
+ * Below a stage that must run, stages are stale "because upstream X changed": their fate is
+ * known only once X's new outs exist. Below a restore, the outs are known from the run record,
+ * so dep hashes are computed as they will be after the restore, and a deleted-but-cached
+ * output does not make its dependents look stale.
  */
 export async function plan(ws: Workspace, selected: Set<string>, force = false): Promise<PlannedStage[]> {
   const result = new Map<string, PlannedStage>();
-  const predictedOuts = new Map<string, Record<string, string>>();
+  const predicted: PredictedOuts = new Map();
   const planned: PlannedStage[] = [];
   for (const instance of ws.graph.order) {
     if (!selected.has(instance.id)) continue;
-    const stale = staleUpstream(ws, instance, selected, result, predictedOuts);
+    const stale = [...ws.graph.upstream.get(instance.id)!].filter((id) => {
+      const up = result.get(id);
+      return selected.has(id) && up !== undefined && up.action !== 'up-to-date' && !predicted.has(id);
+    });
     let entry: PlannedStage;
     if (stale.length && !force) {
       entry = { id: instance.id, action: 'run', reasons: stale.map((id) => `upstream ${id} changed`), provisional: true, lockMatches: false };
     } else {
-      const deps = await predictedDeps(ws, instance, predictedOuts);
+      const deps = await predictedDeps(ws, instance, predicted);
       const decision = await ws.decide(instance, deps, force);
       entry = { id: instance.id, action: decision.action, reasons: decision.reasons, provisional: false, lockMatches: decision.lockMatches };
-      if (decision.action === 'restore' && decision.record) {
-        predictedOuts.set(instance.id, Object.fromEntries(Object.entries(decision.record.outs).map(([p, o]) => [p, o.hash])));
-      }
+      if (decision.action === 'restore' && decision.record) predicted.set(instance.id, decision.record.outs);
     }
     result.set(instance.id, entry);
     planned.push(entry);
@@ -41,39 +48,45 @@ export async function plan(ws: Workspace, selected: Set<string>, force = false):
   return planned;
 }
 
-function staleUpstream(
-  ws: Workspace,
-  instance: StageInstance,
-  selected: Set<string>,
-  result: Map<string, PlannedStage>,
-  predictedOuts: Map<string, Record<string, string>>,
-): string[] {
-  const producers = ws.graph.producers.get(instance.id)!;
-  const stale = new Set<string>();
-  for (const id of ws.graph.upstream.get(instance.id)!) {
-    const up = result.get(id);
-    if (!selected.has(id) || !up || up.action === 'up-to-date') continue;
-    if (up.action === 'restore' && predictedOuts.has(id)) {
-      // Known outs: only a dep that is not exactly one of them leaves the outcome unknown.
-      const outs = predictedOuts.get(id)!;
-      const unknown = [...producers].some(([dep, from]) => from.includes(id) && !(dep in outs));
-      if (!unknown) continue;
-    }
-    stale.add(id);
-  }
-  return [...stale];
-}
-
-async function predictedDeps(ws: Workspace, instance: StageInstance, predictedOuts: Map<string, Record<string, string>>): Promise<Record<string, string>> {
+/** Dep hashes as they will be once the restores planned upstream have put their outs in place. */
+async function predictedDeps(ws: Workspace, instance: StageInstance, predicted: PredictedOuts): Promise<Record<string, string>> {
   const deps = await ws.depHashes(instance);
   const producers = ws.graph.producers.get(instance.id)!;
   for (const dep of instance.deps) {
+    const restored: [string, StoredOut][] = [];
     for (const id of producers.get(dep) ?? []) {
-      const outs = predictedOuts.get(id);
-      if (outs && dep in outs) deps[dep] = outs[dep];
+      const outs = predicted.get(id);
+      if (outs) restored.push(...Object.entries(outs).filter(([out]) => isWithin(out, dep) || isWithin(dep, out)));
     }
+    if (restored.length) deps[dep] = await predictDep(ws, dep, restored);
   }
   return deps;
+}
+
+async function predictDep(ws: Workspace, dep: string, restored: [string, StoredOut][]): Promise<string> {
+  const exact = restored.find(([out]) => out === dep);
+  if (exact) return exact[1].hash;
+  const enclosing = restored.find(([out]) => isWithin(dep, out));
+  if (enclosing) {
+    // The dep lies inside a restored directory: read it out of that directory's manifest.
+    const [out, stored] = enclosing;
+    const inner = dep.slice(out.length + 1);
+    const entries = stored.kind === 'dir' ? ws.store.readManifest(stored.hash) : [];
+    const file = entries.find((e) => e.path === inner);
+    if (file) return file.hash;
+    const under = entries.filter((e) => e.path.startsWith(inner + '/')).map((e) => ({ ...e, path: e.path.slice(inner.length + 1) }));
+    return under.length ? dirHash(under) : 'missing';
+  }
+  // The dep is a directory holding restored outs: today's listing with those outs replaced.
+  const current = await ws.hasher.hash(dep);
+  let entries: ManifestEntry[] = current.kind === 'dir' ? current.entries : [];
+  for (const [out, stored] of restored) {
+    const rel = out.slice(dep.length + 1);
+    entries = entries.filter((e) => !isWithin(e.path, rel));
+    if (stored.kind === 'file') entries.push({ path: rel, hash: stored.hash, exec: stored.exec });
+    else for (const e of ws.store.readManifest(stored.hash)) entries.push({ ...e, path: `${rel}/${e.path}` });
+  }
+  return dirHash(entries);
 }
 
 /** What `--frozen` refuses: any stage that would execute, or whose key pipeline.lock does not hold. */
