@@ -11,9 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { ContentHasher } from '../src/hash/content-hasher.js';
 import { StatCache } from '../src/hash/stat-cache.js';
 import { writeDag, type DagShape } from './dag.js';
+import { remoteThroughput, watchLatency } from './extras.js';
 
 const cli = fileURLToPath(new URL('../../bin/pipeline.js', import.meta.url));
 const quick = process.argv.includes('--quick');
+const extrasOnly = process.argv.includes('--extras-only');
 const jobs = 2;
 const root = path.join(process.env.BENCH_DIR ?? tmpdir(), 'pipeline-bench');
 
@@ -124,13 +126,20 @@ async function main(): Promise<void> {
   if (!has('make')) throw new Error('GNU make is needed for the comparison (apt-get install make)');
   if (has('snakemake')) process.stderr.write('snakemake found but not yet wired into this benchmark\n');
   const rows: Row[] = [];
-  rows.push(...benchDag({ stages: 1000, files: 10_000, layers: 5 }));
-  if (!quick) rows.push(...benchDag({ stages: 10_000, files: 50_000, layers: 5 }));
   const hashBytes = quick ? 512 * 1024 * 1024 : 2 * 1024 * 1024 * 1024;
-  process.stderr.write('hashing...\n');
-  rows.push(...(await benchHashing(hashBytes)));
+  if (!extrasOnly) {
+    rows.push(...benchDag({ stages: 1000, files: 10_000, layers: 5 }));
+    if (!quick) rows.push(...benchDag({ stages: 10_000, files: 50_000, layers: 5 }));
+    process.stderr.write('hashing...\n');
+    rows.push(...(await benchHashing(hashBytes)));
+  }
   printTable(rows, hashBytes);
-  writeFileSync(path.join(root, 'results.json'), JSON.stringify(rows, null, 2));
+  process.stderr.write('watch latency and remote throughput...\n');
+  const extras = [...(await watchLatency(path.join(root, 'watch'), 7)), ...remoteThroughput(path.join(root, 'remote'), quick ? 8 : 20, 25)];
+  const lines = ['', '| measurement | tool | seconds | |', '|---|---|---:|---|'];
+  for (const row of extras) lines.push(`| ${row.what} | ${row.tool} | ${row.seconds.toFixed(3)} | ${row.note ?? ''} |`);
+  process.stdout.write(lines.join('\n') + '\n');
+  writeFileSync(path.join(root, 'results.json'), JSON.stringify({ rows, extras }, null, 2));
 }
 
 await main();

@@ -1,6 +1,11 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { tempNameFor } from '../fs-atomic.js';
+import { sha256File } from '../hash/sha256.js';
 import { UserError } from '../errors.js';
 
 /**
@@ -11,9 +16,11 @@ import { UserError } from '../errors.js';
 export interface Remote {
   readonly url: string;
   has(key: string): Promise<boolean>;
-  /** Downloads to `dest`; false when the remote has no such file. */
-  get(key: string, dest: string): Promise<boolean>;
+  /** Downloads to `dest` and returns the sha256 of the bytes written; false when the remote has no such file. */
+  get(key: string, dest: string): Promise<string | false>;
   put(key: string, source: string): Promise<void>;
+  /** Releases connections. */
+  close(): void;
 }
 
 export interface RemoteConfig {
@@ -39,12 +46,14 @@ export class DirectoryRemote implements Remote {
     return existsSync(path.join(this.url, key));
   }
 
-  async get(key: string, dest: string): Promise<boolean> {
+  async get(key: string, dest: string): Promise<string | false> {
     const source = path.join(this.url, key);
     if (!existsSync(source)) return false;
     copyFileSync(source, dest);
-    return true;
+    return sha256File(dest);
   }
+
+  close(): void {}
 
   async put(key: string, source: string): Promise<void> {
     const target = path.join(this.url, key);
@@ -60,41 +69,77 @@ export class DirectoryRemote implements Remote {
 }
 
 export class HttpRemote implements Remote {
+  private readonly agent: http.Agent;
+
   constructor(
     readonly url: string,
     private readonly token: string | undefined,
-  ) {}
-
-  private headers(): Record<string, string> {
-    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  ) {
+    // Keep-alive: a push is many small requests (HEAD, then PUT) to one server.
+    this.agent = new (url.startsWith('https:') ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 16 });
   }
 
-  private async request(method: string, key: string, body?: Buffer): Promise<Response> {
-    try {
-      return await fetch(`${this.url}/${key}`, { method, headers: this.headers(), ...(body ? { body: new Blob([new Uint8Array(body)]) } : {}) });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new UserError(`remote ${this.url}: ${method} ${key} failed (${cause}); is the server up?`, undefined, 4);
-    }
+  /**
+   * node:http rather than fetch: bodies stream straight between the socket and the file,
+   * which measured about twice fetch's throughput on loopback.
+   */
+  private request(method: string, key: string, body?: string): Promise<http.IncomingMessage> {
+    const target = new URL(`${this.url}/${key}`);
+    const client = target.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string | number> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+      if (body !== undefined) headers['content-length'] = statSync(body).size;
+      const req = client.request(target, { method, headers, agent: this.agent }, resolve);
+      req.on('error', (error: NodeJS.ErrnoException) =>
+        reject(new UserError(`remote ${this.url}: ${method} ${key} failed (${error.code ?? error.message}); is the server up?`, undefined, 4)),
+      );
+      if (body === undefined) req.end();
+      else {
+        const file = createReadStream(body);
+        file.on('error', reject);
+        file.pipe(req);
+      }
+    });
+  }
+
+  private fail(method: string, key: string, response: http.IncomingMessage): never {
+    response.resume();
+    throw new UserError(`remote ${this.url}: ${method} ${key} answered ${response.statusCode}`, undefined, 4);
   }
 
   async has(key: string): Promise<boolean> {
     const response = await this.request('HEAD', key);
-    if (response.status === 404) return false;
-    if (!response.ok) throw new UserError(`remote ${this.url}: HEAD ${key} answered ${response.status}`, undefined, 4);
+    response.resume();
+    if (response.statusCode === 404) return false;
+    if (response.statusCode !== 200) this.fail('HEAD', key, response);
     return true;
   }
 
-  async get(key: string, dest: string): Promise<boolean> {
+  async get(key: string, dest: string): Promise<string | false> {
     const response = await this.request('GET', key);
-    if (response.status === 404) return false;
-    if (!response.ok) throw new UserError(`remote ${this.url}: GET ${key} answered ${response.status}`, undefined, 4);
-    writeFileSync(dest, Buffer.from(await response.arrayBuffer()));
-    return true;
+    if (response.statusCode === 404) {
+      response.resume();
+      return false;
+    }
+    if (response.statusCode !== 200) this.fail('GET', key, response);
+    // Hashed as it streams in, so verifying a download costs no second read.
+    const hash = createHash('sha256');
+    response.on('data', (chunk: Buffer) => hash.update(chunk));
+    try {
+      await pipeline(response, createWriteStream(dest));
+    } catch (error) {
+      throw new UserError(`remote ${this.url}: GET ${key} broke off (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, undefined, 4);
+    }
+    return hash.digest('hex');
   }
 
   async put(key: string, source: string): Promise<void> {
-    const response = await this.request('PUT', key, readFileSync(source));
-    if (!response.ok) throw new UserError(`remote ${this.url}: PUT ${key} answered ${response.status}`, undefined, 4);
+    const response = await this.request('PUT', key, source);
+    response.resume();
+    if (response.statusCode === undefined || response.statusCode < 200 || response.statusCode >= 300) this.fail('PUT', key, response);
+  }
+
+  close(): void {
+    this.agent.destroy();
   }
 }

@@ -3,7 +3,6 @@ import path from 'node:path';
 import PQueue from 'p-queue';
 import { tempNameFor, writeFileAtomic } from '../fs-atomic.js';
 import { parseManifest } from '../hash/content-hasher.js';
-import { sha256File } from '../hash/sha256.js';
 import { objectsOf } from './maintenance.js';
 import type { ObjectStore } from './object-store.js';
 import type { Remote } from './remote.js';
@@ -89,8 +88,9 @@ export async function pull(store: ObjectStore, runs: RunCache, remote: Remote, k
     }
     const tmp = tempNameFor(path.join(tmpDir, hash));
     try {
-      if (!(await remote.get(objectKey(hash), tmp))) return false;
-      if (sha256File(tmp) !== hash) {
+      const received = await remote.get(objectKey(hash), tmp);
+      if (received === false) return false;
+      if (received !== hash) {
         report.corrupt.push(hash);
         return false;
       }

@@ -335,8 +335,13 @@ async function transfer(verb: 'push' | 'pull', ws: Workspace, selected: Set<stri
   const unlocked = [...selected].filter((id) => !ws.lock.get(id));
   const progress = transferProgress(verb);
   const started = Date.now();
-  const report = await (verb === 'push' ? push : pull)(ws.store, ws.runs, remote, keys, progress);
-  progress.end();
+  let report;
+  try {
+    report = await (verb === 'push' ? push : pull)(ws.store, ws.runs, remote, keys, progress);
+  } finally {
+    progress.end();
+    remote.close();
+  }
   const seconds = (Date.now() - started) / 1000;
   process.stderr.write(
     `${verb}: ${report.runs} run records, ${report.objects} objects (${formatBytes(report.bytes)}, ${formatBytes(report.bytes / Math.max(seconds, 1e-3))}/s) moved, ${report.present} already there ${dim(`· ${remote.url}`)}\n`,
