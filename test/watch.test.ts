@@ -45,7 +45,7 @@ const project = () =>
       '    deps: [fast.txt]',
       '    outs: [out/fast]',
       '  slow:',
-      '    cmd: echo slow-start >> runs.log && sleep 2 && cp slow.txt out/slow && echo slow-end >> runs.log',
+      '    cmd: echo slow-start >> runs.log && sleep 4 && cp slow.txt out/slow && echo slow-end >> runs.log',
       '    deps: [slow.txt]',
       '    outs: [out/slow]',
       '  report:',
