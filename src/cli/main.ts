@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import jsYaml from 'js-yaml';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { StageFailedError, UserError } from '../errors.js';
@@ -11,6 +13,8 @@ import { frozenViolations, plan } from '../run/planner.js';
 import { ProjectLock } from '../run/project-lock.js';
 import { Runner, type Outcome } from '../run/runner.js';
 import type { Reporter } from '../run/events.js';
+import type { Executor } from '../run/executor.js';
+import type { ExecutorName, StageInstance } from '../spec/model.js';
 import { Workspace } from '../run/workspace.js';
 import { loadProject } from '../spec/load.js';
 import { schemaPath } from '../spec/schema.js';
@@ -57,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-k, --keep-going', 'after a failure, keep running branches that do not depend on it')
     .addOption(new Option('-S, --set-param <key=value>', 'override a param for this run (repeatable)').argParser(collect))
     .option('--json', 'print one JSON event per line')
+    .addOption(new Option('--executor <name>', 'where stages run (default: pipeline.yaml executor:, else local)').choices(['local', 'slurm']))
     .option('--pull', 'pull what the locked keys need from the remote before deciding what to run')
     .option('--push', 'push what this run produced (and restored) to the remote afterwards')
     .option('--frozen', 'CI: execute nothing; restore every out from the cache and fail if any stage would run or the lock does not match the spec')
@@ -178,6 +183,7 @@ interface RunFlags {
   frozen?: boolean;
   pull?: boolean;
   push?: boolean;
+  executor?: ExecutorName;
   setParam?: string[];
   json?: boolean;
   wait: boolean;
@@ -270,8 +276,7 @@ async function runCommand(targets: string[], options: Common & RunFlags): Promis
   let outcomes: Map<string, Outcome>;
   try {
     const gpus = options.gpus?.split(',').map((s) => s.trim()).filter(Boolean);
-    const { LocalExecutor } = await import('../run/local-executor.js');
-    const runner = new Runner(fresh, new LocalExecutor(), reporter, {
+    const runner = new Runner(fresh, await executorChooser(fresh, options.executor), reporter, {
       jobs: options.jobs,
       ...(gpus?.length ? { gpus } : {}),
       force: Boolean(options.force),
@@ -372,4 +377,29 @@ async function watchCommand(targets: string[], options: Common & { jobs: number;
   reporter.end();
   projectLock.release();
   return 0;
+}
+
+/**
+ * The executor for each instance: the stage's own `executor:`, else `--executor`, else
+ * .pipeline/config.yaml, else pipeline.yaml, else local. Executors load only when used.
+ */
+async function executorChooser(ws: Workspace, flag: ExecutorName | undefined): Promise<(instance: StageInstance) => Executor> {
+  const fallback = flag ?? localExecutorSetting(ws.project.dir) ?? ws.project.executor ?? 'local';
+  const { LocalExecutor } = await import('../run/local-executor.js');
+  const local = new LocalExecutor();
+  const needsSlurm = fallback === 'slurm' || ws.project.instances.some((i) => i.executor === 'slurm');
+  const slurm = needsSlurm ? new (await import('../run/slurm-executor.js')).SlurmExecutor(path.join(ws.cacheDir, 'tmp', 'slurm')) : undefined;
+  return (instance) => ((instance.executor ?? fallback) === 'slurm' ? slurm! : local);
+}
+
+function localExecutorSetting(projectDir: string): ExecutorName | undefined {
+  try {
+    const data = jsYaml.load(readFileSync(path.join(projectDir, '.pipeline', 'config.yaml'), 'utf8'), { schema: jsYaml.CORE_SCHEMA }) as { executor?: string } | null;
+    if (data?.executor === undefined) return undefined;
+    if (data.executor !== 'local' && data.executor !== 'slurm') throw new UserError(`executor must be local or slurm (got ${data.executor})`, { file: '.pipeline/config.yaml' });
+    return data.executor;
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    return undefined;
+  }
 }

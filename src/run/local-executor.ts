@@ -11,6 +11,7 @@ const KILL_GRACE_MS = 5000;
  */
 export class LocalExecutor implements Executor {
   readonly name = 'local';
+  readonly usesLocalGpus = true;
 
   async execute(job: Job, signal: AbortSignal, onLine?: (line: string) => void): Promise<JobResult> {
     mkdirSync(path.dirname(job.logFile), { recursive: true });

@@ -63,7 +63,8 @@ export class Runner {
 
   constructor(
     private readonly ws: Workspace,
-    private readonly executor: Executor,
+    /** Which executor runs an instance (the run's choice, or the stage's own `executor:`). */
+    private readonly executorFor: (instance: StageInstance) => Executor,
     private readonly reporter: Reporter,
     private readonly options: RunOptions,
   ) {
@@ -85,7 +86,7 @@ export class Runner {
     }
     this.reporter.begin(selected.size, estimates, this.options.jobs);
     for (const instance of graph.order) {
-      if (selected.has(instance.id) && Math.ceil(instance.resources.gpu) > this.gpus.size) {
+      if (selected.has(instance.id) && this.executorFor(instance).usesLocalGpus && Math.ceil(instance.resources.gpu) > this.gpus.size) {
         throw new UserError(`${instance.id} asks for ${instance.resources.gpu} GPUs but the pool has ${this.gpus.size} (--gpus)`, instance.location);
       }
     }
@@ -163,7 +164,9 @@ export class Runner {
     if (this.options.frozen) {
       return this.fail(instance, 0, `--frozen: would run (${decision.reasons.join('; ')})`, path.join(this.ws.logsDir, 'none'));
     }
-    const lease = await this.gpus.acquire(instance.resources.gpu);
+    const executor = this.executorFor(instance);
+    // A cluster places GPUs itself; the local pool only governs this machine's devices.
+    const lease = await this.gpus.acquire(executor.usesLocalGpus ? instance.resources.gpu : 0);
     if (this.stopped) {
       lease.release();
       this.reporter.emit({ event: 'cancelled', stage: instance.id });
@@ -172,7 +175,7 @@ export class Runner {
     const cancel = new AbortController();
     const onStop = () => cancel.abort();
     this.stopAll.signal.addEventListener('abort', onStop, { once: true });
-    const outcome = this.executeHolding(instance, decision, started, lease, cancel.signal);
+    const outcome = this.executeHolding(executor, instance, decision, started, lease, cancel.signal);
     this.inFlight.set(instance.id, { key: decision.key, outcome, cancel });
     try {
       return await outcome;
@@ -182,15 +185,23 @@ export class Runner {
     }
   }
 
-  private async executeHolding(instance: StageInstance, decision: Decision, started: number, lease: GpuLease, signal: AbortSignal): Promise<Outcome> {
+  private async executeHolding(executor: Executor, instance: StageInstance, decision: Decision, started: number, lease: GpuLease, signal: AbortSignal): Promise<Outcome> {
     try {
       this.reporter.emit({ event: 'started', stage: instance.id, action: 'run', reasons: decision.reasons, ...(lease.ids ? { gpus: lease.ids } : {}) });
       this.ws.clearOuts(instance);
       const logFile = path.join(this.ws.logsDir, `${safeName(instance.id)}.log`);
       const env: Record<string, string> = { ...instance.env, PIPELINE_STAGE: instance.id };
       if (lease.ids) env.CUDA_VISIBLE_DEVICES = lease.ids.join(',');
-      const result = await this.executor.execute(
-        { id: instance.id, script: this.scriptFor(instance), cwd: this.ws.project.dir, env, logFile, resources: instance.resources },
+      const result = await executor.execute(
+        {
+          id: instance.id,
+          script: this.scriptFor(instance),
+          cwd: this.ws.project.dir,
+          env,
+          logFile,
+          resources: instance.resources,
+          ...(instance.slurm ? { slurm: instance.slurm } : {}),
+        },
         signal,
         (line) => this.onLine(instance, line),
       );
@@ -200,7 +211,7 @@ export class Runner {
         return 'cancelled';
       }
       if (result.exitCode !== 0) {
-        const message = result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
+        const message = result.detail ?? (result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`);
         return this.fail(instance, durationMs, message, logFile, result.exitCode, result.signal);
       }
       const stored = await this.ws.storeOuts(instance);

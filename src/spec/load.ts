@@ -5,7 +5,7 @@ import { UserError, type SourceLocation, type Where } from '../errors.js';
 import { getParam, isPlainObject, ParamsLoader, setParam, type ParamTree } from '../params.js';
 import { normalizeProjectPath } from '../paths.js';
 import { ConfigRef, interpolate, interpolateString, shellQuote, stringify, type Scope } from './interpolate.js';
-import type { Project, Resources, StageInstance } from './model.js';
+import type { ExecutorName, Project, Resources, SlurmOptions, StageInstance } from './model.js';
 import { readValidatedSpec } from './spec-cache.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
@@ -28,6 +28,8 @@ interface RawStage {
   plots?: string[];
   after?: string | string[];
   resources?: Partial<Resources>;
+  executor?: ExecutorName;
+  slurm?: SlurmOptions;
   env?: Record<string, string | number | boolean>;
   matrix?: Record<string, unknown[] | string>;
   foreach?: unknown[] | Record<string, unknown> | string;
@@ -37,6 +39,7 @@ interface RawStage {
 interface RawSpec {
   version?: number;
   remote?: { url: string; token_env?: string };
+  executor?: ExecutorName;
   params?: string[];
   stages: Record<string, RawStage>;
 }
@@ -78,7 +81,7 @@ export function loadProject(options: LoadOptions): Project {
     byId.set(instance.id, instance);
   }
   resolveAfter(instances, Object.keys(raw.stages ?? {}), source);
-  return { ...(raw.remote ? { remote: raw.remote } : {}), dir, specFile: specName, params, inputFiles: [...inputFiles], instances, globs, byId, stageNames: Object.keys(raw.stages ?? {}) };
+  return { ...(raw.remote ? { remote: raw.remote } : {}), ...(raw.executor ? { executor: raw.executor } : {}), dir, specFile: specName, params, inputFiles: [...inputFiles], instances, globs, byId, stageNames: Object.keys(raw.stages ?? {}) };
 }
 
 function parseOverrides(items: string[]): [string, unknown][] {
@@ -268,6 +271,8 @@ class StageExpander {
       },
       fieldLocation: (field, index) => source.locate(index === undefined ? [...bodyPath, field] : [...bodyPath, field, index]),
     };
+    if (body.executor !== undefined) instance.executor = body.executor;
+    if (body.slurm !== undefined) instance.slurm = body.slurm;
     if (body.uses !== undefined) instance.uses = interpolateString(body.uses, scopes, () => this.field(['uses']));
     if (body.with !== undefined) instance.with = body.with;
     return instance;

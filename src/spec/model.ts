@@ -1,5 +1,14 @@
 import type { SourceLocation } from '../errors.js';
 
+export type ExecutorName = 'local' | 'slurm';
+
+export interface SlurmOptions {
+  partition?: string;
+  account?: string;
+  qos?: string;
+  extra?: string[];
+}
+
 export interface Resources {
   /** GPUs per instance; fractions (0.5) share a device. */
   gpu: number;
@@ -32,6 +41,9 @@ export interface StageInstance {
   /** Instance ids that must finish first (resolved from `after:`). */
   after: string[];
   resources: Resources;
+  /** Overrides the run's executor for this stage. */
+  executor?: ExecutorName;
+  slurm?: SlurmOptions;
   env: Record<string, string>;
   location: SourceLocation;
   /** Locations of individual fields, for errors found during graph checks. */
@@ -44,6 +56,8 @@ export interface RemoteSpec {
 }
 
 export interface Project {
+  /** The default executor named in pipeline.yaml, if any. */
+  executor?: ExecutorName;
   /** The cache remote named in pipeline.yaml, if any. */
   remote?: RemoteSpec;
   /** Absolute directory holding pipeline.yaml; every path in the spec is relative to it. */

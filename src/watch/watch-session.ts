@@ -110,7 +110,7 @@ export class WatchSession {
       ws = new Workspace(project, { statCache: this.statCache, lock: this.lock });
       const selected = ws.graph.select(this.options.targets);
       this.watch(this.watchList(ws, selected));
-      const runner = new Runner(ws, this.executor, this.reporter, {
+      const runner = new Runner(ws, () => this.executor, this.reporter, {
         jobs: this.options.jobs,
         force: false,
         keepGoing: true,

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { cli, cliAsync, executions, jsonEvents, makeProject, read } from './helpers.js';
+
+const script = fileURLToPath(new URL('../../test/support/slurm-local.sh', import.meta.url));
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const canStart = spawnSync('sh', ['-c', 'command -v sbatch || [ "$(id -u)" = 0 ]']).status === 0;
+const required = process.env.PIPELINE_REQUIRE_SERVICES === '1';
+
+/** Jobs Slurm knows (running or finished) whose name is pipeline:<id>. */
+function jobsNamed(id: string): { id: string; state: string }[] {
+  const r = spawnSync('squeue', ['-h', '-t', 'all', '-n', `pipeline:${id}`, '-o', '%i|%T'], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean).map((l) => {
+    const [jobId, state] = l.split('|');
+    return { id: jobId, state };
+  });
+}
+
+const fanProject = (tag: string) =>
+  makeProject({
+    'in.txt': 'hello\n',
+    'pipeline.yaml': [
+      'stages:',
+      `  prep_${tag}:`,
+      '    cmd: echo prep >> runs.log && tr a-z A-Z < in.txt > out/prep.txt',
+      '    deps: [in.txt]',
+      '    outs: [out/prep.txt]',
+      `  fold_${tag}:`,
+      '    matrix: { k: [0, 1, 2] }',
+      '    cmd: echo fold${k} >> runs.log && echo "hello from fold ${k}" && (cat out/prep.txt; echo fold=${k}) > out/fold${k}.txt',
+      '    deps: [out/prep.txt]',
+      '    outs:',
+      '      - out/fold${k}.txt',
+      `  merge_${tag}:`,
+      '    cmd: echo merge >> runs.log && cat out/fold*.txt > merged.txt',
+      '    deps: [out]',
+      '    outs: [merged.txt]',
+    ].join('\n'),
+  });
+
+describe('Slurm executor (a real single-node cluster)', { skip: !canStart && !required ? 'Slurm not installed and not root (CI installs it)' : false }, () => {
+  before(() => {
+    const r = spawnSync('bash', [script, 'start'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    process.env.SLURM_CONF = '/tmp/slurm-local/etc/slurm.conf';
+  });
+
+  it('a fan-out/fan-in DAG gives the same outputs and lock as a local run; a rerun submits nothing', () => {
+    const onSlurm = fanProject('a');
+    const local = path.join(mkdtempSync(path.join(tmpdir(), 'pipeline-local-')), 'p');
+    cpSync(onSlurm, local, { recursive: true });
+    const r = cli(onSlurm, ['run', '--executor', 'slurm', '--jobs', '4', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(jobsNamed('fold_a@k=1').length, 1, 'the fold ran as a Slurm job');
+    assert.equal(cli(local, ['run']).code, 0);
+    assert.equal(read(onSlurm, 'pipeline.lock'), read(local, 'pipeline.lock'));
+    assert.equal(read(onSlurm, 'merged.txt'), read(local, 'merged.txt'));
+    assert.match(read(onSlurm, 'cache/logs/fold_a@k=2.log'), /hello from fold 2/, 'the job log lands in cache/logs');
+    const again = cli(onSlurm, ['run', '--executor', 'slurm', '--json']);
+    assert.equal(jsonEvents(again.stdout).filter((e) => e.event === 'started').length, 0);
+    assert.equal(jobsNamed('fold_a@k=1').length, 1, 'no new job');
+  });
+
+  it('GPU stages get distinct CUDA_VISIBLE_DEVICES from gres; a stage may stay local', () => {
+    const dir = makeProject({
+      'pipeline.yaml': [
+        'stages:',
+        '  train_b:',
+        '    matrix: { k: [0, 1] }',
+        '    cmd: echo "$CUDA_VISIBLE_DEVICES" > cuda${k}.txt && sleep 2',
+        '    resources: { gpu: 1, time: 10m }',
+        '    outs:',
+        '      - cuda${k}.txt',
+        '  report_b:',
+        '    executor: local',
+        '    cmd: echo "job=[$SLURM_JOB_ID]" > report.txt',
+        '    deps: [cuda0.txt, cuda1.txt]',
+        '    outs: [report.txt]',
+      ].join('\n'),
+    });
+    const r = cli(dir, ['run', '--executor', 'slurm', '--jobs', '4']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual([read(dir, 'cuda0.txt').trim(), read(dir, 'cuda1.txt').trim()].sort(), ['0', '1']);
+    assert.equal(read(dir, 'report.txt'), 'job=[]\n', 'report_b ran on this machine');
+    assert.equal(jobsNamed('report_b').length, 0);
+  });
+
+  it('a failing job reports its state, exit code and log tail, and records nothing', () => {
+    const dir = makeProject({ 'pipeline.yaml': 'stages:\n  bad_c:\n    cmd: echo "about to fail"; exit 3\n    outs: [x.txt]\n' });
+    const r = cli(dir, ['run', '--executor', 'slurm']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /bad_c failed: Slurm job \d+ FAILED \(exit code 3\)/);
+    assert.match(r.stderr, /about to fail/);
+    assert.doesNotMatch(cli(dir, ['status']).stdout, /everything is up to date/);
+  });
+
+  it('Ctrl-C cancels the jobs it submitted', async () => {
+    const dir = makeProject({ 'pipeline.yaml': 'stages:\n  long_d:\n    cmd: echo started >> runs.log; sleep 120; echo x > x.txt\n    outs: [x.txt]\n' });
+    const child = cliAsync(dir, ['run', '--executor', 'slurm']);
+    const start = Date.now();
+    while (!(executions(dir).includes('started') && jobsNamed('long_d')[0]?.state === 'RUNNING') && Date.now() - start < 30000) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 130);
+    const deadline = Date.now() + 15000;
+    while (jobsNamed('long_d')[0]?.state !== 'CANCELLED' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(jobsNamed('long_d')[0]?.state, 'CANCELLED');
+    assert.doesNotMatch(cli(dir, ['status']).stdout, /everything is up to date/);
+  });
+
+  it('the example study runs on Slurm with the same results as locally', () => {
+    const make = () => {
+      const dir = path.join(mkdtempSync(path.join(tmpdir(), 'pipeline-example-')), 'study');
+      for (const part of ['pipeline.yaml', 'configs', 'examples']) cpSync(path.join(repo, part), path.join(dir, part), { recursive: true });
+      return dir;
+    };
+    const onSlurm = make();
+    const local = make();
+    const r = cli(onSlurm, ['run', 'report', '--executor', 'slurm', '--jobs', '4']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(cli(local, ['run', 'report']).code, 0);
+    assert.equal(read(onSlurm, 'outputs/report/report.md'), read(local, 'outputs/report/report.md'));
+    assert.equal(read(onSlurm, 'pipeline.lock'), read(local, 'pipeline.lock'));
+  });
+});
