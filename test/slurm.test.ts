@@ -11,6 +11,8 @@ const script = fileURLToPath(new URL('../../test/support/slurm-local.sh', import
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const canStart = spawnSync('sh', ['-c', 'command -v sbatch || [ "$(id -u)" = 0 ]']).status === 0;
 const required = process.env.PIPELINE_REQUIRE_SERVICES === '1';
+/** Slurm remembers finished jobs for an hour: stage names carry this run's pid so counts are ours. */
+const u = `p${process.pid}`;
 
 /** Jobs Slurm knows (running or finished) whose name is pipeline:<id>. */
 function jobsNamed(id: string): { id: string; state: string }[] {
@@ -51,32 +53,32 @@ describe('Slurm executor (a real single-node cluster)', { skip: !canStart && !re
   });
 
   it('a fan-out/fan-in DAG gives the same outputs and lock as a local run; a rerun submits nothing', () => {
-    const onSlurm = fanProject('a');
+    const onSlurm = fanProject(`a${u}`);
     const local = path.join(mkdtempSync(path.join(tmpdir(), 'pipeline-local-')), 'p');
     cpSync(onSlurm, local, { recursive: true });
     const r = cli(onSlurm, ['run', '--executor', 'slurm', '--jobs', '4', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(jobsNamed('fold_a@k=1').length, 1, 'the fold ran as a Slurm job');
+    assert.equal(jobsNamed(`fold_a${u}@k=1`).length, 1, 'the fold ran as a Slurm job');
     assert.equal(cli(local, ['run']).code, 0);
     assert.equal(read(onSlurm, 'pipeline.lock'), read(local, 'pipeline.lock'));
     assert.equal(read(onSlurm, 'merged.txt'), read(local, 'merged.txt'));
-    assert.match(read(onSlurm, 'cache/logs/fold_a@k=2.log'), /hello from fold 2/, 'the job log lands in cache/logs');
+    assert.match(read(onSlurm, `cache/logs/fold_a${u}@k=2.log`), /hello from fold 2/, 'the job log lands in cache/logs');
     const again = cli(onSlurm, ['run', '--executor', 'slurm', '--json']);
     assert.equal(jsonEvents(again.stdout).filter((e) => e.event === 'started').length, 0);
-    assert.equal(jobsNamed('fold_a@k=1').length, 1, 'no new job');
+    assert.equal(jobsNamed(`fold_a${u}@k=1`).length, 1, 'no new job');
   });
 
   it('GPU stages get distinct CUDA_VISIBLE_DEVICES from gres; a stage may stay local', () => {
     const dir = makeProject({
       'pipeline.yaml': [
         'stages:',
-        '  train_b:',
+        `  train_b${u}:`,
         '    matrix: { k: [0, 1] }',
         '    cmd: echo "$CUDA_VISIBLE_DEVICES" > cuda${k}.txt && sleep 2',
         '    resources: { gpu: 1, time: 10m }',
         '    outs:',
         '      - cuda${k}.txt',
-        '  report_b:',
+        `  report_b${u}:`,
         '    executor: local',
         '    cmd: echo "job=[$SLURM_JOB_ID]" > report.txt',
         '    deps: [cuda0.txt, cuda1.txt]',
@@ -87,31 +89,31 @@ describe('Slurm executor (a real single-node cluster)', { skip: !canStart && !re
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual([read(dir, 'cuda0.txt').trim(), read(dir, 'cuda1.txt').trim()].sort(), ['0', '1']);
     assert.equal(read(dir, 'report.txt'), 'job=[]\n', 'report_b ran on this machine');
-    assert.equal(jobsNamed('report_b').length, 0);
+    assert.equal(jobsNamed(`report_b${u}`).length, 0);
   });
 
   it('a failing job reports its state, exit code and log tail, and records nothing', () => {
-    const dir = makeProject({ 'pipeline.yaml': 'stages:\n  bad_c:\n    cmd: echo "about to fail"; exit 3\n    outs: [x.txt]\n' });
+    const dir = makeProject({ 'pipeline.yaml': `stages:\n  bad_c${u}:\n    cmd: echo "about to fail"; exit 3\n    outs: [x.txt]\n` });
     const r = cli(dir, ['run', '--executor', 'slurm']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /bad_c failed: Slurm job \d+ FAILED \(exit code 3\)/);
+    assert.match(r.stderr, new RegExp(`bad_c${u} failed: Slurm job \\d+ FAILED \\(exit code 3\\)`));
     assert.match(r.stderr, /about to fail/);
     assert.doesNotMatch(cli(dir, ['status']).stdout, /everything is up to date/);
   });
 
   it('Ctrl-C cancels the jobs it submitted', async () => {
-    const dir = makeProject({ 'pipeline.yaml': 'stages:\n  long_d:\n    cmd: echo started >> runs.log; sleep 120; echo x > x.txt\n    outs: [x.txt]\n' });
+    const dir = makeProject({ 'pipeline.yaml': `stages:\n  long_d${u}:\n    cmd: echo started >> runs.log; sleep 120; echo x > x.txt\n    outs: [x.txt]\n` });
     const child = cliAsync(dir, ['run', '--executor', 'slurm']);
     const start = Date.now();
-    while (!(executions(dir).includes('started') && jobsNamed('long_d')[0]?.state === 'RUNNING') && Date.now() - start < 30000) {
+    while (!(executions(dir).includes('started') && jobsNamed(`long_d${u}`)[0]?.state === 'RUNNING') && Date.now() - start < 30000) {
       await new Promise((r) => setTimeout(r, 100));
     }
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     assert.equal(code, 130);
     const deadline = Date.now() + 15000;
-    while (jobsNamed('long_d')[0]?.state !== 'CANCELLED' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    assert.equal(jobsNamed('long_d')[0]?.state, 'CANCELLED');
+    while (jobsNamed(`long_d${u}`)[0]?.state !== 'CANCELLED' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(jobsNamed(`long_d${u}`)[0]?.state, 'CANCELLED');
     assert.doesNotMatch(cli(dir, ['status']).stdout, /everything is up to date/);
   });
 
