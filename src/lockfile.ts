@@ -26,6 +26,7 @@ export class Lockfile {
   private timer: NodeJS.Timeout | undefined;
   private lastWriteMs = 0;
   private pending = false;
+  private mirrorStale = false;
 
   /**
    * `mirror` is a JSON copy of the parsed lock, tagged with the lock's (inode, size, mtime):
@@ -86,21 +87,29 @@ export class Lockfile {
   private schedule(): void {
     this.pending = true;
     if (this.timer) return;
-    const delay = Math.min(2000, Math.max(50, this.lastWriteMs * 5));
+    const delay = Math.min(2000, Math.max(200, this.lastWriteMs * 5));
     this.timer = setTimeout(() => this.flush(), delay);
   }
 
-  /** Writes now if anything changed since the last write. */
-  flush(): void {
+  /**
+   * Writes now if anything changed since the last write. `final` also refreshes the JSON mirror
+   * (only the next command reads it, so intermediate writes skip it).
+   */
+  flush(final = false): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (!this.pending) return;
-    const started = Date.now();
-    writeFileAtomic(this.file, this.serialize(), true);
-    this.pending = false;
-    const stats = statSync(this.file, { bigint: true });
-    this.writeMirror(`${stats.ino}:${stats.size}:${stats.mtimeNs}`);
-    this.lastWriteMs = Date.now() - started;
+    if (this.pending) {
+      const started = Date.now();
+      writeFileAtomic(this.file, this.serialize(), true);
+      this.pending = false;
+      this.lastWriteMs = Date.now() - started;
+      this.mirrorStale = true;
+    }
+    if (final && this.mirrorStale) {
+      const stats = statSync(this.file, { bigint: true });
+      this.writeMirror(`${stats.ino}:${stats.size}:${stats.mtimeNs}`);
+      this.mirrorStale = false;
+    }
   }
 
   serialize(): string {

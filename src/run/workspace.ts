@@ -171,7 +171,7 @@ export class Workspace {
   }
 
   async close(): Promise<void> {
-    this.lock.flush();
+    this.lock.flush(true);
     await this.hasher.close();
   }
 }

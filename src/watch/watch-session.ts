@@ -68,7 +68,7 @@ export class WatchSession {
     this.hardStop.abort();
     await this.watcher?.close();
     await Promise.allSettled(this.passes);
-    this.lock.flush();
+    this.lock.flush(true);
     this.statCache.save();
   }
 
@@ -126,7 +126,7 @@ export class WatchSession {
       }
       throw error;
     }
-    this.lock.flush();
+    this.lock.flush(true);
     this.statCache.save();
     if (!supersede.aborted) this.reporter.emit({ event: 'idle', watching: this.watched.size });
   }
