@@ -1,0 +1,84 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { StageError } from './stage.js';
+
+/** One image of a dataset. `path` is relative to the dataset directory. */
+export interface Sample {
+  path: string;
+  /** 0 = real, 1 = fake. */
+  label: number;
+  source: string;
+  /** The unit that must never straddle two folds (an identity). */
+  group: string;
+}
+
+export const MANIFEST = 'manifest.csv';
+
+export function formatManifest(samples: readonly Sample[]): string {
+  return ['path,label,source,group', ...samples.map((s) => [s.path, s.label, s.source, s.group].map(csvField).join(','))].join('\n') + '\n';
+}
+
+function csvField(value: string | number): string {
+  const text = String(value);
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/**
+ * Reads a dataset: `manifest.csv` (path,label,source,group), or a `<source>/<label>/` folder
+ * layout (label `real`/`fake` or `0`/`1`; the group is then the file stem, so no grouping).
+ */
+export function readDataset(dir: string): Sample[] {
+  const manifest = path.join(dir, MANIFEST);
+  if (existsSync(manifest)) return parseManifest(readFileSync(manifest, 'utf8'), manifest);
+  const samples: Sample[] = [];
+  for (const source of readdirSync(dir).sort()) {
+    const sourceDir = path.join(dir, source);
+    if (!statSync(sourceDir).isDirectory()) continue;
+    for (const labelName of readdirSync(sourceDir).sort()) {
+      const label = labelName === 'real' || labelName === '0' ? 0 : labelName === 'fake' || labelName === '1' ? 1 : undefined;
+      if (label === undefined) continue;
+      for (const file of readdirSync(path.join(sourceDir, labelName)).sort()) {
+        if (!/\.(png|jpe?g|webp)$/i.test(file)) continue;
+        samples.push({ path: `${source}/${labelName}/${file}`, label, source, group: file.replace(/\.[^.]+$/, '') });
+      }
+    }
+  }
+  if (samples.length === 0) throw new StageError(`${dir}: no ${MANIFEST} and no <source>/<real|fake>/ images`);
+  return samples;
+}
+
+export function parseManifest(text: string, file: string): Sample[] {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  const header = lines[0]?.split(',').map((h) => h.trim());
+  const want = ['path', 'label', 'source', 'group'];
+  if (!header || want.some((h) => !header.includes(h))) throw new StageError(`${file}:1: the header must name ${want.join(',')}`);
+  const index = Object.fromEntries(want.map((h) => [h, header.indexOf(h)])) as Record<string, number>;
+  return lines.slice(1).map((line, i) => {
+    const cells = splitCsv(line);
+    const label = Number(cells[index.label]);
+    if (label !== 0 && label !== 1) throw new StageError(`${file}:${i + 2}: label must be 0 (real) or 1 (fake), got "${cells[index.label]}"`);
+    return { path: cells[index.path], label, source: cells[index.source], group: cells[index.group] };
+  });
+}
+
+function splitCsv(line: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      cells.push(cell);
+      cell = '';
+    } else cell += ch;
+  }
+  cells.push(cell);
+  return cells;
+}

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { ValidateFunction } from 'ajv';
+
+/** What a built-in stage receives: its params, options, paths, and ways to talk to the engine. */
+export interface StageContext<P = Record<string, unknown>> {
+  id: string;
+  /** The stage's param set (dotted names such as `train.lr` are nested back into objects). */
+  params: P;
+  /** The stage's `with:` options. */
+  options: Record<string, unknown>;
+  deps: string[];
+  outs: string[];
+  metrics: string[];
+  plots: string[];
+  /** A line in the stage's log. */
+  log(message: string): void;
+  /** A `--json` progress event (epoch, fold, ...) that the CLI shows live. */
+  progress(data: Record<string, unknown>): void;
+  /** Aborted on SIGTERM/SIGINT: stop soon, write nothing more. */
+  signal: AbortSignal;
+}
+
+export interface BuiltinStage<P = Record<string, unknown>> {
+  name: string;
+  /** Enters every key of this stage: bump it when outputs would change for the same inputs. */
+  version: string;
+  /** JSON schema for `params`; a mismatch fails the stage before it starts. */
+  paramsSchema: object;
+  run(ctx: StageContext<P>): Promise<void>;
+}
+
+/** The spec file the engine writes for each built-in instance (see src/run/runner.ts). */
+interface StageSpec {
+  id: string;
+  params: Record<string, unknown>;
+  with: Record<string, unknown>;
+  deps: string[];
+  outs: string[];
+  metrics: string[];
+  plots: string[];
+}
+
+/** `{"train.lr": 1}` -> `{train: {lr: 1}}`, so stages see one shape whichever way params were named. */
+export function nestDotted(flat: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(flat)) {
+    const parts = key.split('.');
+    let node = out;
+    for (const part of parts.slice(0, -1)) {
+      if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts[parts.length - 1]] = value;
+  }
+  return out;
+}
+
+export class StageError extends Error {}
+
+/** The entry point of every `stages/<name>/main.ts`: read the spec, validate, run, exit. */
+export async function runStage<P>(stage: BuiltinStage<P>, argv = process.argv): Promise<void> {
+  const specFile = argv[2];
+  if (!specFile) {
+    process.stderr.write(`usage: node ${stage.name}/main.js <spec.json>\n`);
+    process.exit(2);
+  }
+  const spec = JSON.parse(readFileSync(specFile, 'utf8')) as StageSpec;
+  const params = nestDotted(spec.params);
+  const Ajv = createRequire(import.meta.url)('ajv') as typeof import('ajv').default;
+  const validate: ValidateFunction = new Ajv({ allErrors: true, strict: false, useDefaults: true }).compile(stage.paramsSchema);
+  if (!validate(params)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '(params)'} ${e.message ?? ''}`).join('; ');
+    process.stderr.write(`${stage.name}: invalid params for ${spec.id}: ${problems}\n`);
+    process.exit(2);
+  }
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  const ctx: StageContext<P> = {
+    id: spec.id,
+    params: params as P,
+    options: spec.with,
+    deps: spec.deps,
+    outs: spec.outs,
+    metrics: spec.metrics,
+    plots: spec.plots,
+    log: (message) => process.stderr.write(message + '\n'),
+    progress: (data) => process.stdout.write(`::progress ${JSON.stringify(data)}\n`),
+    signal: controller.signal,
+  };
+  try {
+    await stage.run(ctx);
+  } catch (error) {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(`${stage.name}: ${error instanceof StageError ? error.message : (error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  }
+  // Worker threads (wasm backends) would otherwise keep the process alive.
+  process.exit(0);
+}
+
+/** The first path of a list, or a clear error naming what the stage expected there. */
+export function pathAt(list: string[], index: number, what: string, stage: string): string {
+  const value = list[index];
+  if (!value) throw new StageError(`${stage} needs ${what} (entry ${index + 1} of its ${index === 0 ? 'list' : 'list'})`);
+  return value;
+}
