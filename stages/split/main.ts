@@ -1,0 +1,4 @@
+import { runStage } from '../runtime/stage.js';
+import { split } from './index.js';
+
+await runStage(split);

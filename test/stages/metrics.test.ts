@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { binaryMetrics } from '../../stages/metrics/metrics.js';
+import { meanCi, pairedTTest } from '../../stages/metrics/stats.js';
+
+/** Generated once by test/fixtures/metrics/make_fixtures.py with scikit-learn and scipy. */
+const fixtures = JSON.parse(readFileSync(fileURLToPath(new URL('../../../test/fixtures/metrics/expected.json', import.meta.url)), 'utf8')) as {
+  cases: { name: string; labels: number[]; scores: number[]; expected: Record<string, number> }[];
+  intervals: { values: number[]; mean: number; std: number; lo: number; hi: number }[];
+  paired: { a: number[]; b: number[]; t: number; p: number }[];
+};
+
+const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) <= 1e-9, `${what}: ${actual} vs scikit-learn ${expected}`);
+
+describe('metrics equal scikit-learn to 1e-9', () => {
+  for (const c of fixtures.cases) {
+    it(c.name, () => {
+      const m = binaryMetrics(c.labels, c.scores) as unknown as Record<string, number>;
+      for (const [key, expected] of Object.entries(c.expected)) close(m[key], expected, `${c.name}.${key}`);
+    });
+  }
+  it('t confidence intervals equal scipy.stats.t.interval', () => {
+    for (const f of fixtures.intervals) {
+      const ci = meanCi(f.values);
+      close(ci.mean, f.mean, 'mean');
+      close(ci.std, f.std, 'std');
+      close(ci.lo, f.lo, `lo (n=${f.values.length})`);
+      close(ci.hi, f.hi, `hi (n=${f.values.length})`);
+    }
+  });
+  it('paired t-tests equal scipy.stats.ttest_rel', () => {
+    for (const f of fixtures.paired) {
+      const r = pairedTTest(f.a, f.b);
+      close(r.t, f.t, 't');
+      close(r.p, f.p, `p (n=${f.a.length})`);
+    }
+  });
+});
