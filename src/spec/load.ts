@@ -274,7 +274,7 @@ class StageExpander {
     if (body.executor !== undefined) instance.executor = body.executor;
     if (body.slurm !== undefined) instance.slurm = body.slurm;
     if (body.uses !== undefined) instance.uses = interpolateString(body.uses, scopes, () => this.field(['uses']));
-    if (body.with !== undefined) instance.with = body.with;
+    if (body.with !== undefined) instance.with = interpolateDeep(body.with, scopes, () => this.field(['with'])) as Record<string, unknown>;
     return instance;
   }
 
@@ -353,4 +353,15 @@ function resolveAfter(instances: StageInstance[], stageNames: string[], source: 
       instance.after.push(...matched.map((m) => m.id));
     });
   }
+}
+
+/** `${...}` inside a built-in's `with:` options, at any depth; a lone `${x}` keeps x's type. */
+function interpolateDeep(value: unknown, scopes: Scope[], where: Where): unknown {
+  if (typeof value === 'string') {
+    const result = interpolate(value, scopes, where);
+    return result instanceof ConfigRef ? result.path : result;
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolateDeep(v, scopes, where));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateDeep(v, scopes, where)]));
+  return value;
 }

@@ -1,0 +1,245 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { binaryMetrics } from '../metrics/metrics.js';
+import { rng, shuffle } from '../runtime/rng.js';
+import { pathAt, StageError, type BuiltinStage } from '../runtime/stage.js';
+import { trainingSet, validationSet, type Split } from '../split/split.js';
+import { initBackend } from './backend.js';
+import { augment, channelStats, IMAGENET, loadImages } from './data.js';
+import { buildModel, type ModelSpec } from './models.js';
+
+export interface TrainParams {
+  seed: number;
+  model: ModelSpec;
+  data: {
+    /** Which dataset directory to read: the raw images or the face crops. */
+    input: 'raw' | 'cropped';
+    size: number;
+    /** Fraction of the training groups (nested: 0.2 is inside 0.5). */
+    fraction: number;
+    /** Train without this fake source; it still appears in validation (a shortcut probe). */
+    holdout_source?: string;
+    /** `letterbox` evaluates real images padded to square (the matched-geometry probe). */
+    eval_geometry: 'same' | 'letterbox';
+  };
+  train: {
+    epochs: number;
+    batch_size: number;
+    lr: number;
+    weight_decay: number;
+    patience: number;
+    augment: boolean;
+    normalization: 'imagenet' | 'real';
+    backend?: string;
+  };
+}
+
+export interface EpochRecord {
+  epoch: number;
+  lr: number;
+  train_loss: number;
+  train_auc: number;
+  val_loss: number;
+  val_auc: number;
+  seconds: number;
+}
+
+/** The format any trainer writes for `aggregate` and `report` (see docs/formats.md). */
+export interface FoldMetrics {
+  fold: number;
+  best_epoch: number;
+  epochs_run: number;
+  val: ReturnType<typeof binaryMetrics>;
+  train: ReturnType<typeof binaryMetrics>;
+  per_source_auc: Record<string, number>;
+  backend: string;
+  backend_detail: string;
+  train_images_per_second: number;
+  n_train: number;
+  n_val: number;
+}
+
+const schema = {
+  type: 'object',
+  required: ['seed', 'model', 'data', 'train'],
+  properties: {
+    seed: { type: 'integer' },
+    model: {
+      type: 'object',
+      required: ['arch'],
+      properties: { arch: { enum: ['simple_cnn', 'resnet', 'mobilenet'] }, width: { type: 'integer', minimum: 1, default: 16 }, depth: { type: 'integer', minimum: 1, default: 1 } },
+    },
+    data: {
+      type: 'object',
+      properties: {
+        input: { enum: ['raw', 'cropped'], default: 'raw' },
+        size: { type: 'integer', minimum: 8, default: 32 },
+        fraction: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
+        holdout_source: { type: 'string' },
+        eval_geometry: { enum: ['same', 'letterbox'], default: 'same' },
+      },
+    },
+    train: {
+      type: 'object',
+      properties: {
+        epochs: { type: 'integer', minimum: 1, default: 8 },
+        batch_size: { type: 'integer', minimum: 1, default: 32 },
+        lr: { type: 'number', exclusiveMinimum: 0, default: 0.003 },
+        weight_decay: { type: 'number', minimum: 0, default: 0.0001 },
+        patience: { type: 'integer', minimum: 1, default: 3 },
+        augment: { type: 'boolean', default: false },
+        normalization: { enum: ['imagenet', 'real'], default: 'imagenet' },
+        backend: { enum: ['auto', 'tensorflow', 'wasm', 'cpu'] },
+      },
+    },
+  },
+};
+
+function predict(model: tf.LayersModel, images: Float32Array, count: number, size: number, norm: { mean: number[]; std: number[] }, batch: number): number[] {
+  const out: number[] = [];
+  for (let start = 0; start < count; start += batch) {
+    const n = Math.min(batch, count - start);
+    const probs = tf.tidy(() => {
+      const x = tf.tensor4d(images.subarray(start * size * size * 3, (start + n) * size * size * 3), [n, size, size, 3]);
+      return (model.predict(x.sub(norm.mean).div(norm.std)) as tf.Tensor).dataSync();
+    });
+    out.push(...Array.from(probs));
+  }
+  return out;
+}
+
+function bce(labels: number[], probs: number[]): number {
+  let sum = 0;
+  labels.forEach((y, i) => {
+    const p = Math.min(1 - 1e-7, Math.max(1e-7, probs[i]));
+    sum += y ? -Math.log(p) : -Math.log(1 - p);
+  });
+  return sum / labels.length;
+}
+
+/**
+ * One experiment x fold: builds the model from scratch, trains with AdamW (decoupled weight
+ * decay) on a cosine schedule, stops early on validation AUC, and writes the best epoch's
+ * weights, the per-epoch history, out-of-fold predictions and metrics.
+ */
+export const train: BuiltinStage<TrainParams> = {
+  name: 'train',
+  version: '1',
+  paramsSchema: schema,
+  async run(ctx) {
+    const { seed, model: modelSpec, data, train: opt } = ctx.params;
+    const fold = Number(ctx.options.fold);
+    if (!Number.isInteger(fold)) throw new StageError('train needs `with: { fold: ${fold} }`');
+    const splitFile = pathAt(ctx.deps, 0, 'the splits file (deps[0])', 'train');
+    const dataDir = data.input === 'cropped' ? pathAt(ctx.deps, 2, 'the cropped dataset (deps[2]) for data.input: cropped', 'train') : pathAt(ctx.deps, 1, 'the raw dataset (deps[1])', 'train');
+    const out = pathAt(ctx.outs, 0, 'the run directory (outs[0])', 'train');
+    const split = JSON.parse(readFileSync(splitFile, 'utf8')) as Split;
+    if (fold < 0 || fold >= split.folds) throw new StageError(`fold ${fold} is outside the split's ${split.folds} folds`);
+
+    const backend = await initBackend(opt.backend === 'auto' ? undefined : opt.backend);
+    ctx.log(`train ${ctx.id}: backend ${backend.backend} (${backend.detail})`);
+    const trainSet = trainingSet(split, fold, data.fraction, data.holdout_source);
+    const valSet = validationSet(split, fold);
+    const size = data.size;
+    const xTrain = await loadImages(dataDir, trainSet, size, () => 'fill');
+    const xVal = await loadImages(dataDir, valSet, size, (s) => (data.eval_geometry === 'letterbox' && s.label === 0 ? 'letterbox' : 'fill'));
+    const yTrain = trainSet.map((s) => s.label);
+    const yVal = valSet.map((s) => s.label);
+    const norm = opt.normalization === 'real' ? channelStats(xTrain, trainSet.flatMap((s, i) => (s.label === 0 ? [i] : [])), size) : IMAGENET;
+
+    const model = buildModel(modelSpec, size, seed + fold);
+    const optimizer = tf.train.adam(opt.lr);
+    model.compile({ optimizer, loss: 'binaryCrossentropy' });
+    const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.originalName));
+    const random = rng(seed * 31 + fold);
+    const history: EpochRecord[] = [];
+    let best = { auc: -1, epoch: 0, weights: [] as tf.Tensor[] };
+    let imagesTrained = 0;
+    let trainSeconds = 0;
+    const pixels = size * size * 3;
+
+    for (let epoch = 0; epoch < opt.epochs; epoch++) {
+      if (ctx.signal.aborted) return;
+      const started = performance.now();
+      const lr = opt.lr * 0.5 * (1 + Math.cos((Math.PI * epoch) / opt.epochs));
+      (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      const order = shuffle([...trainSet.keys()], random);
+      for (let start = 0; start < order.length; start += opt.batch_size) {
+        const batch = order.slice(start, start + opt.batch_size);
+        const xb = new Float32Array(batch.length * pixels);
+        batch.forEach((i, k) => {
+          const img = xTrain.slice(i * pixels, (i + 1) * pixels);
+          if (opt.augment) augment(img, size, random);
+          xb.set(img, k * pixels);
+        });
+        const x = tf.tidy(() => tf.tensor4d(xb, [batch.length, size, size, 3]).sub(norm.mean).div(norm.std));
+        const y = tf.tensor2d(batch.map((i) => yTrain[i]), [batch.length, 1]);
+        await model.trainOnBatch(x, y);
+        x.dispose();
+        y.dispose();
+        // AdamW: weight decay applied to the weights directly, not through the gradient.
+        tf.tidy(() => decayed.forEach((w) => w.write(w.read().mul(1 - lr * opt.weight_decay))));
+        imagesTrained += batch.length;
+      }
+      trainSeconds += (performance.now() - started) / 1000;
+      const trainProbs = predict(model, xTrain, trainSet.length, size, norm, 64);
+      const valProbs = predict(model, xVal, valSet.length, size, norm, 64);
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        lr,
+        train_loss: bce(yTrain, trainProbs),
+        train_auc: binaryMetrics(yTrain, trainProbs).auc,
+        val_loss: bce(yVal, valProbs),
+        val_auc: binaryMetrics(yVal, valProbs).auc,
+        seconds: (performance.now() - started) / 1000,
+      };
+      history.push(record);
+      ctx.progress({ fold, epoch: `${epoch + 1}/${opt.epochs}`, val_auc: record.val_auc.toFixed(3) });
+      if (record.val_auc > best.auc) {
+        best.weights.forEach((t) => t.dispose());
+        best = { auc: record.val_auc, epoch: epoch + 1, weights: model.getWeights().map((w) => w.clone()) };
+      } else if (epoch + 1 - best.epoch >= opt.patience) {
+        ctx.log(`early stop after epoch ${epoch + 1}: no val AUC gain for ${opt.patience} epochs`);
+        break;
+      }
+    }
+    model.setWeights(best.weights);
+    const valProbs = predict(model, xVal, valSet.length, size, norm, 64);
+    const trainProbs = predict(model, xTrain, trainSet.length, size, norm, 64);
+    const perSource: Record<string, number> = {};
+    for (const source of [...new Set(valSet.filter((s) => s.label === 1).map((s) => s.source))].sort()) {
+      const idx = valSet.flatMap((s, i) => (s.label === 0 || s.source === source ? [i] : []));
+      perSource[source] = binaryMetrics(idx.map((i) => yVal[i]), idx.map((i) => valProbs[i])).auc;
+    }
+    const metrics: FoldMetrics = {
+      fold,
+      best_epoch: best.epoch,
+      epochs_run: history.length,
+      val: binaryMetrics(yVal, valProbs),
+      train: binaryMetrics(yTrain, trainProbs),
+      per_source_auc: perSource,
+      backend: backend.backend,
+      backend_detail: backend.detail,
+      train_images_per_second: imagesTrained / Math.max(trainSeconds, 1e-9),
+      n_train: trainSet.length,
+      n_val: valSet.length,
+    };
+
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out, { recursive: true });
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        writeFileSync(path.join(out, 'model.json'), JSON.stringify({ modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] }));
+        writeFileSync(path.join(out, 'weights.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
+        return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
+      }),
+    );
+    writeFileSync(path.join(out, 'history.json'), JSON.stringify(history, null, 1) + '\n');
+    writeFileSync(path.join(out, 'oof.csv'), ['id,label,source,prob', ...valSet.map((s, i) => `${s.path},${s.label},${s.source},${valProbs[i].toPrecision(8)}`)].join('\n') + '\n');
+    // Speed is measured, not a result: keep it out of metrics.json so reruns are byte-identical.
+    const { train_images_per_second: speed, ...stable } = metrics;
+    writeFileSync(path.join(out, 'metrics.json'), JSON.stringify(stable, null, 1) + '\n');
+    ctx.log(`fold ${fold}: val AUC ${metrics.val.auc.toFixed(4)} at epoch ${best.epoch}; ${speed.toFixed(1)} train images/s on ${backend.backend}`);
+  },
+};

@@ -1,0 +1,4 @@
+import { runStage } from '../runtime/stage.js';
+import { train } from './index.js';
+
+await runStage(train);
