@@ -1,0 +1,48 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { meanCi } from '../metrics/stats.js';
+import { pathAt, StageError, type BuiltinStage } from '../runtime/stage.js';
+
+/** One fold's `metrics.json`, as any trainer writes it (see docs/formats.md). */
+interface FoldFile {
+  fold: number;
+  best_epoch: number;
+  val: Record<string, number>;
+  train: Record<string, number>;
+  per_source_auc: Record<string, number>;
+  backend?: string;
+}
+
+export const METRICS = ['auc', 'pr_auc', 'accuracy', 'f1', 'precision', 'recall', 'log_loss'] as const;
+
+/** Per experiment over folds: mean, std and 95% t-interval of every metric, per-source AUC, gaps. */
+export const aggregate: BuiltinStage = {
+  name: 'aggregate',
+  version: '1',
+  paramsSchema: { type: 'object' },
+  async run(ctx) {
+    const runsDir = pathAt(ctx.deps, 0, 'the experiment runs directory (deps[0])', 'aggregate');
+    const out = pathAt(ctx.outs, 0, 'the results file (outs[0])', 'aggregate');
+    const foldDirs = existsSync(runsDir) ? readdirSync(runsDir).filter((d) => existsSync(path.join(runsDir, d, 'metrics.json'))).sort() : [];
+    if (foldDirs.length === 0) throw new StageError(`${runsDir}: no fold*/metrics.json`);
+    const folds = foldDirs.map((d) => JSON.parse(readFileSync(path.join(runsDir, d, 'metrics.json'), 'utf8')) as FoldFile);
+    const metrics = Object.fromEntries(METRICS.map((m) => [m, { ...meanCi(folds.map((f) => f.val[m])), values: folds.map((f) => f.val[m]) }]));
+    const sources = [...new Set(folds.flatMap((f) => Object.keys(f.per_source_auc)))].sort();
+    const perSource = Object.fromEntries(sources.map((s) => [s, { ...meanCi(folds.map((f) => f.per_source_auc[s]).filter((v) => v !== undefined)), values: folds.map((f) => f.per_source_auc[s]) }]));
+    const sourceMeans = sources.map((s) => perSource[s].mean);
+    const gap = folds.map((f) => f.train.auc - f.val.auc);
+    const result = {
+      experiment: String(ctx.options.experiment ?? path.basename(runsDir)),
+      folds: folds.map((f) => f.fold),
+      metrics,
+      per_source_auc: perSource,
+      per_source_auc_variance: sourceMeans.length > 1 ? sourceMeans.reduce((a, m) => a + (m - sourceMeans.reduce((x, y) => x + y, 0) / sourceMeans.length) ** 2, 0) / (sourceMeans.length - 1) : 0,
+      train_val_gap: { ...meanCi(gap), values: gap },
+      best_epochs: folds.map((f) => f.best_epoch),
+      backend: folds[0].backend ?? 'unknown',
+    };
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(result, null, 1) + '\n');
+    ctx.log(`aggregate ${result.experiment}: AUC ${metrics.auc.mean.toFixed(4)} [${metrics.auc.lo.toFixed(4)}, ${metrics.auc.hi.toFixed(4)}] over ${folds.length} folds`);
+  },
+};

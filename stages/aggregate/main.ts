@@ -1,0 +1,4 @@
+import { runStage } from '../runtime/stage.js';
+import { aggregate } from './index.js';
+
+await runStage(aggregate);

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { rocAuc } from '../metrics/metrics.js';
+import { readDataset, type Sample } from '../runtime/manifest.js';
+import { pathAt, type BuiltinStage } from '../runtime/stage.js';
+
+interface ImageFacts {
+  sample: Sample;
+  width: number;
+  height: number;
+  mean: number[];
+  std: number[];
+  sha256: string;
+}
+
+const THUMB = 64;
+
+function summarize(values: number[]): { min: number; max: number; mean: number } {
+  return { min: Math.min(...values), max: Math.max(...values), mean: values.reduce((a, b) => a + b, 0) / values.length };
+}
+
+/**
+ * What a researcher checks before training: counts, geometry per class (and whether it alone
+ * separates the classes: a shortcut), colour statistics per source, unreadable files, exact
+ * duplicates, and a sample grid per source.
+ */
+export const eda: BuiltinStage = {
+  name: 'eda',
+  version: '1',
+  paramsSchema: { type: 'object' },
+  async run(ctx) {
+    const dataDir = pathAt(ctx.deps, 0, 'the dataset directory (deps[0])', 'eda');
+    const out = pathAt(ctx.outs, 0, 'the EDA output directory (outs[0])', 'eda');
+    const samples = readDataset(dataDir);
+    const facts: ImageFacts[] = [];
+    const unreadable: string[] = [];
+    for (const [i, sample] of samples.entries()) {
+      try {
+        const bytes = readFileSync(path.join(dataDir, sample.path));
+        const image = sharp(bytes).removeAlpha();
+        const meta = await image.metadata();
+        const stats = await image.stats();
+        facts.push({
+          sample,
+          width: meta.width ?? 0,
+          height: meta.height ?? 0,
+          mean: stats.channels.slice(0, 3).map((c) => c.mean / 255),
+          std: stats.channels.slice(0, 3).map((c) => c.stdev / 255),
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+        });
+      } catch {
+        unreadable.push(sample.path);
+      }
+      if (i % 50 === 0) ctx.progress({ images: `${i + 1}/${samples.length}` });
+    }
+    const count = (key: (s: Sample) => string) => facts.reduce<Record<string, number>>((acc, f) => ((acc[key(f.sample)] = (acc[key(f.sample)] ?? 0) + 1), acc), {});
+    const labelName = (l: number) => (l === 0 ? 'real' : 'fake');
+    const geometry = Object.fromEntries(
+      [0, 1].map((label) => {
+        const of = facts.filter((f) => f.sample.label === label);
+        return [labelName(label), { width: summarize(of.map((f) => f.width)), height: summarize(of.map((f) => f.height)), aspect: summarize(of.map((f) => f.width / f.height)) }];
+      }),
+    );
+    // How well does the aspect ratio alone tell fake from real? 0.5 = not at all, 1.0 = perfectly.
+    const aspectAuc = rocAuc(facts.map((f) => f.sample.label), facts.map((f) => f.width / f.height));
+    const separability = Math.max(aspectAuc, 1 - aspectAuc);
+    const shortcut = {
+      aspect_ratio_auc: separability,
+      risk: separability >= 0.9,
+      finding:
+        separability >= 0.9
+          ? `image geometry alone separates the classes (aspect-ratio AUC ${separability.toFixed(3)}: real ${geometry.real.aspect.mean.toFixed(2)} vs fake ${geometry.fake.aspect.mean.toFixed(2)}); a model can learn the shape instead of the face`
+          : `geometry does not separate the classes (aspect-ratio AUC ${separability.toFixed(3)})`,
+    };
+    const colour = Object.fromEntries(
+      [...new Set(facts.map((f) => f.sample.source))].sort().map((source) => {
+        const of = facts.filter((f) => f.sample.source === source);
+        return [source, { mean: [0, 1, 2].map((c) => of.reduce((a, f) => a + f.mean[c], 0) / of.length), std: [0, 1, 2].map((c) => of.reduce((a, f) => a + f.std[c], 0) / of.length) }];
+      }),
+    );
+    const byHash = new Map<string, string[]>();
+    for (const f of facts) byHash.set(f.sha256, [...(byHash.get(f.sha256) ?? []), f.sample.path]);
+    const duplicates = [...byHash.values()].filter((paths) => paths.length > 1);
+
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out, { recursive: true });
+    const grids: Record<string, string> = {};
+    for (const source of Object.keys(colour)) {
+      const pick = facts.filter((f) => f.sample.source === source).slice(0, 8);
+      const tiles = await Promise.all(pick.map((f) => sharp(path.join(dataDir, f.sample.path)).resize(THUMB, THUMB, { fit: 'contain', background: '#ffffff' }).png().toBuffer()));
+      const file = `grid_${source}.png`;
+      await sharp({ create: { width: THUMB * Math.max(1, tiles.length), height: THUMB, channels: 3, background: '#ffffff' } })
+        .composite(tiles.map((input, i) => ({ input, left: i * THUMB, top: 0 })))
+        .png()
+        .toFile(path.join(out, file));
+      grids[source] = file;
+    }
+    const report = {
+      images: facts.length,
+      counts: { by_label: count((s) => labelName(s.label)), by_source: count((s) => s.source), by_label_source: count((s) => `${labelName(s.label)}/${s.source}`) },
+      groups: new Set(facts.map((f) => f.sample.group)).size,
+      geometry,
+      shortcut,
+      colour_by_source: colour,
+      unreadable,
+      duplicates,
+      grids,
+      aspect_by_label: facts.map((f) => ({ label: labelName(f.sample.label), source: f.sample.source, aspect: +(f.width / f.height).toFixed(4) })),
+    };
+    writeFileSync(path.join(out, 'eda.json'), JSON.stringify(report, null, 1) + '\n');
+    ctx.log(`eda: ${facts.length} images; ${shortcut.finding}`);
+  },
+};

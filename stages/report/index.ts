@@ -1,0 +1,246 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import jsYaml from 'js-yaml';
+import sharp from 'sharp';
+import { confusion, rocCurve } from '../metrics/metrics.js';
+import { pairedTTest } from '../metrics/stats.js';
+import { pathAt, type BuiltinStage } from '../runtime/stage.js';
+import { aspectStrip, aucBars, learningCurves, perSourceBars, rocCurves, scalingCurves, toSvg } from './charts.js';
+
+/** What an experiment config says about its place in the study (`study:` block). */
+interface StudyInfo {
+  name: string;
+  phase: number;
+  question: string;
+  label: string;
+  baseline?: string;
+  fraction?: number;
+  model?: string;
+}
+
+interface Stat {
+  mean: number;
+  std: number;
+  lo: number;
+  hi: number;
+  values: number[];
+}
+
+interface Result {
+  experiment: string;
+  metrics: Record<string, Stat>;
+  per_source_auc: Record<string, Stat>;
+  per_source_auc_variance: number;
+  train_val_gap: Stat;
+  best_epochs: number[];
+  backend: string;
+}
+
+interface OofRow {
+  id: string;
+  label: number;
+  source: string;
+  prob: number;
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const f3 = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(3));
+const ci = (s: Stat | undefined) => (s ? `${f3(s.mean)} [${f3(s.lo)}, ${f3(s.hi)}]` : 'n/a');
+
+/**
+ * Every experiment config under `configsDir` (phase folders), with what `study.yaml` says about
+ * it; a config that study.yaml does not describe still appears, under its folder's phase.
+ */
+function readStudy(configsDir: string): StudyInfo[] {
+  const metaFile = path.join(configsDir, 'study.yaml');
+  const meta = existsSync(metaFile)
+    ? ((jsYaml.load(readFileSync(metaFile, 'utf8'), { schema: jsYaml.CORE_SCHEMA }) as { experiments?: Record<string, Partial<StudyInfo>> } | null)?.experiments ?? {})
+    : {};
+  const out: StudyInfo[] = [];
+  for (const folder of readdirSync(configsDir).sort()) {
+    const dir = path.join(configsDir, folder);
+    if (!/^phase\d+$/.test(folder) || !existsSync(dir)) continue;
+    for (const file of readdirSync(dir).sort()) {
+      if (!/\.ya?ml$/.test(file)) continue;
+      const name = file.replace(/\.ya?ml$/, '');
+      const m = meta[name] ?? {};
+      out.push({ ...m, name, phase: Number(m.phase ?? folder.slice(5)), question: String(m.question ?? ''), label: String(m.label ?? name) } as StudyInfo);
+    }
+  }
+  return out.sort((a, b) => a.phase - b.phase || a.name.localeCompare(b.name));
+}
+
+function readOof(runsDir: string): OofRow[] {
+  if (!existsSync(runsDir)) return [];
+  return readdirSync(runsDir)
+    .sort()
+    .flatMap((fold) => {
+      const file = path.join(runsDir, fold, 'oof.csv');
+      if (!existsSync(file)) return [];
+      return readFileSync(file, 'utf8').trim().split('\n').slice(1).map((line) => {
+        const [id, label, source, prob] = line.split(',');
+        return { id, label: Number(label), source, prob: Number(prob) };
+      });
+    });
+}
+
+function readHistory(runsDir: string): { epoch: number; val_auc: number; train_auc: number }[][] {
+  if (!existsSync(runsDir)) return [];
+  return readdirSync(runsDir)
+    .sort()
+    .filter((fold) => existsSync(path.join(runsDir, fold, 'history.json')))
+    .map((fold) => JSON.parse(readFileSync(path.join(runsDir, fold, 'history.json'), 'utf8')) as { epoch: number; val_auc: number; train_auc: number }[]);
+}
+
+async function imageTag(file: string, caption: string): Promise<string> {
+  const png = await sharp(file).resize(72, 90, { fit: 'contain', background: '#fff' }).png().toBuffer();
+  return `<figure><img src="data:image/png;base64,${png.toString('base64')}" alt="${esc(caption)}"><figcaption>${esc(caption)}</figcaption></figure>`;
+}
+
+/**
+ * One self-contained HTML page (inline SVG charts from Vega-Lite, inline images) plus
+ * Markdown. Result-gated: every experiment config appears; one without results is listed as
+ * missing and never given numbers.
+ */
+export const report: BuiltinStage = {
+  name: 'report',
+  version: '1',
+  paramsSchema: { type: 'object' },
+  async run(ctx) {
+    const resultsDir = pathAt(ctx.deps, 0, 'the results directory (deps[0])', 'report');
+    const edaDir = pathAt(ctx.deps, 1, 'the EDA directory (deps[1])', 'report');
+    const configsDir = pathAt(ctx.deps, 2, 'the configs directory (deps[2])', 'report');
+    const runsRoot = pathAt(ctx.deps, 3, 'the runs directory (deps[3])', 'report');
+    const dataDir = ctx.deps[4];
+    const out = pathAt(ctx.outs, 0, 'the report directory (outs[0])', 'report');
+    const study = readStudy(configsDir);
+    const results = new Map<string, Result>();
+    for (const s of study) {
+      const file = path.join(resultsDir, `${s.name}.json`);
+      if (existsSync(file)) results.set(s.name, JSON.parse(readFileSync(file, 'utf8')) as Result);
+    }
+    const eda = JSON.parse(readFileSync(path.join(edaDir, 'eda.json'), 'utf8')) as {
+      images: number;
+      counts: { by_label: Record<string, number>; by_source: Record<string, number> };
+      groups: number;
+      shortcut: { finding: string; risk: boolean };
+      grids: Record<string, string>;
+      aspect_by_label: { label: string; aspect: number }[];
+      duplicates: string[][];
+      unreadable: string[];
+    };
+    const html: string[] = [];
+    const md: string[] = ['# Real vs fake faces: study report', ''];
+    const missing = study.filter((s) => !results.has(s.name));
+    html.push(`<h1>Real vs fake faces: study report</h1>`);
+    html.push(`<p>${study.length} experiments in <code>${esc(configsDir)}</code>; ${results.size} with results${missing.length ? `; <b>missing</b>: ${missing.map((m) => esc(m.name)).join(', ')}` : ''}. Every experiment uses the same ${Object.keys(results.values().next().value?.metrics.auc.values ?? [0]).length}-fold group-aware split.</p>`);
+    md.push(`${study.length} experiments; ${results.size} with results${missing.length ? `; missing: ${missing.map((m) => m.name).join(', ')}` : ''}.`, '');
+
+    html.push('<h2>Data</h2>');
+    html.push(`<p>${eda.images} images of ${eda.groups} identities; by label ${Object.entries(eda.counts.by_label).map(([k, v]) => `${k}: ${v}`).join(', ')}; by source ${Object.entries(eda.counts.by_source).map(([k, v]) => `${k}: ${v}`).join(', ')}. ${eda.duplicates.length} exact duplicate sets, ${eda.unreadable.length} unreadable files.</p>`);
+    html.push(`<p class="${eda.shortcut.risk ? 'warn' : ''}"><b>Shortcut check:</b> ${esc(eda.shortcut.finding)}</p>`);
+    html.push(`<div class="chart">${await toSvg(aspectStrip(eda.aspect_by_label))}</div>`);
+    for (const [source, file] of Object.entries(eda.grids)) {
+      const png = readFileSync(path.join(edaDir, file));
+      html.push(`<p>${esc(source)}<br><img src="data:image/png;base64,${png.toString('base64')}" alt="samples of ${esc(source)}"></p>`);
+    }
+    md.push('## Data', '', `${eda.images} images, ${eda.groups} identities. Shortcut check: ${eda.shortcut.finding}`, '');
+
+    for (const phase of [...new Set(study.map((s) => s.phase))]) {
+      const members = study.filter((s) => s.phase === phase);
+      html.push(`<h2>Phase ${phase}</h2>`);
+      md.push(`## Phase ${phase}`, '');
+      const header = ['experiment', 'question', 'setting', 'AUC [95% CI]', 'Δ AUC vs baseline', 'p (paired t, folds)', 'PR-AUC', 'accuracy', 'F1', 'log loss', 'train-val gap'];
+      html.push(`<table><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr>`);
+      md.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
+      for (const s of members) {
+        const r = results.get(s.name);
+        const base = s.baseline ? results.get(s.baseline) : undefined;
+        let cells: string[];
+        if (!r) {
+          cells = [s.name, s.question, s.label, 'missing (no results)', '', '', '', '', '', '', ''];
+        } else {
+          const delta = base ? r.metrics.auc.mean - base.metrics.auc.mean : undefined;
+          const test = base && base.metrics.auc.values.length === r.metrics.auc.values.length ? pairedTTest(r.metrics.auc.values, base.metrics.auc.values) : undefined;
+          cells = [
+            s.name,
+            s.question,
+            s.label,
+            ci(r.metrics.auc),
+            delta === undefined ? (s.baseline ? 'baseline missing' : '—') : `${delta >= 0 ? '+' : ''}${delta.toFixed(3)} vs ${s.baseline}`,
+            test ? test.p.toFixed(3) : '—',
+            f3(r.metrics.pr_auc.mean),
+            f3(r.metrics.accuracy.mean),
+            f3(r.metrics.f1.mean),
+            f3(r.metrics.log_loss.mean),
+            f3(r.train_val_gap.mean),
+          ];
+        }
+        html.push(`<tr class="${r ? '' : 'missing'}">${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`);
+        md.push(`| ${cells.join(' | ')} |`);
+      }
+      html.push('</table>');
+      md.push('');
+      const withResults = members.filter((s) => results.has(s.name));
+      if (withResults.length === 0) continue;
+      html.push(`<div class="chart">${await toSvg(aucBars(withResults.map((s) => ({ experiment: s.name, auc: results.get(s.name)!.metrics.auc.mean, lo: results.get(s.name)!.metrics.auc.lo, hi: results.get(s.name)!.metrics.auc.hi })), `Phase ${phase}: ROC AUC`))}</div>`);
+      const curves = withResults.flatMap((s) => {
+        const histories = readHistory(path.join(runsRoot, s.name));
+        const epochs = Math.max(0, ...histories.map((h) => h.length));
+        return Array.from({ length: epochs }, (_, e) => {
+          const at = histories.map((h) => h[e]).filter(Boolean);
+          return [
+            { experiment: s.name, epoch: e + 1, split: 'validation', value: at.reduce((a, h) => a + h.val_auc, 0) / at.length },
+            { experiment: s.name, epoch: e + 1, split: 'training', value: at.reduce((a, h) => a + h.train_auc, 0) / at.length },
+          ];
+        }).flat();
+      });
+      html.push(`<div class="chart">${await toSvg(learningCurves(curves, `Phase ${phase}: learning curves`))}</div>`);
+      const perSource = withResults.flatMap((s) => Object.entries(results.get(s.name)!.per_source_auc).map(([source, stat]) => ({ experiment: s.name, source, auc: stat.mean })));
+      html.push(`<div class="chart">${await toSvg(perSourceBars(perSource, `Phase ${phase}: AUC of real vs each fake source`))}</div>`);
+      const roc = withResults.flatMap((s) => {
+        const oof = readOof(path.join(runsRoot, s.name));
+        return rocCurve(oof.map((o) => o.label), oof.map((o) => o.prob)).map((p, order) => ({ experiment: s.name, order, ...p }));
+      });
+      html.push(`<div class="chart">${await toSvg(rocCurves(roc, `Phase ${phase}: ROC (pooled out-of-fold)`))}</div>`);
+      html.push('<h3>Confusion matrices (pooled out-of-fold, threshold 0.5)</h3><div class="cms">');
+      for (const s of withResults) {
+        const oof = readOof(path.join(runsRoot, s.name));
+        const c = confusion(oof.map((o) => o.label), oof.map((o) => o.prob));
+        html.push(`<table class="cm"><caption>${esc(s.name)}</caption><tr><th></th><th>pred real</th><th>pred fake</th></tr><tr><th>real</th><td>${c.tn}</td><td>${c.fp}</td></tr><tr><th>fake</th><td>${c.fn}</td><td>${c.tp}</td></tr></table>`);
+      }
+      html.push('</div>');
+      const scaling = study.filter((s) => s.fraction !== undefined && results.has(s.name));
+      if (members.some((s) => s.fraction !== undefined && s.fraction < 1) && scaling.length) {
+        const rows = scaling.flatMap((s) => [
+          { model: s.model ?? s.name, fraction: s.fraction!, source: 'all', auc: results.get(s.name)!.metrics.auc.mean },
+          ...Object.entries(results.get(s.name)!.per_source_auc).map(([source, stat]) => ({ model: s.model ?? s.name, fraction: s.fraction!, source, auc: stat.mean })),
+        ]);
+        html.push(`<div class="chart">${await toSvg(scalingCurves(rows, `Phase ${phase}: data scaling, overall and per source`))}</div>`);
+      }
+    }
+
+    const first = study.find((s) => results.has(s.name));
+    if (first && dataDir) {
+      const oof = readOof(path.join(runsRoot, first.name));
+      const errors = oof.map((o) => ({ ...o, wrongness: o.label === 1 ? 1 - o.prob : o.prob })).filter((o) => o.wrongness > 0.5).sort((a, b) => b.wrongness - a.wrongness).slice(0, 8);
+      html.push(`<h2>Hardest errors (${esc(first.name)})</h2><div class="grid">`);
+      for (const e of errors) html.push(await imageTag(path.join(dataDir, e.id), `${e.label ? 'fake' : 'real'} (${e.source}) p(fake)=${e.prob.toFixed(2)}`));
+      html.push(errors.length ? '</div>' : '<p>No misclassified images.</p></div>');
+    }
+
+    const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Study report</title><style>
+body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0;font-size:13px}
+td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}tr.missing td{color:#999;font-style:italic}.warn{background:#fff3cd;padding:.5em}
+.chart{display:inline-block;margin:.5em}.grid,.cms{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0;font-size:11px;width:90px}table.cm{display:inline-table}
+</style></head><body>
+${html.join('\n')}
+</body></html>
+`;
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path.join(out, 'index.html'), page);
+    writeFileSync(path.join(out, 'report.md'), md.join('\n') + '\n');
+    ctx.log(`report: ${results.size}/${study.length} experiments with results -> ${path.join(out, 'index.html')}`);
+  },
+};

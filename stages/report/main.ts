@@ -1,0 +1,4 @@
+import { runStage } from '../runtime/stage.js';
+import { report } from './index.js';
+
+await runStage(report);

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { cli, makeProject, read } from '../helpers.js';
+
+/** A tiny study with the real built-in stages: 1 epoch, 16 px, two folds of five. */
+function tinyStudy(): string {
+  return makeProject({
+    'configs/dataset.yaml': 'seed: 7\ndata: { identities: 10, real_per_identity: 2, fake_per_identity: 2, size: 24, geometry_shortcut: true }\ncv: { folds: 5, stratify: label }\n',
+    'configs/shared.yaml': 'seed: 7\nmodel: { arch: simple_cnn, width: 4, depth: 1 }\ndata: { input: raw, size: 16, fraction: 1, eval_geometry: same }\ntrain: { epochs: 1, batch_size: 16, lr: 0.01, weight_decay: 0.0001, patience: 1, augment: false, normalization: imagenet }\n',
+    'configs/phase1/a_cnn.yaml': 'extends: ../shared.yaml\n',
+    'configs/phase1/b_mobile.yaml': 'extends: ../shared.yaml\nmodel: { arch: mobilenet, width: 4, depth: 1 }\n',
+    'configs/phase2/never_trained.yaml': 'extends: ../shared.yaml\ntrain: { augment: true }\n',
+    'configs/study.yaml': 'experiments:\n  a_cnn: { phase: 1, question: architecture, label: cnn }\n  b_mobile: { phase: 1, question: architecture, label: mobilenet, baseline: a_cnn }\n  never_trained: { phase: 2, question: augmentation, label: on, baseline: a_cnn }\n',
+    'pipeline.yaml': [
+      'params: [configs/dataset.yaml]',
+      'stages:',
+      '  data: { uses: synth-faces, params: [seed, data], outs: [data/raw] }',
+      '  eda: { uses: eda, deps: [data/raw], outs: [outputs/eda] }',
+      '  split: { uses: split, deps: [data/raw], params: [seed, cv], outs: [outputs/splits.json] }',
+      '  train:',
+      '    matrix: { exp: "configs/phase1/*.yaml", fold: [0, 1] }',
+      '    uses: train',
+      '    with: { fold: "${fold}" }',
+      '    deps: [outputs/splits.json, data/raw]',
+      '    params: ${exp}',
+      '    outs:',
+      '      - outputs/runs/${exp.name}/fold${fold}',
+      '  aggregate:',
+      '    matrix: { exp: "configs/phase1/*.yaml" }',
+      '    uses: aggregate',
+      '    with: { experiment: "${exp.name}" }',
+      '    deps:',
+      '      - outputs/runs/${exp.name}',
+      '    outs:',
+      '      - outputs/results/${exp.name}.json',
+      '  report:',
+      '    uses: report',
+      '    deps: [outputs/results, outputs/eda, configs, outputs/runs, data/raw]',
+      '    outs: [outputs/report]',
+    ].join('\n'),
+  });
+}
+
+describe('the built-in stages end to end (tiny study)', () => {
+  it('builds a result-gated report; a second run does nothing; a config edit retrains only its folds', () => {
+    const dir = tinyStudy();
+    const r = cli(dir, ['run', 'report', '--jobs', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    const html = read(dir, 'outputs/report/index.html');
+    assert.match(html, /never_trained<\/td><td>augmentation<\/td><td>on<\/td><td>missing \(no results\)/, 'an experiment without results is listed as missing');
+    assert.doesNotMatch(html, /never_trained<\/td>.*<td>0\.\d{3} \[/, 'and never given numbers');
+    assert.ok((html.match(/<svg/g) ?? []).length >= 5, 'charts are inline SVG');
+    assert.match(html, /Shortcut check:<\/b> image geometry alone separates the classes/);
+    const metrics = JSON.parse(read(dir, 'outputs/runs/a_cnn/fold0/metrics.json')) as { backend: string; val: { auc: number } };
+    assert.equal(metrics.backend, 'wasm');
+    assert.ok(metrics.val.auc >= 0 && metrics.val.auc <= 1);
+    assert.match(read(dir, 'outputs/runs/b_mobile/fold1/oof.csv'), /^id,label,source,prob\nimages\//);
+    const eda = JSON.parse(read(dir, 'outputs/eda/eda.json')) as { shortcut: { risk: boolean } };
+    assert.equal(eda.shortcut.risk, true);
+
+    const again = cli(dir, ['run', 'report', '--json']);
+    assert.match(again.stdout, /"ran":0,"restored":0/);
+
+    writeFileSync(path.join(dir, 'configs/phase1/b_mobile.yaml'), 'extends: ../shared.yaml\nmodel: { arch: mobilenet, width: 6, depth: 1 }\n');
+    const edited = cli(dir, ['run', 'report', '--json']);
+    const ran = edited.stdout.split('\n').filter((l) => l.includes('"event":"finished"')).map((l) => (JSON.parse(l) as { stage: string }).stage).sort();
+    assert.deepEqual(ran, ['aggregate@exp=b_mobile', 'report', 'train@exp=b_mobile,fold=0', 'train@exp=b_mobile,fold=1']);
+  });
+
+  it('the cpu backend gives identical metrics on rerun', () => {
+    const dir = tinyStudy();
+    const env = { PIPELINE_TF_BACKEND: 'cpu' };
+    assert.equal(cli(dir, ['run', 'train@exp=a_cnn,fold=0'], env).code, 0);
+    const first = read(dir, 'outputs/runs/a_cnn/fold0/metrics.json');
+    assert.match(first, /"backend": "cpu"/);
+    assert.equal(cli(dir, ['run', 'train@exp=a_cnn,fold=0', '--force'], env).code, 0);
+    assert.equal(read(dir, 'outputs/runs/a_cnn/fold0/metrics.json'), first);
+  });
+
+  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+  const required = process.env.PIPELINE_REQUIRE_SERVICES === '1';
+  it('the report opens in headless Chromium with every chart rendered and no console error', { skip: !chromium && !required ? 'chromium not installed (CI installs it)' : false }, () => {
+    const dir = tinyStudy();
+    assert.equal(cli(dir, ['run', 'report']).code, 0);
+    const page = `file://${path.join(dir, 'outputs/report/index.html')}`;
+    const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${path.join(dir, '.chromium')}`];
+    const dom = spawnSync(chromium!, [...flags, '--enable-logging=stderr', '--v=0', '--dump-dom', page], { encoding: 'utf8', timeout: 60000 });
+    assert.equal(dom.status, 0, dom.stderr);
+    const svgs = dom.stdout.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+    assert.ok(svgs.length >= 5, `${svgs.length} charts in the rendered DOM`);
+    for (const svg of svgs) assert.match(svg, /<path|<line|<rect/, 'every chart has marks');
+    assert.doesNotMatch(dom.stderr, /CONSOLE.*(Uncaught|Error)|:ERROR:CONSOLE/i);
+    const shot = path.join(process.cwd(), 'report-screenshot.png');
+    const s = spawnSync(chromium!, [...flags, '--window-size=1200,2400', `--screenshot=${shot}`, page], { encoding: 'utf8', timeout: 60000 });
+    assert.equal(s.status, 0, s.stderr);
+    assert.ok(readFileSync(shot).length > 10_000, 'a screenshot with content');
+  });
+});
