@@ -77,7 +77,7 @@ describe('pipeline watch', () => {
     const dir = project();
     const w = startWatch(dir);
     try {
-      await w.until(() => w.count('started', 'slow') === 1 && w.count('finished', 'fast') === 1, 'slow to be running');
+      await w.until(() => executions(dir).includes('slow-start') && w.count('finished', 'fast') === 1, 'slow to be running');
       writeFiles(dir, { 'fast.txt': 'f2\n' });
       await w.until(() => w.count('finished', 'fast') === 2, 'fast to rerun');
       await w.until(() => w.count('finished', 'slow') === 1, 'slow to finish');
@@ -93,7 +93,8 @@ describe('pipeline watch', () => {
     const dir = project();
     const w = startWatch(dir);
     try {
-      await w.until(() => w.count('started', 'slow') === 1, 'slow to start');
+      // Its process must really be running (not just scheduled) before the edit.
+      await w.until(() => executions(dir).includes('slow-start'), 'slow to start');
       writeFiles(dir, { 'slow.txt': 's2\n' });
       await w.until(() => w.count('finished', 'slow') === 1, 'slow to finish once');
       await w.until(() => w.count('idle') >= 1, 'quiet');

@@ -20,8 +20,8 @@ export function aucBars(rows: Row[], title: string): TopLevelSpec {
     height: { step: 18 },
     data: { values: rows },
     layer: [
-      { mark: { type: 'bar', color: '#4c78a8' }, encoding: { y: { field: 'experiment', type: 'nominal', sort: null, title: null }, x: { field: 'auc', type: 'quantitative', scale: { domain: [0.4, 1] }, title: 'ROC AUC (mean over folds, 95% CI)' } } },
-      { mark: { type: 'rule', color: 'black' }, encoding: { y: { field: 'experiment', type: 'nominal', sort: null }, x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
+      { mark: { type: 'bar', color: '#4c78a8', clip: true }, encoding: { y: { field: 'experiment', type: 'nominal', sort: null, title: null, axis: { labelLimit: 240 } }, x: { field: 'auc', type: 'quantitative', scale: { domain: [0.4, 1] }, title: 'ROC AUC (mean over folds, 95% CI)' } } },
+      { mark: { type: 'rule', color: 'black', clip: true }, encoding: { y: { field: 'experiment', type: 'nominal', sort: null }, x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
     ],
   } as TopLevelSpec;
 }
@@ -48,7 +48,7 @@ export function perSourceBars(rows: Row[], title: string): TopLevelSpec {
     width: { step: 14 },
     height: 180,
     data: { values: rows },
-    mark: 'bar',
+    mark: { type: 'bar', clip: true },
     encoding: {
       x: { field: 'source', type: 'nominal', title: null },
       xOffset: { field: 'experiment', type: 'nominal' },

@@ -104,7 +104,7 @@ async function imageTag(file: string, caption: string): Promise<string> {
  */
 export const report: BuiltinStage = {
   name: 'report',
-  version: '1',
+  version: '2',
   paramsSchema: { type: 'object' },
   async run(ctx) {
     const resultsDir = pathAt(ctx.deps, 0, 'the results directory (deps[0])', 'report');
