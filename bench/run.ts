@@ -12,10 +12,12 @@ import { ContentHasher } from '../src/hash/content-hasher.js';
 import { StatCache } from '../src/hash/stat-cache.js';
 import { writeDag, type DagShape } from './dag.js';
 import { remoteThroughput, watchLatency } from './extras.js';
+import { trainingThroughput } from './training.js';
 
 const cli = fileURLToPath(new URL('../../bin/pipeline.js', import.meta.url));
 const quick = process.argv.includes('--quick');
-const extrasOnly = process.argv.includes('--extras-only');
+const extrasOnly = process.argv.includes('--extras-only') || process.argv.includes('--training-only');
+const trainingOnly = process.argv.includes('--training-only');
 const jobs = 2;
 const root = path.join(process.env.BENCH_DIR ?? tmpdir(), 'pipeline-bench');
 
@@ -135,11 +137,18 @@ async function main(): Promise<void> {
   }
   printTable(rows, hashBytes);
   process.stderr.write('watch latency and remote throughput...\n');
-  const extras = [...(await watchLatency(path.join(root, 'watch'), 7)), ...remoteThroughput(path.join(root, 'remote'), quick ? 8 : 20, 25)];
+  const extras = trainingOnly ? [] : [...(await watchLatency(path.join(root, 'watch'), 7)), ...remoteThroughput(path.join(root, 'remote'), quick ? 8 : 20, 25)];
   const lines = ['', '| measurement | tool | seconds | |', '|---|---|---:|---|'];
   for (const row of extras) lines.push(`| ${row.what} | ${row.tool} | ${row.seconds.toFixed(3)} | ${row.note ?? ''} |`);
   process.stdout.write(lines.join('\n') + '\n');
-  writeFileSync(path.join(root, 'results.json'), JSON.stringify({ rows, extras }, null, 2));
+  process.stderr.write('training throughput...\n');
+  const training = await trainingThroughput();
+  const torch = training.find((r) => r.backend.startsWith('PyTorch'))?.imagesPerSecond;
+  const t = ['', '| training, SimpleCNN 64 px, batch 32 | images/s | vs PyTorch CPU | |', '|---|---:|---:|---|'];
+  for (const r of training) t.push(`| ${r.backend} | ${Number.isNaN(r.imagesPerSecond) ? 'n/a' : r.imagesPerSecond.toFixed(1)} | ${torch && !Number.isNaN(torch) && !Number.isNaN(r.imagesPerSecond) ? (r.imagesPerSecond / torch).toFixed(2) + 'x' : ''} | ${r.note} |`);
+  process.stdout.write(t.join('\n') + '\n');
+  writeFileSync(path.join(root, 'results.json'), JSON.stringify({ rows, extras, training }, null, 2));
+  process.exit(0);
 }
 
 await main();
