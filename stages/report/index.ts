@@ -59,12 +59,13 @@ function readStudy(configsDir: string): StudyInfo[] {
   const out: StudyInfo[] = [];
   for (const folder of readdirSync(configsDir).sort()) {
     const dir = path.join(configsDir, folder);
-    if (!/^phase\d+$/.test(folder) || !existsSync(dir)) continue;
+    const phase = /^phase(\d+)(-[\w-]+)?$/.exec(folder);
+    if (!phase || !existsSync(dir)) continue;
     for (const file of readdirSync(dir).sort()) {
       if (!/\.ya?ml$/.test(file)) continue;
       const name = file.replace(/\.ya?ml$/, '');
       const m = meta[name] ?? {};
-      out.push({ ...m, name, phase: Number(m.phase ?? folder.slice(5)), question: String(m.question ?? ''), label: String(m.label ?? name) } as StudyInfo);
+      out.push({ ...m, name, phase: Number(m.phase ?? phase[1]), question: String(m.question ?? ''), label: String(m.label ?? name) } as StudyInfo);
     }
   }
   return out.sort((a, b) => a.phase - b.phase || a.name.localeCompare(b.name));
@@ -104,7 +105,7 @@ async function imageTag(file: string, caption: string): Promise<string> {
  */
 export const report: BuiltinStage = {
   name: 'report',
-  version: '2',
+  version: '3',
   paramsSchema: { type: 'object' },
   async run(ctx) {
     const resultsDir = pathAt(ctx.deps, 0, 'the results directory (deps[0])', 'report');

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 describe('stages/registry.json', () => {
   it('lists every built-in stage with the version its module declares', async () => {
     const registry = JSON.parse(readFileSync(fileURLToPath(new URL('../../../stages/registry.json', import.meta.url)), 'utf8')) as Record<string, { version: string; entry: string }>;
-    const modules: Record<string, string> = { 'synth-faces': 'synthFaces', split: 'split', train: 'train', aggregate: 'aggregate', eda: 'eda', report: 'report' };
+    const modules: Record<string, string> = { 'synth-faces': 'synthFaces', split: 'split', train: 'train', aggregate: 'aggregate', eda: 'eda', report: 'report', facecrop: 'facecrop' };
     assert.deepEqual(Object.keys(registry).sort(), Object.keys(modules).sort());
     for (const [name, exported] of Object.entries(modules)) {
       const mod = (await import(`../../stages/${name}/index.js`)) as Record<string, { name: string; version: string }>;
