@@ -124,7 +124,7 @@ describe('Slurm executor (a real single-node cluster)', { skip: !canStart && !re
       for (const part of ['pipeline.yaml', 'configs']) cpSync(path.join(repo, part), path.join(dir, part), { recursive: true });
       for (const phase of ['phase2', 'phase3', 'phase4']) rmSync(path.join(dir, 'configs', phase), { recursive: true });
       rmSync(path.join(dir, 'configs/phase1/p1_resnet.yaml'));
-      writeFileSync(path.join(dir, 'configs/dataset.yaml'), 'seed: 42\ndata: { identities: 10, real_per_identity: 2, fake_per_identity: 2, size: 24, geometry_shortcut: true }\ncv: { folds: 5, stratify: label }\n');
+      writeFileSync(path.join(dir, 'configs/dataset.yaml'), 'seed: 42\ndata: { identities: 10, real_per_identity: 2, fake_per_identity: 2, size: 24, geometry_shortcut: true }\ncv: { folds: 5, stratify: label }\nfacecrop: { margin: 0.25, size: 48, min_score: 0.3, input_size: 160 }\n');
       return dir;
     };
     const onSlurm = make();
