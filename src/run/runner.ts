@@ -5,6 +5,7 @@ import { resolveBuiltin } from '../builtins.js';
 import { CorruptObjectError } from '../cache/object-store.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
+import { shellQuote } from '../spec/interpolate.js';
 import type { StageInstance } from '../spec/model.js';
 import type { Executor } from './executor.js';
 import type { Reporter } from './events.js';
@@ -253,7 +254,7 @@ export class Runner {
       specFile,
       JSON.stringify({ id: instance.id, params: instance.params, with: instance.with ?? {}, deps: instance.deps, outs: instance.outs, metrics: instance.metrics, plots: instance.plots }, null, 2),
     );
-    return `exec ${quote(process.execPath)} ${quote(builtin.entry)} ${quote(specFile)}`;
+    return `exec ${shellQuote(process.execPath)} ${shellQuote(builtin.entry)} ${shellQuote(specFile)}`;
   }
 
   /** Stages report progress as `::progress {json}` lines on stdout. */
@@ -273,10 +274,6 @@ export class Runner {
 
 export function safeName(id: string): string {
   return id.replace(/[^A-Za-z0-9_.=,@-]/g, '_');
-}
-
-function quote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 function tail(file: string, lines: number): string[] {

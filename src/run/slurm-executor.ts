@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { shellQuote } from '../spec/interpolate.js';
 import type { Executor, Job, JobResult } from './executor.js';
 
 /** States after which a job will not change again. */
@@ -91,10 +92,6 @@ export function sbatchArgs(job: Job, scriptFile: string): string[] {
   if (s.qos) args.push(`--qos=${s.qos}`);
   args.push(...(s.extra ?? []), scriptFile);
   return args;
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
