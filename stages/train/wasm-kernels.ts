@@ -66,12 +66,19 @@ export function registerConv2DBackpropFilter(backendName = 'wasm'): void {
   });
 }
 
-/** Stride 1: dx = Conv2D(dy, flip(W) with in/out swapped, pad = K - 1 - pad); other strides use the stock kernel. */
+/**
+ * dx = Conv2D(dy', flip(W) with in/out swapped, stride 1, pad = K - 1 - pad), where dy' is dy
+ * with (stride - 1) zeros between its entries (for stride 1, dy itself). Dilations other than
+ * 1, or an unusual padding, use the stock kernel.
+ */
 export function registerConv2DBackpropInput(backendName = 'wasm'): void {
   const stock = kernel('Conv2DBackpropInput', backendName);
   const transpose = kernel('Transpose', backendName);
   const reverse = kernel('Reverse', backendName);
   const conv = kernel('Conv2D', backendName);
+  const reshape = kernel('Reshape', backendName);
+  const pad = kernel('PadV2', backendName);
+  const slice = kernel('Slice', backendName);
   tf.unregisterKernel('Conv2DBackpropInput', backendName);
   tf.registerKernel({
     kernelName: 'Conv2DBackpropInput',
@@ -83,20 +90,35 @@ export function registerConv2DBackpropInput(backendName = 'wasm'): void {
       const a = attrs as unknown as Conv2DAttrs;
       const format = tf.backend_util.convertConv2DDataFormat(a.dataFormat);
       const info = tf.backend_util.computeConv2DInfo(a.inputShape!, filter.shape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode, false, format);
-      if (format !== 'channelsLast' || info.strideHeight !== 1 || info.strideWidth !== 1) return stock.kernelFunc(args);
+      if (format !== 'channelsLast' || info.dilationHeight !== 1 || info.dilationWidth !== 1) return stock.kernelFunc(args);
       const run = runner(backend);
-      const kh = info.filterHeight;
-      const kw = info.filterWidth;
+      const dispose = (t: TensorInfo) => (backend as unknown as Backend).disposeData(t.dataId);
+      const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+      const dilatedH = (info.outHeight - 1) * sh + 1;
+      const dilatedW = (info.outWidth - 1) * sw + 1;
       const pt = kh - 1 - info.padInfo.top;
       const pl = kw - 1 - info.padInfo.left;
-      const pb = info.inHeight - info.outHeight + kh - 1 - pt;
-      const pr = info.inWidth - info.outWidth + kw - 1 - pl;
+      const pb = info.inHeight - dilatedH + kh - 1 - pt;
+      const pr = info.inWidth - dilatedW + kw - 1 - pl;
       if (pt < 0 || pl < 0 || pb < 0 || pr < 0) return stock.kernelFunc(args);
+      let spread = dy;
+      if (sh > 1 || sw > 1) {
+        // Interleave zeros: [B,OH,OW,C] -> [B,OH,1,OW,1,C] -> pad to [B,OH,sh,OW,sw,C] -> [B,OH*sh,OW*sw,C] -> crop.
+        const [b, oh, ow, c] = dy.shape;
+        const r6 = run(reshape, { x: dy }, { shape: [b, oh, 1, ow, 1, c] });
+        const padded = run(pad, { x: r6 }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 });
+        dispose(r6);
+        const flat = run(reshape, { x: padded }, { shape: [b, oh * sh, ow * sw, c] });
+        dispose(padded);
+        spread = run(slice, { x: flat }, { begin: [0, 0, 0, 0], size: [b, dilatedH, dilatedW, c] });
+        dispose(flat);
+      }
       const flipped = run(reverse, { x: filter }, { dims: [0, 1] });
       const swapped = run(transpose, { x: flipped }, { perm: [0, 1, 3, 2] });
-      (backend as unknown as Backend).disposeData(flipped.dataId);
-      const out = run(conv, { x: dy, filter: swapped }, { strides: [1, 1], dilations: [1, 1], dataFormat: 'NHWC', dimRoundingMode: undefined, pad: [[0, 0], [pt, pb], [pl, pr], [0, 0]] });
-      (backend as unknown as Backend).disposeData(swapped.dataId);
+      dispose(flipped);
+      const out = run(conv, { x: spread, filter: swapped }, { strides: [1, 1], dilations: [1, 1], dataFormat: 'NHWC', dimRoundingMode: undefined, pad: [[0, 0], [pt, pb], [pl, pr], [0, 0]] });
+      dispose(swapped);
+      if (spread !== dy) dispose(spread);
       return out;
     },
   });
