@@ -43,16 +43,3 @@ export function formatLocation(location: SourceLocation): string {
   }
   return text;
 }
-
-/** Raised when a stage's command fails; carries what the terminal needs to explain it. */
-export class StageFailedError extends Error {
-  constructor(
-    readonly stageId: string,
-    readonly detail: string,
-    readonly logTail: string[],
-    readonly exitCode: number | undefined,
-  ) {
-    super(`stage ${stageId} failed: ${detail}`);
-    this.name = 'StageFailedError';
-  }
-}

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { UserError } from './errors.js';
-import { ancestors, isWithin, symlinkEscapeChecker } from './paths.js';
+import { ancestors, symlinkEscapeChecker } from './paths.js';
 import type { Project, StageInstance } from './spec/model.js';
 import { closest } from './spec/schema.js';
 
@@ -216,5 +216,3 @@ function outLocation(instance: StageInstance, out: string) {
   }
   return instance.location;
 }
-
-export { isWithin };

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import jsYaml from 'js-yaml';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { StageFailedError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { collectGarbage, verifyCache } from '../cache/maintenance.js';
 import { resolveRemote } from '../cache/remote-config.js';
 import { pull, push } from '../cache/transfer.js';
@@ -165,10 +165,6 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UserError) {
       process.stderr.write(`${red('error:')} ${error.format()}\n`);
       return error.exitCode;
-    }
-    if (error instanceof StageFailedError) {
-      process.stderr.write(`${red('error:')} ${error.message}\n`);
-      return 1;
     }
     throw error;
   }

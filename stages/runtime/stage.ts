@@ -101,9 +101,9 @@ export async function runStage<P>(stage: BuiltinStage<P>, argv = process.argv): 
   process.exit(0);
 }
 
-/** The first path of a list, or a clear error naming what the stage expected there. */
+/** The path at `index` of a list, or a clear error naming what the stage expected there. */
 export function pathAt(list: string[], index: number, what: string, stage: string): string {
   const value = list[index];
-  if (!value) throw new StageError(`${stage} needs ${what} (entry ${index + 1} of its ${index === 0 ? 'list' : 'list'})`);
+  if (!value) throw new StageError(`${stage} needs ${what}`);
   return value;
 }
