@@ -135,12 +135,12 @@ async function main(): Promise<void> {
     process.stderr.write('hashing...\n');
     rows.push(...(await benchHashing(hashBytes)));
   }
-  printTable(rows, hashBytes);
-  process.stderr.write('watch latency and remote throughput...\n');
+  if (rows.length > 0) printTable(rows, hashBytes);
+  if (!trainingOnly) process.stderr.write('watch latency and remote throughput...\n');
   const extras = trainingOnly ? [] : [...(await watchLatency(path.join(root, 'watch'), 7)), ...remoteThroughput(path.join(root, 'remote'), quick ? 8 : 20, 25)];
   const lines = ['', '| measurement | tool | seconds | |', '|---|---|---:|---|'];
   for (const row of extras) lines.push(`| ${row.what} | ${row.tool} | ${row.seconds.toFixed(3)} | ${row.note ?? ''} |`);
-  process.stdout.write(lines.join('\n') + '\n');
+  if (extras.length > 0) process.stdout.write(lines.join('\n') + '\n');
   process.stderr.write('training throughput...\n');
   const training = await trainingThroughput();
   const torch = training.find((r) => r.backend.startsWith('PyTorch'))?.imagesPerSecond;

@@ -6,10 +6,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../stages/train/backend.js';
+import { fileURLToPath } from 'node:url';
 
 export interface TrainingRow {
   backend: string;
@@ -17,39 +16,18 @@ export interface TrainingRow {
   note: string;
 }
 
-function simpleCnn(size: number): tf.LayersModel {
-  const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [size, size, 3], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
-  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
-  m.add(tf.layers.conv2d({ filters: 128, kernelSize: 3, padding: 'same', activation: 'relu' }));
-  m.add(tf.layers.globalAveragePooling2d({}));
-  m.add(tf.layers.dense({ units: 1, activation: 'sigmoid' }));
-  m.compile({ optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy' });
-  return m;
-}
+const probe = path.join(path.dirname(fileURLToPath(import.meta.url)), 'training-probe.js');
 
-async function measure(backend: string, steps: number, size = 64, batch = 32, warmup = true): Promise<TrainingRow | undefined> {
-  let info;
-  try {
-    info = await initBackend(backend);
-  } catch {
-    return undefined;
-  }
-  const model = simpleCnn(size);
-  const x = tf.randomUniform([batch, size, size, 3]);
-  const y = tf.randomUniform([batch, 1]).round();
-  if (warmup) await model.trainOnBatch(x, y);
-  const start = performance.now();
-  for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
-  const seconds = (performance.now() - start) / 1000;
-  return { backend: `tfjs ${info.backend}`, imagesPerSecond: (steps * batch) / seconds, note: `${info.detail}${batch !== 32 ? `; batch ${batch}, one step (it is that slow)` : ''}` };
+function measure(backend: string, threads: number, steps: number, batch = 32, warmup = true): TrainingRow | undefined {
+  const run = spawnSync(process.execPath, [probe, backend, String(threads), String(steps), String(batch), ...(warmup ? [] : ['--no-warmup'])], { encoding: 'utf8' });
+  if (run.status !== 0) return undefined;
+  const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as { backend: string; detail: string; imagesPerSecond: number };
+  return { backend: `tfjs ${r.backend}${r.backend === 'wasm' ? `, ${threads} thread${threads > 1 ? 's' : ''}` : ''}`, imagesPerSecond: r.imagesPerSecond, note: `${r.detail}${batch !== 32 ? `; batch ${batch}, one step (it is that slow)` : ''}` };
 }
 
 const torchScript = `
 import time, torch, torch.nn as nn
-torch.set_num_threads(2)
+torch.set_num_threads(${availableParallelism()})
 m = nn.Sequential(nn.Conv2d(3,32,3,padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32,64,3,padding=1), nn.ReLU(), nn.MaxPool2d(2),
                   nn.Conv2d(64,128,3,padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128,1)).to(memory_format=torch.channels_last)
 opt = torch.optim.Adam(m.parameters(), 1e-3)
@@ -64,16 +42,18 @@ print(n*32/(time.perf_counter()-t))
 
 export async function trainingThroughput(): Promise<TrainingRow[]> {
   const rows: TrainingRow[] = [];
-  for (const [backend, steps] of [['tensorflow', 20], ['wasm', 12]] as const) {
-    const row = await measure(backend, steps);
+  const cores = availableParallelism();
+  const configs: [string, number, number][] = [['tensorflow', 1, 20], ['wasm', 1, 12], ...(cores > 1 ? [['wasm', cores, 12] as [string, number, number]] : [])];
+  for (const [backend, threads, steps] of configs) {
+    const row = measure(backend, threads, steps);
     if (row) rows.push(row);
   }
-  const cpu = await measure('cpu', 1, 64, 8, false);
+  const cpu = measure('cpu', 1, 1, 8, false);
   if (cpu) rows.push(cpu);
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'torch-bench-')), 'bench.py');
   writeFileSync(file, torchScript);
   const torch = spawnSync('/usr/bin/python3', [file], { encoding: 'utf8' });
-  if (torch.status === 0) rows.push({ backend: 'PyTorch (CPU)', imagesPerSecond: Number(torch.stdout.trim()), note: '2 threads, channels_last, Debian python3-torch' });
+  if (torch.status === 0) rows.push({ backend: 'PyTorch (CPU)', imagesPerSecond: Number(torch.stdout.trim()), note: `${cores} threads, channels_last, Debian python3-torch` });
   else rows.push({ backend: 'PyTorch (CPU)', imagesPerSecond: NaN, note: 'not installed (apt-get install python3-torch)' });
   return rows;
 }

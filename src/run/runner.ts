@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import PQueue from 'p-queue';
 import { resolveBuiltin } from '../builtins.js';
@@ -193,6 +194,7 @@ export class Runner {
       const logFile = path.join(this.ws.logsDir, `${safeName(instance.id)}.log`);
       const env: Record<string, string> = { ...instance.env, PIPELINE_STAGE: instance.id };
       if (lease.ids) env.CUDA_VISIBLE_DEVICES = lease.ids.join(',');
+      env.PIPELINE_CPUS = String(cpuShare(instance.resources.cpu, executor.usesLocalGpus, this.options.jobs));
       const result = await executor.execute(
         {
           id: instance.id,
@@ -283,4 +285,15 @@ function tail(file: string, lines: number): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The cores a stage may use, exported as PIPELINE_CPUS so a trainer sizes its thread pool: its
+ * `resources.cpu`, else on this machine an even share of the cores among `--jobs` stages (two
+ * jobs on two cores each get one, not two threads apiece fighting), else on a cluster one, which
+ * is what Slurm gives a task that did not ask.
+ */
+export function cpuShare(declared: number | undefined, local: boolean, jobs: number): number {
+  if (declared !== undefined) return Math.max(1, Math.ceil(declared));
+  return local ? Math.max(1, Math.floor(availableParallelism() / Math.max(1, jobs))) : 1;
 }

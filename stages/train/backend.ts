@@ -1,7 +1,23 @@
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { registerConv2DBackpropFilter, registerConv2DBackpropInput, registerDepthwiseGradients } from './wasm-kernels.js';
+import { registerTrainingKernels } from './wasm/index.js';
+import { useWasmThreads, wasmThreadsStarted } from './wasm/threads.js';
+
+/**
+ * Threads for one training process: what the scheduler granted (Slurm's cpus-per-task, or the
+ * local executor's share of the cores: `resources.cpu`, else cores / --jobs), else every core.
+ * PIPELINE_TF_THREADS overrides. Results do not depend on it: each output of XNNPACK's
+ * parallel GEMM is computed whole by one thread.
+ */
+export function cpuThreads(env: NodeJS.ProcessEnv = process.env): number {
+  for (const value of [env.PIPELINE_TF_THREADS, env.SLURM_CPUS_PER_TASK, env.PIPELINE_CPUS]) {
+    const n = Number(value);
+    if (value && Number.isInteger(n) && n >= 1) return n;
+  }
+  return availableParallelism();
+}
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -12,7 +28,7 @@ const require = createRequire(import.meta.url);
  * their install downloads libtensorflow), then wasm with our training kernels, then cpu.
  * `preferred` (or PIPELINE_TF_BACKEND) forces one. Returns what is in use, for the run record.
  */
-export async function initBackend(preferred?: string): Promise<{ backend: string; detail: string }> {
+export async function initBackend(preferred?: string, threads = cpuThreads()): Promise<{ backend: string; detail: string }> {
   const wanted = preferred ?? process.env.PIPELINE_TF_BACKEND ?? 'auto';
   if (wanted === 'auto' || wanted === 'tensorflow') {
     for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
@@ -31,10 +47,11 @@ export async function initBackend(preferred?: string): Promise<{ backend: string
     const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
     // Local files only: nothing outside this machine is reachable, and shouldn't be needed.
     wasm.setWasmPaths(path.join(dist, 'dist') + path.sep);
-    if (await tf.setBackend('wasm')) {
-      registerConv2DBackpropFilter('wasm');
-      registerConv2DBackpropInput('wasm');
-      registerDepthwiseGradients('wasm');
+    if (threads > 1) useWasmThreads(threads);
+    const ready = await tf.setBackend('wasm');
+    wasmThreadsStarted();
+    if (ready) {
+      registerTrainingKernels('wasm');
       return { backend: 'wasm', detail: `tfjs-backend-wasm ${wasm.version_wasm}, ${wasm.getThreadsCount()} thread(s)` };
     }
     if (wanted === 'wasm') throw new Error('the wasm backend failed to initialise');

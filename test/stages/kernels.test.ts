@@ -1,35 +1,79 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../stages/train/backend.js';
 
-/** Gradients of a conv or depthwise layer's output sum, on one backend. */
-async function gradients(backend: string, op: 'conv' | 'depthwise', stride: number, pad: 'same' | 'valid'): Promise<{ dx: Float32Array; dw: Float32Array }> {
+type Grads = Record<string, Float32Array>;
+
+/** Evaluates `f` (gradients or values of one op) on a backend. */
+async function on(backend: string, f: () => Grads): Promise<Grads> {
   await tf.setBackend(backend);
-  return tf.tidy(() => {
-    const x = tf.tensor4d(Array.from({ length: 2 * 9 * 9 * 4 }, (_, i) => Math.sin(i * 0.37)), [2, 9, 9, 4]);
-    const w = op === 'conv' ? tf.tensor4d(Array.from({ length: 3 * 3 * 4 * 5 }, (_, i) => Math.cos(i * 0.11)), [3, 3, 4, 5]) : tf.tensor4d(Array.from({ length: 3 * 3 * 4 * 2 }, (_, i) => Math.cos(i * 0.23)), [3, 3, 4, 2]);
-    const f = (xx: tf.Tensor4D, ww: tf.Tensor4D) => (op === 'conv' ? tf.conv2d(xx, ww, stride, pad) : tf.depthwiseConv2d(xx, ww, stride, pad)).square().sum();
-    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => f(a as tf.Tensor4D, b as tf.Tensor4D))([x, w]);
-    return { dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array };
-  });
+  return tf.tidy(f);
 }
 
-describe('wasm training kernels match the cpu backend', () => {
+function assertClose(cpu: Grads, wasm: Grads, what: string, tolerance = 1e-4): void {
+  for (const key of Object.keys(cpu)) {
+    const scale = Math.max(1e-6, ...Array.from(cpu[key]!, Math.abs));
+    const worst = Math.max(...Array.from(cpu[key]!, (v, i) => Math.abs(v - wasm[key]![i]!)));
+    assert.equal(wasm[key]!.length, cpu[key]!.length, `${what} ${key}: length`);
+    assert.ok(worst <= tolerance * scale, `${what} ${key}: max error ${worst} (scale ${scale})`);
+  }
+}
+
+const input = (shape: [number, number, number, number], f: (i: number) => number) => tf.tensor4d(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => f(i)), shape);
+
+function convGrads(op: 'conv' | 'depthwise', stride: number, pad: 'same' | 'valid'): Grads {
+  const x = input([2, 9, 9, 4], (i) => Math.sin(i * 0.37));
+  const w = op === 'conv' ? input([3, 3, 4, 5], (i) => Math.cos(i * 0.11)) : input([3, 3, 4, 2], (i) => Math.cos(i * 0.23));
+  const f = (xx: tf.Tensor4D, ww: tf.Tensor4D) => (op === 'conv' ? tf.conv2d(xx, ww, stride, pad) : tf.depthwiseConv2d(xx, ww, stride, pad)).square().sum();
+  const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => f(a as tf.Tensor4D, b as tf.Tensor4D))([x, w]);
+  return { dx: dx!.dataSync() as Float32Array, dw: dw!.dataSync() as Float32Array };
+}
+
+/** Rounded inputs, so windows hold ties (and negative maxima): the first maximum must win. */
+function maxPoolGrads(size: number, stride: number, pad: 'same' | 'valid'): Grads {
+  const x = input([2, 9, 9, 3], (i) => Math.round(Math.sin(i * 0.37) * 2));
+  const dx = tf.grad((xx: tf.Tensor) => {
+    const y = tf.maxPool(xx as tf.Tensor4D, size, stride, pad);
+    return y.mul(tf.range(1, y.size + 1).reshape(y.shape)).sum();
+  })(x);
+  return { dx: dx.dataSync() as Float32Array };
+}
+
+describe('wasm training kernels match the cpu backend (threaded wasm build, 2 threads)', () => {
+  before(async () => {
+    assert.match((await initBackend('wasm', 2)).detail, /2 thread/);
+  });
+  // The threaded build's workers would keep this test process alive.
+  after(() => tf.removeBackend('wasm'));
+
   it('conv2d and depthwise gradients, strides 1 and 2, same and valid padding', async () => {
-    await initBackend('wasm');
-    for (const op of ['conv', 'depthwise'] as const) {
-      for (const stride of [1, 2]) {
-        for (const pad of ['same', 'valid'] as const) {
-          const cpu = await gradients('cpu', op, stride, pad);
-          const wasm = await gradients('wasm', op, stride, pad);
-          for (const key of ['dx', 'dw'] as const) {
-            const scale = Math.max(...cpu[key].map(Math.abs));
-            const worst = Math.max(...cpu[key].map((v, i) => Math.abs(v - wasm[key][i])));
-            assert.ok(worst <= 1e-4 * scale, `${op} stride ${stride} ${pad} ${key}: max error ${worst} (scale ${scale})`);
-          }
-        }
-      }
-    }
+    for (const op of ['conv', 'depthwise'] as const)
+      for (const stride of [1, 2])
+        for (const pad of ['same', 'valid'] as const) assertClose(await on('cpu', () => convGrads(op, stride, pad)), await on('wasm', () => convGrads(op, stride, pad)), `${op} stride ${stride} ${pad}`);
+  });
+
+  it('max-pool gradient: overlapping and not, same and valid, ties go to the first maximum', async () => {
+    for (const [size, stride] of [[2, 2], [3, 1], [3, 2]] as const)
+      for (const pad of ['same', 'valid'] as const) assertClose(await on('cpu', () => maxPoolGrads(size, stride, pad)), await on('wasm', () => maxPoolGrads(size, stride, pad)), `maxPool ${size}/${stride} ${pad}`, 0);
+  });
+
+  it('sums over leading axes (bias gradients) and over other axes', async () => {
+    const sums = (): Grads => {
+      const x = input([3, 5, 7, 4], (i) => Math.sin(i * 0.7) * 10);
+      const out: Grads = {};
+      for (const [name, axes, keep] of [['nhw', [0, 1, 2], false], ['n', [0], true], ['c', [3], false], ['hw', [1, 2], false], ['all', [0, 1, 2, 3], false]] as const) out[name] = tf.sum(x, [...axes], keep).dataSync() as Float32Array;
+      return out;
+    };
+    assertClose(await on('cpu', sums), await on('wasm', sums), 'sum', 1e-6);
+  });
+
+  it('identity shares the data: a clone survives disposing the original', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor1d([1, 2, 3]);
+    const copy = tf.clone(x);
+    x.dispose();
+    assert.deepEqual(Array.from(copy.dataSync()), [1, 2, 3]);
+    copy.dispose();
   });
 });
