@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { cli, executions, jsonEvents, makeProject, read, writeFiles } from './helpers.js';
@@ -300,5 +300,28 @@ describe('the no-op shortcut never hides a change', () => {
     rmSync(path.join(dir, 'out/two'));
     const r = cli(dir, ['run', '--json']);
     assert.ok(jsonEvents(r.stdout).some((e) => e.event === 'restored' && e.stage === 'fit@exp=two'));
+  });
+});
+
+describe('stage environment', () => {
+  it('exports PIPELINE_CPUS: resources.cpu, else the cores shared among --jobs', () => {
+    const dir = makeProject({
+      'pipeline.yaml': [
+        'version: 1',
+        'stages:',
+        '  shared:',
+        '    cmd: echo $PIPELINE_CPUS > out/shared.txt',
+        '    outs: [out/shared.txt]',
+        '  declared:',
+        '    cmd: echo $PIPELINE_CPUS > out/declared.txt',
+        '    outs: [out/declared.txt]',
+        '    resources: { cpu: 3 }',
+      ].join('\n'),
+    });
+    assert.equal(cli(dir, ['run', '--jobs', '1']).code, 0);
+    assert.equal(read(dir, 'out/shared.txt').trim(), String(availableParallelism()));
+    assert.equal(read(dir, 'out/declared.txt').trim(), '3');
+    assert.equal(cli(dir, ['run', '--force', '--jobs', String(availableParallelism() * 2)]).code, 0);
+    assert.equal(read(dir, 'out/shared.txt').trim(), '1', 'more jobs than cores: one each');
   });
 });

@@ -47,6 +47,7 @@ function scripts(): { worker: string; main: string } {
 }
 
 let patched = false;
+let restoreCpus: (() => void) | undefined;
 
 /** Makes the next `tf.setBackend('wasm')` start the threaded build with `threads` threads. */
 export function useWasmThreads(threads: number): void {
@@ -77,8 +78,6 @@ export function useWasmThreads(threads: number): void {
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   wasm.setThreadsCount(threads);
 }
-
-let restoreCpus: (() => void) | undefined;
 
 /** Undoes the core-count patch once the backend is up. */
 export function wasmThreadsStarted(): void {
