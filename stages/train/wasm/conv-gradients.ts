@@ -4,20 +4,17 @@
  * XNNPACK, the backend's tuned (and, in the threaded build, parallel) GEMM and convolution.
  */
 import * as tf from '@tensorflow/tfjs';
-import { asWasm, heapF32, indexOf, type TensorInfo } from './heap.js';
+import { asWasm, offsetOf, zeros, type TensorInfo } from './heap.js';
+import { kernelsFor } from './kernel-module.js';
 import { kernel, replaceKernel, runner, type Conv2DAttrs } from './kernel-util.js';
 
 /**
- * dW [KH,KW,C,O] = patches [KH*KW*C, P] x dy [P, O] with P = batch * output pixels: one GEMM
- * as large as the forward convolution. `patches` (im2col, transposed) is built in JavaScript
- * from x transposed to [C,N,H,W], so every inner loop copies a contiguous row. The earlier
- * formulation (a Conv2D over transposed x and dy, from the reference prototype) ran XNNPACK on
- * a 3x3 output with a 32x32 kernel and reached a quarter of its GEMM speed.
+ * dW [KH,KW,C,O] = sum over the batch's output pixels of x[input pixel, c] * dy[pixel, o]: our
+ * own wasm kernel (kernels/conv.c), straight from NHWC x and dy. XNNPACK needed both operands
+ * rearranged first (im2col patches and a packed dy, a third of the gradient's time), and the
+ * reference's Conv2D over transposed tensors ran it at a quarter of its GEMM speed.
  */
 export function registerConv2DBackpropFilter(backendName = 'wasm'): void {
-  const transpose = kernel('Transpose', backendName);
-  const matMul = kernel('BatchMatMul', backendName);
-  const reshape = kernel('Reshape', backendName);
   replaceKernel({
     kernelName: 'Conv2DBackpropFilter',
     backendName,
@@ -28,62 +25,9 @@ export function registerConv2DBackpropFilter(backendName = 'wasm'): void {
       if (format !== 'channelsLast') throw new Error('Conv2DBackpropFilter: only NHWC is supported');
       const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape!, a.strides, 1, a.pad, a.dimRoundingMode, false, format);
       const b = asWasm(backend);
-      const run = runner(backend);
+      const dw = zeros(b, a.filterShape!);
       const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, outChannels: o, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-      const { top, left } = info.padInfo;
-      const pixels = n * oh * ow;
-      const xT = run(transpose, { x }, { perm: [3, 0, 1, 2] });
-      const patches = b.makeOutput([1, kh * kw * c, pixels], 'float32');
-      const heap = heapF32(b);
-      const src = indexOf(b, xT);
-      const dst = indexOf(b, patches);
-      for (let i = 0; i < kh; i++)
-        for (let j = 0; j < kw; j++) {
-          // Output columns q whose input column q * sw + j - left lies inside the image.
-          const qFrom = Math.max(0, Math.ceil((left - j) / sw));
-          const qTo = Math.min(ow, Math.floor((w - 1 + left - j) / sw) + 1);
-          // Output rows p whose input row p * sh + i - top lies inside the image.
-          const pFrom = Math.max(0, Math.ceil((top - i) / sh));
-          const pTo = Math.min(oh, Math.floor((h - 1 + top - i) / sh) + 1);
-          for (let ch = 0; ch < c; ch++)
-            for (let b0 = 0; b0 < n; b0++) {
-              const image = dst + ((i * kw + j) * c + ch) * pixels + b0 * oh * ow;
-              const plane = src + (ch * n + b0) * h * w;
-              if (pFrom >= pTo || qFrom >= qTo) {
-                heap.fill(0, image, image + oh * ow);
-                continue;
-              }
-              heap.fill(0, image, image + pFrom * ow);
-              heap.fill(0, image + pTo * ow, image + oh * ow);
-              if (sh === 1 && sw === 1 && ow === w) {
-                // Same-size rows: the valid rows are one block shifted by (i - top, j - left);
-                // the columns that wrapped around from the neighbouring row are then zeroed.
-                const from = plane + (pFrom + i - top) * w + j - left;
-                const start = image + pFrom * ow;
-                heap.copyWithin(start + qFrom, from + qFrom, from + (pTo - pFrom - 1) * w + qTo);
-                for (let p = pFrom; p < pTo; p++) {
-                  const row = image + p * ow;
-                  for (let q = 0; q < qFrom; q++) heap[row + q] = 0;
-                  for (let q = qTo; q < ow; q++) heap[row + q] = 0;
-                }
-                continue;
-              }
-              for (let p = pFrom; p < pTo; p++) {
-                const row = image + p * ow;
-                const from = plane + (p * sh + i - top) * w + j - left;
-                for (let q = 0; q < qFrom; q++) heap[row + q] = 0;
-                for (let q = qFrom; q < qTo; q++) heap[row + q] = heap[from + q * sw];
-                for (let q = qTo; q < ow; q++) heap[row + q] = 0;
-              }
-            }
-        }
-      b.disposeData(xT.dataId);
-      const dy3 = run(reshape, { x: dy }, { shape: [1, pixels, o] });
-      const product = run(matMul, { a: patches, b: dy3 }, { transposeA: false, transposeB: false });
-      b.disposeData(patches.dataId);
-      b.disposeData(dy3.dataId);
-      const dw = run(reshape, { x: product }, { shape: [kh, kw, c, o] });
-      b.disposeData(product.dataId);
+      kernelsFor(b).run('conv2d_filter_grad', offsetOf(b, x), offsetOf(b, dy), offsetOf(b, dw), n, h, w, c, oh, ow, o, kh, kw, sh, sw, info.padInfo.top, info.padInfo.left);
       return dw;
     },
   });

@@ -47,6 +47,11 @@ export function heapF32(backend: WasmBackend): Float32Array {
   return new Float32Array(buffer(backend));
 }
 
+/** A tensor's byte offset on the heap: how our own wasm kernels address it. */
+export function offsetOf(backend: WasmBackend, t: TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset;
+}
+
 export function indexOf(backend: WasmBackend, t: TensorInfo): number {
   return backend.dataIdMap.get(t.dataId).memoryOffset / Float32Array.BYTES_PER_ELEMENT;
 }

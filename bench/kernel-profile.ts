@@ -1,0 +1,42 @@
+/**
+ * Where a wasm training step goes: wraps every kernel of the backend with a timer and trains the
+ * bench's SimpleCNN. Usage: node dist/bench/kernel-profile.js [threads] [steps] [size]
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../stages/train/backend.js';
+import { simpleCnn } from './simple-cnn.js';
+
+async function main(): Promise<void> {
+  const [threads = '1', steps = '5', size = '64'] = process.argv.slice(2);
+  await initBackend('wasm', Number(threads));
+  const totals = new Map<string, { ms: number; calls: number }>();
+  for (const config of tf.getKernelsForBackend('wasm')) {
+    const inner = config.kernelFunc;
+    tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel({
+      ...config,
+      kernelFunc: (args) => {
+        const start = performance.now();
+        const out = inner(args);
+        const entry = totals.get(config.kernelName) ?? { ms: 0, calls: 0 };
+        entry.ms += performance.now() - start;
+        entry.calls++;
+        totals.set(config.kernelName, entry);
+        return out;
+      },
+    });
+  }
+  const model = simpleCnn(Number(size));
+  const x = tf.randomUniform([32, Number(size), Number(size), 3]);
+  const y = tf.randomUniform([32, 1]).round();
+  await model.trainOnBatch(x, y);
+  totals.clear();
+  const start = performance.now();
+  for (let i = 0; i < Number(steps); i++) await model.trainOnBatch(x, y);
+  const step = (performance.now() - start) / Number(steps);
+  const rows = [...totals].sort((a, b) => b[1].ms - a[1].ms);
+  console.log(`step ${step.toFixed(1)} ms (${threads} thread(s)); kernels ${(rows.reduce((s, [, v]) => s + v.ms, 0) / Number(steps)).toFixed(1)} ms`);
+  for (const [name, { ms, calls }] of rows) if (ms / Number(steps) >= 0.5) console.log(`${name.padEnd(24)} ${(ms / Number(steps)).toFixed(1).padStart(7)} ms  ${(calls / Number(steps)).toFixed(0)} calls`);
+}
+
+main().then(() => process.exit(0));

@@ -1,0 +1,84 @@
+/**
+ * Our own training kernels (kernels/*.c, built by kernels/build.sh) as a second wasm module that
+ * imports the tfjs backend's memory: its functions take byte offsets of tensors on the backend's
+ * heap and work in place. In the threaded build the memory is shared, so worker threads run
+ * their share of each kernel over the same tensors (kernel-pool.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import type { WasmBackend } from './heap.js';
+import { KernelPool } from './kernel-pool.js';
+
+/** Exported kernels and their arguments, less the trailing (part, parts) every one takes. */
+export interface KernelSignatures {
+  conv2d_filter_grad: [x: number, dy: number, dw: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number];
+  max_pool_grad: [x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number];
+  conv2d: [x: number, filter: number, bias: number, y: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, relu: number];
+}
+export type KernelName = keyof KernelSignatures;
+
+export interface Kernels {
+  /** Runs `name` over the whole output, split across the pool's threads; returns when all are done. */
+  run<K extends KernelName>(name: K, ...args: KernelSignatures[K]): void;
+  readonly threads: number;
+}
+
+const DATA_SECTION = 11;
+
+/** Section ids of a wasm binary, to refuse one that would write the host's heap when instantiated. */
+export function sectionIds(binary: Uint8Array): number[] {
+  const ids: number[] = [];
+  let i = 8;
+  while (i < binary.length) {
+    const id = binary[i++]!;
+    let size = 0;
+    let shift = 0;
+    let byte: number;
+    do {
+      byte = binary[i++]!;
+      size += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    ids.push(id);
+    i += size;
+  }
+  return ids;
+}
+
+function compile(shared: boolean): WebAssembly.Module {
+  const file = fileURLToPath(new URL(`../../../../stages/train/wasm/kernels/${shared ? 'kernels-threads' : 'kernels'}.wasm`, import.meta.url));
+  const binary = readFileSync(file);
+  if (sectionIds(binary).includes(DATA_SECTION)) throw new Error(`${file} has a data section: instantiating it would overwrite the tfjs heap`);
+  return new WebAssembly.Module(binary);
+}
+
+interface BackendModule {
+  wasmMemory?: WebAssembly.Memory;
+  asm?: { memory?: WebAssembly.Memory };
+}
+
+function memoryOf(backend: WasmBackend): WebAssembly.Memory {
+  const module = backend.wasm as unknown as BackendModule;
+  const memory = module.wasmMemory ?? module.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error('tfjs-backend-wasm exposes no WebAssembly.Memory (unsupported version?)');
+  return memory;
+}
+
+const loaded = new WeakMap<object, Kernels>();
+
+/** The kernels bound to `backend`'s heap, on as many threads as the backend has (threaded build). */
+export function kernelsFor(backend: WasmBackend, threads = getThreadsCount()): Kernels {
+  let kernels = loaded.get(backend);
+  if (!kernels) {
+    const memory = memoryOf(backend);
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const pool = new KernelPool(compile(shared), memory, shared ? threads : 1);
+    kernels = {
+      threads: pool.threads,
+      run: (name, ...args) => pool.run(name, args),
+    };
+    loaded.set(backend, kernels);
+  }
+  return kernels;
+}
