@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { WasmBackend } from './heap.js';
 import { KernelPool } from './kernel-pool.js';
@@ -14,7 +15,7 @@ import { KernelPool } from './kernel-pool.js';
 export interface KernelSignatures {
   conv2d_filter_grad: [x: number, dy: number, dw: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number];
   max_pool_grad: [x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number];
-  conv2d: [x: number, filter: number, bias: number, y: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, relu: number];
+  conv2d: [x: number, filter: number, y: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number];
 }
 export type KernelName = keyof KernelSignatures;
 
@@ -50,6 +51,8 @@ function compile(shared: boolean): WebAssembly.Module {
   const file = fileURLToPath(new URL(`../../../../stages/train/wasm/kernels/${shared ? 'kernels-threads' : 'kernels'}.wasm`, import.meta.url));
   const binary = readFileSync(file);
   if (sectionIds(binary).includes(DATA_SECTION)) throw new Error(`${file} has a data section: instantiating it would overwrite the tfjs heap`);
+  // The kernels use relaxed SIMD's fused multiply-add: shipped in Node 22, behind a flag in 20.
+  if (!WebAssembly.validate(binary)) setFlagsFromString('--experimental-wasm-relaxed-simd');
   return new WebAssembly.Module(binary);
 }
 

@@ -10,13 +10,7 @@
  *
  * Layouts are tfjs's: NHWC activations, [KH, KW, C, O] filters.
  */
-#include <wasm_simd128.h>
-
-typedef float f32;
-
-#define INLINE static inline __attribute__((always_inline))
-
-INLINE v128_t madd(v128_t acc, v128_t a, v128_t b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+#include "simd.h"
 
 INLINE int min_i(int a, int b) { return a < b ? a : b; }
 
@@ -116,4 +110,121 @@ __attribute__((export_name("conv2d_filter_grad"))) void conv2d_filter_grad(
         const f32 *dp = dy + ((n * OH + oy) * OW + from) * O;
         filter_row(xp, sw * C, dp, O, to - from, ct, dw + (tap * C + c0) * O);
       }
+}
+
+/*
+ * One tile of the forward convolution: PT output pixels (pixel i's input at x + i * ps) by
+ * 4 * OV output channels, summed over the C channels of one filter tap (filter rows at w, O apart).
+ */
+#define FORWARD_TILE(PT, OV)                                                                      \
+  INLINE void forward_tile_##PT##_##OV(const f32 *x, int ps, const f32 *w, int C, int O,         \
+                                       v128_t acc[PT][OV]) {                                      \
+    for (int c = 0; c < C; c++, w += O) {                                                         \
+      v128_t f[OV];                                                                               \
+      for (int v = 0; v < OV; v++) f[v] = wasm_v128_load(w + 4 * v);                             \
+      for (int i = 0; i < PT; i++) {                                                              \
+        v128_t a = wasm_v128_load32_splat(x + i * ps + c);                                        \
+        for (int v = 0; v < OV; v++) acc[i][v] = madd(acc[i][v], a, f[v]);                        \
+      }                                                                                           \
+    }                                                                                             \
+  }
+
+FORWARD_TILE(4, 2)
+FORWARD_TILE(4, 1)
+FORWARD_TILE(1, 2)
+FORWARD_TILE(1, 1)
+
+/* Output pixels [ox, ox + PT) of row oy of image n, channels [o0, o0 + 4 * OV). */
+#define FORWARD_BLOCK(PT, OV)                                                                     \
+  INLINE void forward_block_##PT##_##OV(const f32 *x, const f32 *w, f32 *y, int n, int oy,       \
+                                        int ox, int o0, const int *g) {                           \
+    const int H = g[0], W = g[1], C = g[2], OH = g[3], OW = g[4], O = g[5], KH = g[6], KW = g[7]; \
+    const int sh = g[8], sw = g[9], pt = g[10], pl = g[11];                                        \
+    v128_t acc[PT][OV];                                                                           \
+    for (int i = 0; i < PT; i++)                                                                  \
+      for (int v = 0; v < OV; v++) acc[i][v] = wasm_f32x4_splat(0);                               \
+    for (int ky = 0; ky < KH; ky++) {                                                             \
+      const int iy = oy * sh + ky - pt;                                                           \
+      if (iy < 0 || iy >= H) continue;                                                            \
+      const f32 *row = x + (n * H + iy) * W * C;                                                  \
+      if (sw == 1 && ox - pl >= 0 && ox + PT - 1 + KW - 1 - pl < W) {                             \
+        /* Stride 1, every tap inside: a filter row's KW * C weights meet KW * C consecutive */    \
+        /* inputs, one loop instead of KW (C = 3 in a first layer makes short loops). */          \
+        forward_tile_##PT##_##OV(row + (ox - pl) * C, C, w + ky * KW * C * O + o0, KW * C, O, acc); \
+        continue;                                                                                 \
+      }                                                                                           \
+      for (int kx = 0; kx < KW; kx++) {                                                           \
+        const int ix0 = ox * sw + kx - pl, ix1 = (ox + PT - 1) * sw + kx - pl;                    \
+        const f32 *wp = w + (ky * KW + kx) * C * O + o0;                                          \
+        if (ix0 >= 0 && ix1 < W) {                                                                \
+          forward_tile_##PT##_##OV(row + ix0 * C, sw * C, wp, C, O, acc);                         \
+          continue;                                                                               \
+        }                                                                                         \
+        for (int i = 0; i < PT; i++) { /* at the image's edge: pixel by pixel */                  \
+          const int ix = ix0 + i * sw;                                                            \
+          if (ix < 0 || ix >= W) continue;                                                        \
+          v128_t one[1][OV];                                                                      \
+          for (int v = 0; v < OV; v++) one[0][v] = acc[i][v];                                     \
+          forward_tile_1_##OV(row + ix * C, 0, wp, C, O, one);                                    \
+          for (int v = 0; v < OV; v++) acc[i][v] = one[0][v];                                     \
+        }                                                                                         \
+      }                                                                                           \
+    }                                                                                             \
+    f32 *yp = y + ((n * OH + oy) * OW + ox) * O + o0;                                             \
+    for (int i = 0; i < PT; i++)                                                                  \
+      for (int v = 0; v < OV; v++) wasm_v128_store(yp + i * O + 4 * v, acc[i][v]);                \
+  }
+
+FORWARD_BLOCK(4, 2)
+FORWARD_BLOCK(4, 1)
+FORWARD_BLOCK(1, 2)
+FORWARD_BLOCK(1, 1)
+
+/* Output channels past the last multiple of 4: one scalar at a time. */
+INLINE void forward_scalar(const f32 *x, const f32 *w, f32 *y, int n, int oy, int ox, int o,
+                           const int *g) {
+  const int H = g[0], W = g[1], C = g[2], OH = g[3], OW = g[4], O = g[5], KH = g[6], KW = g[7];
+  const int sh = g[8], sw = g[9], pt = g[10], pl = g[11];
+  f32 acc = 0;
+  for (int ky = 0; ky < KH; ky++) {
+    const int iy = oy * sh + ky - pt;
+    if (iy < 0 || iy >= H) continue;
+    for (int kx = 0; kx < KW; kx++) {
+      const int ix = ox * sw + kx - pl;
+      if (ix < 0 || ix >= W) continue;
+      const f32 *xp = x + ((n * H + iy) * W + ix) * C;
+      const f32 *wp = w + (ky * KW + kx) * C * O + o;
+      for (int c = 0; c < C; c++) acc += xp[c] * wp[c * O];
+    }
+  }
+  y[((n * OH + oy) * OW + ox) * O + o] = acc;
+}
+
+/*
+ * y[n, oy, ox, o] = sum over taps and channels of x[n, oy * sh + ky - pt, ox * sw + kx - pl, c]
+ * * w[ky, kx, c, o] (taps outside the image contribute nothing). Part `part` of `parts` computes
+ * every parts-th output row; each output sums its terms in the same order whatever the split.
+ */
+__attribute__((export_name("conv2d"))) void conv2d(const f32 *x, const f32 *w, f32 *y, int N, int H,
+                                                   int W, int C, int OH, int OW, int O, int KH,
+                                                   int KW, int sh, int sw, int pt, int pl, int part,
+                                                   int parts) {
+  const int g[12] = {H, W, C, OH, OW, O, KH, KW, sh, sw, pt, pl};
+  for (int r = part; r < N * OH; r += parts) {
+    const int n = r / OH, oy = r % OH;
+    int ox = 0;
+    for (; ox + 4 <= OW; ox += 4) {
+      int o = 0;
+      for (; o + 8 <= O; o += 8) forward_block_4_2(x, w, y, n, oy, ox, o, g);
+      for (; o + 4 <= O; o += 4) forward_block_4_1(x, w, y, n, oy, ox, o, g);
+      for (int i = 0; i < 4; i++)
+        for (int oo = o; oo < O; oo++) forward_scalar(x, w, y, n, oy, ox + i, oo, g);
+    }
+    for (; ox < OW; ox++) {
+      int o = 0;
+      for (; o + 8 <= O; o += 8) forward_block_1_2(x, w, y, n, oy, ox, o, g);
+      for (; o + 4 <= O; o += 4) forward_block_1_1(x, w, y, n, oy, ox, o, g);
+      for (int oo = o; oo < O; oo++) forward_scalar(x, w, y, n, oy, ox, oo, g);
+    }
+  }
 }

@@ -4,9 +4,7 @@
  * images, so part `part` of `parts` takes every parts-th image; overlapping windows of one
  * image add up in the same order whatever the split. dx must be zeroed by the caller.
  */
-#include <wasm_simd128.h>
-
-typedef float f32;
+#include "simd.h"
 
 __attribute__((export_name("max_pool_grad"))) void max_pool_grad(
     const f32 *x, const f32 *dy, f32 *dx, int N, int H, int W, int C, int OH, int OW, int KH, int KW,
