@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     };
     const fwd = time(() => tf.conv2d(x, w, 1, 'same'));
     const dx = time(() => tf.conv2dTranspose(dy, w, x.shape, 1, 'same'));
-    const dw = time(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: w.shape }) as tf.Tensor);
+    const dw = time(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
     const g = (ms: number) => `${ms.toFixed(1)} ms ${(flops / ms / 1e6).toFixed(1)} GF/s`;
     console.log(`${hw}x${hw}x${c}->${o}: forward ${g(fwd)} | input grad ${g(dx)} | filter grad ${g(dw)}`);
   }

@@ -2,7 +2,8 @@
  * Training throughput (images/s) of the same CNN and batch on each TensorFlow.js backend that
  * loads here, beside PyTorch on the CPU when Debian's python3-torch is installed.
  * The model is the reference prototype's SimpleCNN (conv32-pool-conv64-pool-conv128-GAP-dense,
- * 93k parameters), 64 px, batch 32, so numbers compare with shared/reference.
+ * 93k parameters), 64 px, batch 32, so numbers compare with shared/reference. Each number is
+ * the best of three runs, alternating between the configurations.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
@@ -40,20 +41,39 @@ for _ in range(n): step()
 print(n*32/(time.perf_counter()-t))
 `;
 
+/** Best of this many alternating runs per configuration: this VM's speed drifts by 20% between runs. */
+const ROUNDS = 3;
+
+function torchRun(file: string): number | undefined {
+  const torch = spawnSync('/usr/bin/python3', [file], { encoding: 'utf8' });
+  return torch.status === 0 ? Number(torch.stdout.trim()) : undefined;
+}
+
+function best(a: TrainingRow | undefined, b: TrainingRow | undefined): TrainingRow | undefined {
+  if (!a || !b) return a ?? b;
+  return b.imagesPerSecond > a.imagesPerSecond ? b : a;
+}
+
 export async function trainingThroughput(): Promise<TrainingRow[]> {
-  const rows: TrainingRow[] = [];
   const cores = availableParallelism();
   const configs: [string, number, number][] = [['tensorflow', 1, 20], ['wasm', 1, 12], ...(cores > 1 ? [['wasm', cores, 12] as [string, number, number]] : [])];
-  for (const [backend, threads, steps] of configs) {
-    const row = measure(backend, threads, steps);
-    if (row) rows.push(row);
-  }
-  const cpu = measure('cpu', 1, 1, 8, false);
-  if (cpu) rows.push(cpu);
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'torch-bench-')), 'bench.py');
   writeFileSync(file, torchScript);
-  const torch = spawnSync('/usr/bin/python3', [file], { encoding: 'utf8' });
-  if (torch.status === 0) rows.push({ backend: 'PyTorch (CPU)', imagesPerSecond: Number(torch.stdout.trim()), note: `${cores} threads, channels_last, Debian python3-torch` });
+  const fastest: (TrainingRow | undefined)[] = configs.map(() => undefined);
+  let torch: number | undefined;
+  // Alternate the configurations round by round, so a slow spell of the machine hits them all.
+  for (let round = 0; round < ROUNDS; round++) {
+    configs.forEach(([backend, threads, steps], i) => {
+      if (round > 0 && !fastest[i]) return; // did not load
+      fastest[i] = best(fastest[i], measure(backend, threads, steps));
+    });
+    const t = torchRun(file);
+    if (t !== undefined && (torch === undefined || t > torch)) torch = t;
+  }
+  const rows = fastest.filter((r): r is TrainingRow => r !== undefined);
+  const cpu = measure('cpu', 1, 1, 8, false);
+  if (cpu) rows.push(cpu);
+  if (torch !== undefined) rows.push({ backend: 'PyTorch (CPU)', imagesPerSecond: torch, note: `${cores} threads, channels_last, Debian python3-torch` });
   else rows.push({ backend: 'PyTorch (CPU)', imagesPerSecond: NaN, note: 'not installed (apt-get install python3-torch)' });
   return rows;
 }

@@ -124,7 +124,7 @@ function bce(labels: number[], probs: number[]): number {
  */
 export const train: BuiltinStage<TrainParams> = {
   name: 'train',
-  version: '4',
+  version: '5',
   paramsSchema: schema,
   async run(ctx) {
     const { seed, model: modelSpec, data, train: opt } = ctx.params;

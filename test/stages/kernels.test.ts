@@ -22,12 +22,19 @@ function assertClose(cpu: Grads, wasm: Grads, what: string, tolerance = 1e-4): v
 
 const input = (shape: [number, number, number, number], f: (i: number) => number) => tf.tensor4d(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => f(i)), shape);
 
-function convGrads(op: 'conv' | 'depthwise', stride: number, pad: 'same' | 'valid'): Grads {
-  const x = input([2, 9, 9, 4], (i) => Math.sin(i * 0.37));
-  const w = op === 'conv' ? input([3, 3, 4, 5], (i) => Math.cos(i * 0.11)) : input([3, 3, 4, 2], (i) => Math.cos(i * 0.23));
-  const f = (xx: tf.Tensor4D, ww: tf.Tensor4D) => (op === 'conv' ? tf.conv2d(xx, ww, stride, pad) : tf.depthwiseConv2d(xx, ww, stride, pad)).square().sum();
-  const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => f(a as tf.Tensor4D, b as tf.Tensor4D))([x, w]);
-  return { dx: dx!.dataSync() as Float32Array, dw: dw!.dataSync() as Float32Array };
+type Shape4 = [number, number, number, number];
+
+/**
+ * Output, input and filter gradients of one convolution. The default shapes hit the kernels'
+ * remainders (4 channels, 5 outputs); the others their SIMD tiles: a first layer's 3 channels
+ * with 16 outputs, and a 5x5 filter with 12 outputs over a non-square image.
+ */
+function convGrads(op: 'conv' | 'depthwise', stride: number, pad: 'same' | 'valid', xShape: Shape4 = [2, 9, 9, 4], wShape: Shape4 = op === 'conv' ? [3, 3, 4, 5] : [3, 3, 4, 2]): Grads {
+  const x = input(xShape, (i) => Math.sin(i * 0.37));
+  const w = input(wShape, (i) => Math.cos(i * (op === 'conv' ? 0.11 : 0.23)));
+  const forward = (xx: tf.Tensor4D, ww: tf.Tensor4D) => (op === 'conv' ? tf.conv2d(xx, ww, stride, pad) : tf.depthwiseConv2d(xx, ww, stride, pad));
+  const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => forward(a as tf.Tensor4D, b as tf.Tensor4D).square().sum())([x, w]);
+  return { y: forward(x, w).dataSync() as Float32Array, dx: dx!.dataSync() as Float32Array, dw: dw!.dataSync() as Float32Array };
 }
 
 /** Rounded inputs, so windows hold ties (and negative maxima): the first maximum must win. */
@@ -40,17 +47,25 @@ function maxPoolGrads(size: number, stride: number, pad: 'same' | 'valid'): Grad
   return { dx: dx.dataSync() as Float32Array };
 }
 
-describe('wasm training kernels match the cpu backend (threaded wasm build, 2 threads)', () => {
+const threads = Number(process.env.KERNEL_TEST_THREADS ?? 2);
+
+describe(`wasm training kernels match the cpu backend (${threads === 1 ? 'single-threaded build' : `threaded build, ${threads} threads`})`, () => {
   before(async () => {
-    assert.match((await initBackend('wasm', 2)).detail, /2 thread/);
+    assert.match((await initBackend('wasm', threads)).detail, new RegExp(`${threads} thread`));
   });
   // The threaded build's workers would keep this test process alive.
   after(() => tf.removeBackend('wasm'));
 
-  it('conv2d and depthwise gradients, strides 1 and 2, same and valid padding', async () => {
+  it('conv2d (forward and gradients) and depthwise gradients, strides 1 and 2, same and valid padding', async () => {
     for (const op of ['conv', 'depthwise'] as const)
       for (const stride of [1, 2])
         for (const pad of ['same', 'valid'] as const) assertClose(await on('cpu', () => convGrads(op, stride, pad)), await on('wasm', () => convGrads(op, stride, pad)), `${op} stride ${stride} ${pad}`);
+    for (const [xShape, wShape] of [[[3, 10, 10, 3], [3, 3, 3, 16]], [[2, 8, 13, 8], [5, 5, 8, 12]]] as [Shape4, Shape4][])
+      for (const stride of [1, 2])
+        for (const pad of ['same', 'valid'] as const) {
+          const run = () => convGrads('conv', stride, pad, xShape, wShape);
+          assertClose(await on('cpu', run), await on('wasm', run), `conv ${xShape} * ${wShape} stride ${stride} ${pad}`);
+        }
   });
 
   it('max-pool gradient: overlapping and not, same and valid, ties go to the first maximum', async () => {
@@ -60,9 +75,14 @@ describe('wasm training kernels match the cpu backend (threaded wasm build, 2 th
 
   it('sums over leading axes (bias gradients) and over other axes', async () => {
     const sums = (): Grads => {
-      const x = input([3, 5, 7, 4], (i) => Math.sin(i * 0.7) * 10);
       const out: Grads = {};
-      for (const [name, axes, keep] of [['nhw', [0, 1, 2], false], ['n', [0], true], ['c', [3], false], ['hw', [1, 2], false], ['all', [0, 1, 2, 3], false]] as const) out[name] = tf.sum(x, [...axes], keep).dataSync() as Float32Array;
+      // 6 channels: one 4-wide SIMD group and a scalar remainder.
+      for (const channels of [4, 6]) {
+        const x = input([3, 5, 7, channels], (i) => Math.sin(i * 0.7) * 10);
+        // (Reductions over other axes are the stock kernel: checked once, on 4 channels.)
+        const cases = channels === 4 ? ([['nhw', [0, 1, 2], false], ['n', [0], true], ['c', [3], false], ['hw', [1, 2], false], ['all', [0, 1, 2, 3], false]] as const) : ([['nhw', [0, 1, 2], false], ['n', [0], true]] as const);
+        for (const [name, axes, keep] of cases) out[`${name}${channels}`] = tf.sum(x, [...axes], keep).dataSync() as Float32Array;
+      }
       return out;
     };
     assertClose(await on('cpu', sums), await on('wasm', sums), 'sum', 1e-6);
