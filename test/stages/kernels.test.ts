@@ -60,11 +60,12 @@ describe(`wasm training kernels match the cpu backend (${threads === 1 ? 'single
     for (const op of ['conv', 'depthwise'] as const)
       for (const stride of [1, 2])
         for (const pad of ['same', 'valid'] as const) assertClose(await on('cpu', () => convGrads(op, stride, pad)), await on('wasm', () => convGrads(op, stride, pad)), `${op} stride ${stride} ${pad}`);
-    for (const [xShape, wShape] of [[[3, 10, 10, 3], [3, 3, 3, 16]], [[2, 8, 13, 8], [5, 5, 8, 12]]] as [Shape4, Shape4][])
+    // Depthwise with multiplier 1 takes the SIMD path (6 channels: one group and a remainder).
+    for (const [op, xShape, wShape] of [['conv', [3, 10, 10, 3], [3, 3, 3, 16]], ['conv', [2, 8, 13, 8], [5, 5, 8, 12]], ['depthwise', [2, 9, 9, 6], [3, 3, 6, 1]]] as ['conv' | 'depthwise', Shape4, Shape4][])
       for (const stride of [1, 2])
         for (const pad of ['same', 'valid'] as const) {
-          const run = () => convGrads('conv', stride, pad, xShape, wShape);
-          assertClose(await on('cpu', run), await on('wasm', run), `conv ${xShape} * ${wShape} stride ${stride} ${pad}`);
+          const run = () => convGrads(op, stride, pad, xShape, wShape);
+          assertClose(await on('cpu', run), await on('wasm', run), `${op} ${xShape} * ${wShape} stride ${stride} ${pad}`);
         }
   });
 
@@ -86,6 +87,15 @@ describe(`wasm training kernels match the cpu backend (${threads === 1 ? 'single
       return out;
     };
     assertClose(await on('cpu', sums), await on('wasm', sums), 'sum', 1e-6);
+  });
+
+  it('tile: whole-tensor repeats (batch-norm gradients) and interleaving ones', async () => {
+    const tiles = (): Grads => ({
+      bn: tf.tile(input([1, 1, 1, 5], (i) => i - 2.5), [3, 4, 7, 1]).dataSync() as Float32Array,
+      one: tf.tile(input([1, 1, 1, 1], () => 2), [2, 3, 1, 1]).dataSync() as Float32Array,
+      interleave: tf.tile(input([1, 2, 1, 3], (i) => i), [2, 2, 3, 2]).dataSync() as Float32Array,
+    });
+    assertClose(await on('cpu', tiles), await on('wasm', tiles), 'tile', 0);
   });
 
   it('identity shares the data: a clone survives disposing the original', async () => {

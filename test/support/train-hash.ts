@@ -1,5 +1,5 @@
 /**
- * Trains a small conv net for a few steps on fixed data on the wasm backend and prints the
+ * Trains a small conv net (convolutions, batch norm, max-pool, depthwise) for a few steps on fixed data on the wasm backend and prints the
  * SHA-256 of its weights: the determinism test runs it with different thread counts.
  * Usage: node dist/test/support/train-hash.js <threads>
  */
@@ -11,7 +11,9 @@ async function main(): Promise<void> {
   await initBackend('wasm', Number(process.argv[2] ?? 1));
   const m = tf.sequential();
   m.add(tf.layers.conv2d({ inputShape: [20, 20, 3], filters: 12, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  m.add(tf.layers.batchNormalization({}));
   m.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
+  m.add(tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', depthwiseInitializer: tf.initializers.glorotUniform({ seed: 4 }) }));
   m.add(tf.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, padding: 'valid', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
   m.add(tf.layers.globalAveragePooling2d({}));
   m.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }));

@@ -1,13 +1,15 @@
 /**
  * The kernels that make the tfjs wasm backend train: the gradients it lacks (convolution filter,
  * depthwise) and faster versions of those that dominate a step (convolution input, max-pool,
- * bias sums). Each is tested against the cpu backend in test/stages/kernels.test.ts.
+ * bias sums, batch-norm tiling). Each is tested against the cpu backend in
+ * test/stages/kernels.test.ts.
  */
 import { registerConv2D } from './conv-forward.js';
 import { registerConv2DBackpropFilter, registerConv2DBackpropInput } from './conv-gradients.js';
 import { registerDepthwiseGradients } from './depthwise-gradients.js';
 import { registerMaxPoolGrad } from './pool-gradients.js';
 import { registerAliasingIdentity, registerLeadingAxesSum } from './reduce.js';
+import { registerRepeatingTile } from './tile.js';
 
 export function registerTrainingKernels(backendName = 'wasm'): void {
   // Before the input gradient, which runs the backend's Conv2D.
@@ -18,4 +20,5 @@ export function registerTrainingKernels(backendName = 'wasm'): void {
   registerMaxPoolGrad(backendName);
   registerLeadingAxesSum(backendName);
   registerAliasingIdentity(backendName);
+  registerRepeatingTile(backendName);
 }

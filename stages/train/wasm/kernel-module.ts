@@ -15,10 +15,14 @@ import { KernelPool } from './kernel-pool.js';
 export interface KernelSignatures {
   conv2d_filter_grad: [x: number, dy: number, dw: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number];
   max_pool_grad: [x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number];
+  depthwise_input_grad: [dy: number, filter: number, dx: number, ...geometry: DepthwiseGeometry];
+  depthwise_filter_grad: [x: number, dy: number, dw: number, ...geometry: DepthwiseGeometry];
   sum_leading: [x: number, out: number, rows: number, width: number];
   conv2d: [x: number, filter: number, y: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number];
 }
 export type KernelName = keyof KernelSignatures;
+
+type DepthwiseGeometry = [n: number, h: number, w: number, c: number, oh: number, ow: number, multiplier: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number];
 
 export interface Kernels {
   /** Runs `name` over the whole output, split across the pool's threads; returns when all are done. */

@@ -6,6 +6,8 @@ typedef float f32;
 
 #define INLINE static inline __attribute__((always_inline))
 
+INLINE int min_c(int a, int b) { return a < b ? a : b; }
+
 /*
  * acc + a * b, fused (one rounding) where the CPU has FMA: relaxed SIMD's f32x4.relaxed_madd.
  * clang 14 (Debian 12's) knows only its pre-standard form, `f32x4.fma` (opcode 0xaf), which
