@@ -124,7 +124,7 @@ function bce(labels: number[], probs: number[]): number {
  */
 export const train: BuiltinStage<TrainParams> = {
   name: 'train',
-  version: '5',
+  version: '6',
   paramsSchema: schema,
   async run(ctx) {
     const { seed, model: modelSpec, data, train: opt } = ctx.params;

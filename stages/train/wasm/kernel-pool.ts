@@ -16,6 +16,7 @@ const KERNEL = 4; // index of the kernel in the worker's name list
 const ARG_COUNT = 5;
 const CONTROL_WORDS = 8;
 const MAX_ARGS = 32;
+const STARTUP_TIMEOUT_MS = 30_000;
 
 const workerSource = `
 const { workerData } = require('node:worker_threads');
@@ -98,6 +99,10 @@ export class KernelPool {
       this.workers.push(worker);
     }
     const ctl = this.control;
-    for (let ready = Atomics.load(ctl, READY); ready < this.threads - 1; ready = Atomics.load(ctl, READY)) Atomics.wait(ctl, READY, ready, 10_000);
+    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+    for (let ready = Atomics.load(ctl, READY); ready < this.threads - 1; ready = Atomics.load(ctl, READY)) {
+      if (Date.now() > deadline) throw new Error(`kernel worker threads: ${ready} of ${this.threads - 1} started within ${STARTUP_TIMEOUT_MS / 1000} s`);
+      Atomics.wait(ctl, READY, ready, 1000);
+    }
   }
 }
