@@ -7,15 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { asWasm, offsetOf, type TensorInfo } from './heap.js';
 import { kernelsFor } from './kernel-module.js';
-import { kernel, replaceKernel } from './kernel-util.js';
-
-type Conv2DAttrs = {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dilations: [number, number] | number;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-};
+import { kernel, replaceKernel, type Conv2DAttrs } from './kernel-util.js';
 
 export function registerConv2D(backendName = 'wasm'): void {
   const stock = kernel('Conv2D', backendName);
@@ -26,7 +18,7 @@ export function registerConv2D(backendName = 'wasm'): void {
       const { x, filter } = inputs as unknown as { x: TensorInfo; filter: TensorInfo };
       const a = attrs as unknown as Conv2DAttrs;
       const format = tf.backend_util.convertConv2DDataFormat(a.dataFormat);
-      const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides, a.dilations, a.pad, a.dimRoundingMode, false, format);
+      const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, format);
       if (format !== 'channelsLast' || info.dilationHeight !== 1 || info.dilationWidth !== 1) return stock.kernelFunc(args);
       const b = asWasm(backend);
       const y = b.makeOutput(info.outShape, 'float32');

@@ -1,7 +1,8 @@
 /**
  * Convolution gradients for the tfjs wasm backend, which (4.22) cannot train convolutions: it
- * lacks Conv2DBackpropFilter and its Conv2DBackpropInput is a plain loop. Both become work for
- * XNNPACK, the backend's tuned (and, in the threaded build, parallel) GEMM and convolution.
+ * lacks Conv2DBackpropFilter and its Conv2DBackpropInput is a plain loop. The filter gradient is
+ * our wasm kernel; the input gradient is a convolution, run by the backend's Conv2D (ours too,
+ * conv-forward.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { asWasm, offsetOf, zeros, type TensorInfo } from './heap.js';

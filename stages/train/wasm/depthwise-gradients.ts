@@ -8,10 +8,9 @@ import { asWasm, offsetOf, zeros, type TensorInfo } from './heap.js';
 import { kernelsFor } from './kernel-module.js';
 import { replaceKernel, type Conv2DAttrs } from './kernel-util.js';
 
-type DepthwiseAttrs = Conv2DAttrs & { dilations: [number, number] | number };
 type Shape4 = [number, number, number, number];
 
-function convInfo(inShape: number[], filterShape: number[], a: DepthwiseAttrs): tf.backend_util.Conv2DInfo {
+function convInfo(inShape: number[], filterShape: number[], a: Conv2DAttrs): tf.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(inShape as Shape4, filterShape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
 }
 
@@ -26,7 +25,7 @@ export function registerDepthwiseGradients(backendName = 'wasm'): void {
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { dy, filter } = inputs as unknown as { dy: TensorInfo; filter: TensorInfo };
-      const a = attrs as unknown as DepthwiseAttrs;
+      const a = attrs as unknown as Conv2DAttrs;
       const b = asWasm(backend);
       const out = zeros(b, a.inputShape!);
       kernelsFor(b).run('depthwise_input_grad', offsetOf(b, dy), offsetOf(b, filter), offsetOf(b, out), ...geometry(convInfo(a.inputShape!, filter.shape, a), filter.shape[3]!));
@@ -38,7 +37,7 @@ export function registerDepthwiseGradients(backendName = 'wasm'): void {
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, dy } = inputs as unknown as { x: TensorInfo; dy: TensorInfo };
-      const a = attrs as unknown as DepthwiseAttrs;
+      const a = attrs as unknown as Conv2DAttrs;
       const b = asWasm(backend);
       const out = zeros(b, a.filterShape!);
       kernelsFor(b).run('depthwise_filter_grad', offsetOf(b, x), offsetOf(b, dy), offsetOf(b, out), ...geometry(convInfo(x.shape, a.filterShape!, a), a.filterShape![3]));

@@ -34,11 +34,6 @@ export function view(backend: WasmBackend, t: TensorInfo): Float32Array {
   return new Float32Array(buffer(backend), backend.dataIdMap.get(t.dataId).memoryOffset, tf.util.sizeFromShape(t.shape));
 }
 
-/** The same for an int32 tensor (indices). */
-export function viewInt32(backend: WasmBackend, t: TensorInfo): Int32Array {
-  return new Int32Array(buffer(backend), backend.dataIdMap.get(t.dataId).memoryOffset, tf.util.sizeFromShape(t.shape));
-}
-
 /**
  * The whole heap as float32, and a tensor's index in it: copies between two tensors then run as
  * `heap.copyWithin`, a memmove with no view to allocate per row.

@@ -4,8 +4,9 @@ import type { TensorInfo } from './heap.js';
 
 export type Conv2DAttrs = {
   strides: [number, number] | number;
-  pad: 'valid' | 'same' | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
   dataFormat: 'NHWC' | 'NCHW';
+  dilations?: [number, number] | number;
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
   filterShape?: [number, number, number, number];
   inputShape?: [number, number, number, number];
