@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { asWasm, offsetOf, type TensorInfo } from './heap.js';
-import { kernelsFor } from './kernel-module.js';
+import { convGeometry, kernelsFor } from './kernel-module.js';
 import { kernel, replaceKernel, type Conv2DAttrs } from './kernel-util.js';
 
 export function registerConv2D(backendName = 'wasm'): void {
@@ -22,8 +22,7 @@ export function registerConv2D(backendName = 'wasm'): void {
       if (format !== 'channelsLast' || info.dilationHeight !== 1 || info.dilationWidth !== 1) return stock.kernelFunc(args);
       const b = asWasm(backend);
       const y = b.makeOutput(info.outShape, 'float32');
-      const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, outChannels: o, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-      kernelsFor(b).run('conv2d', offsetOf(b, x), offsetOf(b, filter), offsetOf(b, y), n, h, w, c, oh, ow, o, kh, kw, sh, sw, info.padInfo.top, info.padInfo.left);
+      kernelsFor(b).run('conv2d', offsetOf(b, x), offsetOf(b, filter), offsetOf(b, y), ...convGeometry(info));
       return y;
     },
   });

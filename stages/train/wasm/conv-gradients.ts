@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { asWasm, offsetOf, zeros, type TensorInfo } from './heap.js';
-import { kernelsFor } from './kernel-module.js';
+import { convGeometry, kernelsFor } from './kernel-module.js';
 import { kernel, replaceKernel, runner, type Conv2DAttrs } from './kernel-util.js';
 
 /**
@@ -27,8 +27,7 @@ export function registerConv2DBackpropFilter(backendName = 'wasm'): void {
       const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape!, a.strides, 1, a.pad, a.dimRoundingMode, false, format);
       const b = asWasm(backend);
       const dw = zeros(b, a.filterShape!);
-      const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, outChannels: o, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-      kernelsFor(b).run('conv2d_filter_grad', offsetOf(b, x), offsetOf(b, dy), offsetOf(b, dw), n, h, w, c, oh, ow, o, kh, kw, sh, sw, info.padInfo.top, info.padInfo.left);
+      kernelsFor(b).run('conv2d_filter_grad', offsetOf(b, x), offsetOf(b, dy), offsetOf(b, dw), ...convGeometry(info));
       return dw;
     },
   });
@@ -36,8 +35,8 @@ export function registerConv2DBackpropFilter(backendName = 'wasm'): void {
 
 /**
  * dx = Conv2D(dy', flip(W) with in/out swapped, stride 1, pad = K - 1 - pad), where dy' is dy
- * with (stride - 1) zeros between its entries (for stride 1, dy itself). Dilations other than
- * 1, or an unusual padding, use the stock kernel.
+ * with (stride - 1) zeros between its entries (for stride 1, dy itself). NCHW, or an unusual
+ * padding, uses the stock kernel (tfjs's Conv2DBackpropInput has no dilations).
  */
 export function registerConv2DBackpropInput(backendName = 'wasm'): void {
   const stock = kernel('Conv2DBackpropInput', backendName);
@@ -55,7 +54,7 @@ export function registerConv2DBackpropInput(backendName = 'wasm'): void {
       const a = attrs as unknown as Conv2DAttrs;
       const format = tf.backend_util.convertConv2DDataFormat(a.dataFormat);
       const info = tf.backend_util.computeConv2DInfo(a.inputShape!, filter.shape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode, false, format);
-      if (format !== 'channelsLast' || info.dilationHeight !== 1 || info.dilationWidth !== 1) return stock.kernelFunc(args);
+      if (format !== 'channelsLast') return stock.kernelFunc(args);
       const run = runner(backend);
       const dispose = (t: TensorInfo) => asWasm(backend).disposeData(t.dataId);
       const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;

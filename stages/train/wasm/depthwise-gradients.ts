@@ -5,18 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { asWasm, offsetOf, zeros, type TensorInfo } from './heap.js';
-import { kernelsFor } from './kernel-module.js';
+import { depthwiseGeometry, kernelsFor } from './kernel-module.js';
 import { replaceKernel, type Conv2DAttrs } from './kernel-util.js';
 
 type Shape4 = [number, number, number, number];
 
 function convInfo(inShape: number[], filterShape: number[], a: Conv2DAttrs): tf.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(inShape as Shape4, filterShape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
-}
-
-/** The geometry both kernels take after their three tensors. */
-function geometry(ci: tf.backend_util.Conv2DInfo, multiplier: number) {
-  return [ci.batchSize, ci.inHeight, ci.inWidth, ci.inChannels, ci.outHeight, ci.outWidth, multiplier, ci.filterHeight, ci.filterWidth, ci.strideHeight, ci.strideWidth, ci.dilationHeight, ci.dilationWidth, ci.padInfo.top, ci.padInfo.left] as const;
 }
 
 export function registerDepthwiseGradients(backendName = 'wasm'): void {
@@ -28,7 +23,7 @@ export function registerDepthwiseGradients(backendName = 'wasm'): void {
       const a = attrs as unknown as Conv2DAttrs;
       const b = asWasm(backend);
       const out = zeros(b, a.inputShape!);
-      kernelsFor(b).run('depthwise_input_grad', offsetOf(b, dy), offsetOf(b, filter), offsetOf(b, out), ...geometry(convInfo(a.inputShape!, filter.shape, a), filter.shape[3]!));
+      kernelsFor(b).run('depthwise_input_grad', offsetOf(b, dy), offsetOf(b, filter), offsetOf(b, out), ...depthwiseGeometry(convInfo(a.inputShape!, filter.shape, a), filter.shape[3]!));
       return out;
     },
   });
@@ -40,7 +35,7 @@ export function registerDepthwiseGradients(backendName = 'wasm'): void {
       const a = attrs as unknown as Conv2DAttrs;
       const b = asWasm(backend);
       const out = zeros(b, a.filterShape!);
-      kernelsFor(b).run('depthwise_filter_grad', offsetOf(b, x), offsetOf(b, dy), offsetOf(b, out), ...geometry(convInfo(x.shape, a.filterShape!, a), a.filterShape![3]));
+      kernelsFor(b).run('depthwise_filter_grad', offsetOf(b, x), offsetOf(b, dy), offsetOf(b, out), ...depthwiseGeometry(convInfo(x.shape, a.filterShape!, a), a.filterShape![3]));
       return out;
     },
   });

@@ -7,22 +7,34 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
+import type * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { WasmBackend } from './heap.js';
 import { KernelPool } from './kernel-pool.js';
 
 /** Exported kernels and their arguments, less the trailing (part, parts) every one takes. */
 export interface KernelSignatures {
-  conv2d_filter_grad: [x: number, dy: number, dw: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number];
+  conv2d_filter_grad: [x: number, dy: number, dw: number, ...geometry: ConvGeometry];
   max_pool_grad: [x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number];
   depthwise_input_grad: [dy: number, filter: number, dx: number, ...geometry: DepthwiseGeometry];
   depthwise_filter_grad: [x: number, dy: number, dw: number, ...geometry: DepthwiseGeometry];
   sum_leading: [x: number, out: number, rows: number, width: number];
-  conv2d: [x: number, filter: number, y: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number];
+  conv2d: [x: number, filter: number, y: number, ...geometry: ConvGeometry];
 }
 export type KernelName = keyof KernelSignatures;
 
+type ConvGeometry = [n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number];
 type DepthwiseGeometry = [n: number, h: number, w: number, c: number, oh: number, ow: number, multiplier: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number];
+
+/** The shape arguments the convolution kernels take after their three tensors (no dilation). */
+export function convGeometry(ci: tf.backend_util.Conv2DInfo): ConvGeometry {
+  return [ci.batchSize, ci.inHeight, ci.inWidth, ci.inChannels, ci.outHeight, ci.outWidth, ci.outChannels, ci.filterHeight, ci.filterWidth, ci.strideHeight, ci.strideWidth, ci.padInfo.top, ci.padInfo.left];
+}
+
+/** The same for the depthwise kernels: channel multiplier and dilations instead of outputs. */
+export function depthwiseGeometry(ci: tf.backend_util.Conv2DInfo, multiplier: number): DepthwiseGeometry {
+  return [ci.batchSize, ci.inHeight, ci.inWidth, ci.inChannels, ci.outHeight, ci.outWidth, multiplier, ci.filterHeight, ci.filterWidth, ci.strideHeight, ci.strideWidth, ci.dilationHeight, ci.dilationWidth, ci.padInfo.top, ci.padInfo.left];
+}
 
 export interface Kernels {
   /** Runs `name` over the whole output, split across the pool's threads; returns when all are done. */
