@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { sha256File } from '../hash/sha256.js';
 import type { Lockfile } from '../lockfile.js';
@@ -23,9 +23,10 @@ function allRecords(runs: RunCache): RunRecord[] {
   const records: RunRecord[] = [];
   for (const name of names) {
     try {
-      records.push(JSON.parse(readFileSync(path.join(runs.dir, name), 'utf8')) as RunRecord);
+      const record = runs.get(name.replace(/\.json$/, ''));
+      if (record) records.push(record);
     } catch {
-      // An unreadable record is garbage too; it has no key to keep it.
+      // An unreadable or refused record is garbage too; nothing may keep it.
       records.push({ key: name.replace(/\.json$/, ''), stage: '', outs: {}, durationMs: 0, finishedAt: '' });
     }
   }

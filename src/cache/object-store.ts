@@ -1,10 +1,11 @@
 import { chmodSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { dirHash, manifestText, parseManifest, type ManifestEntry } from '../hash/content-hasher.js';
+import { dirHash, manifestText, type ManifestEntry } from '../hash/content-hasher.js';
 import { sha256File, sha256Text } from '../hash/sha256.js';
 import { tempNameFor, writeFileAtomic } from '../fs-atomic.js';
+import { CacheEntryError, isSha256, maxManifestBytes, parseManifest, UnsafeCacheEntryError } from './untrusted.js';
 
-export class CorruptObjectError extends Error {
+export class CorruptObjectError extends CacheEntryError {
   constructor(readonly hash: string, readonly actual: string) {
     super(actual === 'missing' ? `cache object ${hash} is missing` : `cache object ${hash} is corrupt (its content hashes to ${actual}); run \`pipeline cache verify\``);
   }
@@ -28,6 +29,7 @@ export class ObjectStore {
   }
 
   pathOf(hash: string): string {
+    if (!isSha256(hash)) throw new UnsafeCacheEntryError(`object ${JSON.stringify(hash).slice(0, 80)}`, 'an object name is a sha256', this.cacheDir);
     return path.join(this.objectsDir, hash.slice(0, 2), hash.slice(2));
   }
 
@@ -72,8 +74,12 @@ export class ObjectStore {
     return data.toString('utf8');
   }
 
+  /** A directory manifest, checked (cache/ may be shared, so its content is untrusted). */
   readManifest(hash: string): ManifestEntry[] {
-    return parseManifest(this.readText(hash));
+    const size = statSync(this.pathOf(hash), { throwIfNoEntry: false })?.size;
+    if (size === undefined) throw new CorruptObjectError(hash, 'missing');
+    if (size > maxManifestBytes()) throw new UnsafeCacheEntryError(`manifest ${hash}`, `it is ${size} bytes, more than ${maxManifestBytes()} (PIPELINE_MAX_MANIFEST_BYTES)`, this.cacheDir);
+    return parseManifest(this.readText(hash), `manifest ${hash}`, this.cacheDir);
   }
 
   /** Stores a directory's files and its manifest; returns the directory hash (the manifest's id). */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { tempNameFor } from '../fs-atomic.js';
 import { sha256File } from '../hash/sha256.js';
 import { UserError } from '../errors.js';
+import { UnsafeCacheEntryError } from './untrusted.js';
 
 /**
  * Where a cache is shared: keys are cache-relative paths (`objects/ab/cd…`, `runs/<key>.json`).
@@ -16,8 +17,11 @@ import { UserError } from '../errors.js';
 export interface Remote {
   readonly url: string;
   has(key: string): Promise<boolean>;
-  /** Downloads to `dest` and returns the sha256 of the bytes written; false when the remote has no such file. */
-  get(key: string, dest: string): Promise<string | false>;
+  /**
+   * Downloads to `dest` and returns the sha256 of the bytes written; false when the remote has
+   * no such file. More than `maxBytes` is refused (UnsafeCacheEntryError), not written.
+   */
+  get(key: string, dest: string, maxBytes?: number): Promise<string | false>;
   put(key: string, source: string): Promise<void>;
   /** Releases connections. */
   close(): void;
@@ -46,9 +50,11 @@ export class DirectoryRemote implements Remote {
     return existsSync(path.join(this.url, key));
   }
 
-  async get(key: string, dest: string): Promise<string | false> {
+  async get(key: string, dest: string, maxBytes = Infinity): Promise<string | false> {
     const source = path.join(this.url, key);
-    if (!existsSync(source)) return false;
+    const stats = statSync(source, { throwIfNoEntry: false });
+    if (!stats) return false;
+    if (stats.size > maxBytes) throw tooLarge(key, maxBytes, this.url);
     copyFileSync(source, dest);
     return sha256File(dest);
   }
@@ -115,19 +121,29 @@ export class HttpRemote implements Remote {
     return true;
   }
 
-  async get(key: string, dest: string): Promise<string | false> {
+  async get(key: string, dest: string, maxBytes = Infinity): Promise<string | false> {
     const response = await this.request('GET', key);
     if (response.statusCode === 404) {
       response.resume();
       return false;
     }
     if (response.statusCode !== 200) this.fail('GET', key, response);
+    if (Number(response.headers['content-length']) > maxBytes) {
+      response.destroy();
+      throw tooLarge(key, maxBytes, this.url);
+    }
     // Hashed as it streams in, so verifying a download costs no second read.
     const hash = createHash('sha256');
-    response.on('data', (chunk: Buffer) => hash.update(chunk));
+    let received = 0;
+    response.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      received += chunk.length;
+      if (received > maxBytes) response.destroy(tooLarge(key, maxBytes, this.url));
+    });
     try {
       await pipeline(response, createWriteStream(dest));
     } catch (error) {
+      if (error instanceof UnsafeCacheEntryError) throw error;
       throw new UserError(`remote ${this.url}: GET ${key} broke off (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, undefined, 4);
     }
     return hash.digest('hex');
@@ -142,4 +158,8 @@ export class HttpRemote implements Remote {
   close(): void {
     this.agent.destroy();
   }
+}
+
+function tooLarge(key: string, maxBytes: number, url: string): UnsafeCacheEntryError {
+  return new UnsafeCacheEntryError(key, `it is larger than ${maxBytes} bytes`, url);
 }

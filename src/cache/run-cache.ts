@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs-atomic.js';
 import type { StoredOut } from './object-store.js';
+import { checkKey, parseRunRecord } from './untrusted.js';
 
 /** `cache/runs/<key>.json`: the outs a stage key produced, so a key seen before restores instead of running. */
 export interface RunRecord {
@@ -17,19 +18,29 @@ export interface RunRecord {
 export class RunCache {
   readonly dir: string;
 
-  constructor(cacheDir: string) {
+  constructor(readonly cacheDir: string) {
     this.dir = path.join(cacheDir, 'runs');
   }
 
+  /** Where the record for `key` lives; `key` is checked, so the name can point nowhere else. */
+  fileOf(key: string): string {
+    checkKey(key, this.cacheDir);
+    return path.join(this.dir, `${key}.json`);
+  }
+
+  /** The record for `key`, checked; undefined when there is none. Throws UnsafeCacheEntryError for one pipeline would not have written. */
   get(key: string): RunRecord | undefined {
+    let text: string;
     try {
-      return JSON.parse(readFileSync(path.join(this.dir, `${key}.json`), 'utf8')) as RunRecord;
-    } catch {
-      return undefined;
+      text = readFileSync(this.fileOf(key), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
     }
+    return parseRunRecord(text, key, this.cacheDir);
   }
 
   put(record: RunRecord): void {
-    writeFileAtomic(path.join(this.dir, `${record.key}.json`), JSON.stringify(record, null, 2) + '\n');
+    writeFileAtomic(this.fileOf(record.key), JSON.stringify(record, null, 2) + '\n');
   }
 }

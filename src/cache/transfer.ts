@@ -1,12 +1,12 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import PQueue from 'p-queue';
-import { tempNameFor, writeFileAtomic } from '../fs-atomic.js';
-import { parseManifest } from '../hash/content-hasher.js';
+import { tempNameFor } from '../fs-atomic.js';
 import { objectsOf } from './maintenance.js';
 import type { ObjectStore } from './object-store.js';
 import type { Remote } from './remote.js';
 import type { RunCache, RunRecord } from './run-cache.js';
+import { checkKey, MAX_RECORD_BYTES, maxManifestBytes, parseManifest, parseRunRecord, UnsafeCacheEntryError } from './untrusted.js';
 
 export interface TransferProgress {
   done: number;
@@ -25,6 +25,8 @@ export interface TransferReport {
   missing: string[];
   /** Objects whose downloaded bytes did not match their hash (discarded). */
   corrupt: string[];
+  /** Why records or manifests from the remote were refused (nothing of them was written). */
+  refused: string[];
 }
 
 /** Parallel requests; PIPELINE_TRANSFER_JOBS overrides (a slow link, a strict server). */
@@ -39,12 +41,17 @@ const runKey = (key: string) => `runs/${key}.json`;
  * at worst objects without a record, and the next push skips what is already there.
  */
 export async function push(store: ObjectStore, runs: RunCache, remote: Remote, keys: string[], onProgress?: (p: TransferProgress) => void): Promise<TransferReport> {
-  const report: TransferReport = { runs: 0, objects: 0, present: 0, bytes: 0, missing: [], corrupt: [] };
+  const report: TransferReport = { runs: 0, objects: 0, present: 0, bytes: 0, missing: [], corrupt: [], refused: [] };
   const records: RunRecord[] = [];
   for (const key of new Set(keys)) {
-    const record = runs.get(key);
-    if (record) records.push(record);
-    else report.missing.push(key);
+    try {
+      const record = runs.get(key);
+      if (record) records.push(record);
+      else report.missing.push(key);
+    } catch (error) {
+      if (!(error instanceof UnsafeCacheEntryError)) throw error;
+      report.refused.push(error.message);
+    }
   }
   const hashes = [...new Set(records.flatMap((r) => objectsOf(r, store)))];
   const queue = new PQueue({ concurrency: CONCURRENCY });
@@ -63,37 +70,41 @@ export async function push(store: ObjectStore, runs: RunCache, remote: Remote, k
     ),
   );
   for (const record of records) {
-    await remote.put(runKey(record.key), path.join(runs.dir, `${record.key}.json`));
+    await remote.put(runKey(record.key), runs.fileOf(record.key));
     report.runs++;
   }
   return report;
 }
 
 /**
- * Pulls run records for `keys` and their objects. Every object is written to a temp name,
- * hashed, and renamed into place only if its bytes match its name; the record is written last.
+ * Pulls run records for `keys` and their objects. Everything the remote sends is untrusted:
+ * records and manifests are parsed strictly (untrusted.ts) before anything is written, every
+ * object is written to a temp name, hashed, and renamed into place only if its bytes match its
+ * name, and the record is written last. A refused record is reported and its stage runs instead.
  */
 export async function pull(store: ObjectStore, runs: RunCache, remote: Remote, keys: string[], onProgress?: (p: TransferProgress) => void): Promise<TransferReport> {
-  const report: TransferReport = { runs: 0, objects: 0, present: 0, bytes: 0, missing: [], corrupt: [] };
+  const report: TransferReport = { runs: 0, objects: 0, present: 0, bytes: 0, missing: [], corrupt: [], refused: [] };
   const tmpDir = path.join(store.cacheDir, 'tmp');
   mkdirSync(tmpDir, { recursive: true });
   const queue = new PQueue({ concurrency: CONCURRENCY });
   let done = 0;
   let total = 0;
 
-  const fetchObject = async (hash: string): Promise<boolean> => {
+  /** Fetches one object; `check` sees a manifest's bytes before they are kept. */
+  const fetchObject = async (hash: string, check?: (text: string) => void): Promise<boolean> => {
     if (store.has(hash)) {
       report.present++;
       return true;
     }
     const tmp = tempNameFor(path.join(tmpDir, hash));
     try {
-      const received = await remote.get(objectKey(hash), tmp);
+      const received = await remote.get(objectKey(hash), tmp, check ? maxManifestBytes() : undefined);
       if (received === false) return false;
       if (received !== hash) {
         report.corrupt.push(hash);
         return false;
       }
+      check?.(readFileSync(tmp, 'utf8'));
       chmodSync(tmp, 0o444);
       mkdirSync(path.dirname(store.pathOf(hash)), { recursive: true });
       report.bytes += statSync(tmp).size;
@@ -105,31 +116,32 @@ export async function pull(store: ObjectStore, runs: RunCache, remote: Remote, k
     }
   };
 
-  const pullOne = async (key: string): Promise<void> => {
-    const local = runs.get(key);
-    if (local && objectsOf(local, store).every((h) => store.has(h))) return;
-    const tmp = tempNameFor(path.join(tmpDir, `${key}.json`));
-    let record: RunRecord;
+  const fetchRecord = async (key: string): Promise<RunRecord | undefined> => {
+    const tmp = tempNameFor(path.join(tmpDir, 'run.json'));
     try {
-      if (!(await remote.get(runKey(key), tmp))) {
-        report.missing.push(key);
-        return;
-      }
-      record = JSON.parse(readFileSync(tmp, 'utf8')) as RunRecord;
+      checkKey(key, remote.url);
+      if (!(await remote.get(runKey(key), tmp, MAX_RECORD_BYTES))) return undefined;
+      return parseRunRecord(readFileSync(tmp, 'utf8'), key, remote.url);
     } finally {
       rmSync(tmp, { force: true });
     }
-    if (record.key !== key) {
-      report.corrupt.push(runKey(key));
+  };
+
+  const pullOne = async (key: string): Promise<void> => {
+    if (localComplete(store, runs, key)) return;
+    const record = await fetchRecord(key);
+    if (!record) {
+      report.missing.push(key);
       return;
     }
     let complete = true;
-    const outs = Object.values(record.outs);
+    const outs = Object.entries(record.outs);
     total += outs.length;
-    for (const out of outs) {
-      complete = (await queue.add(() => fetchObject(out.hash))) !== false && complete;
-      if (complete && out.kind === 'dir') {
-        const entries = parseManifest(readFileSync(store.pathOf(out.hash), 'utf8'));
+    for (const [out, stored] of outs) {
+      const where = `manifest ${stored.hash} (out ${out} of ${runKey(key)})`;
+      complete = (await queue.add(() => fetchObject(stored.hash, stored.kind === 'dir' ? (text) => parseManifest(text, where, remote.url) : undefined))) !== false && complete;
+      if (complete && stored.kind === 'dir') {
+        const entries = store.readManifest(stored.hash);
         total += entries.length;
         const results = await Promise.all(entries.map((e) => queue.add(() => fetchObject(e.hash)).finally(() => onProgress?.({ done: ++done, total, bytes: report.bytes }))));
         complete = results.every((r) => r !== false) && complete;
@@ -140,11 +152,29 @@ export async function pull(store: ObjectStore, runs: RunCache, remote: Remote, k
       report.missing.push(key);
       return;
     }
-    writeFileAtomic(path.join(runs.dir, `${key}.json`), JSON.stringify(record, null, 2) + '\n');
+    runs.put(record);
     report.runs++;
   };
 
-  await Promise.all([...new Set(keys)].map(pullOne));
+  await Promise.all(
+    [...new Set(keys)].map((key) =>
+      pullOne(key).catch((error: unknown) => {
+        if (!(error instanceof UnsafeCacheEntryError)) throw error;
+        report.refused.push(error.message);
+      }),
+    ),
+  );
   return report;
 }
 
+/** The local cache already has a usable record for `key` and all its objects. */
+function localComplete(store: ObjectStore, runs: RunCache, key: string): boolean {
+  try {
+    const local = runs.get(key);
+    return local !== undefined && objectsOf(local, store).every((h) => store.has(h));
+  } catch (error) {
+    // A refused local record is replaced by the remote's, if that one is sound.
+    if (error instanceof UnsafeCacheEntryError) return false;
+    throw error;
+  }
+}

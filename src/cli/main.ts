@@ -350,7 +350,8 @@ async function transfer(verb: 'push' | 'pull', ws: Workspace, selected: Set<stri
   if (unlocked.length) process.stderr.write(dim(`${unlocked.length} stage instances are not in pipeline.lock yet (never run): nothing to ${verb} for them\n`));
   if (report.missing.length) process.stderr.write(yellow(`${report.missing.length} run records ${verb === 'push' ? 'are not in the local cache' : 'are not (completely) on the remote'}\n`));
   if (report.corrupt.length) process.stderr.write(red(`${report.corrupt.length} downloads did not match their hash and were discarded: ${report.corrupt.join(', ')}\n`));
-  return report.corrupt.length ? 1 : 0;
+  for (const refusal of report.refused) process.stderr.write(`${red('refused:')} ${refusal}; nothing of it was written, its stage will run instead\n`);
+  return report.corrupt.length || report.refused.length ? 1 : 0;
 }
 
 async function watchCommand(targets: string[], options: Common & { jobs: number; gpus?: string; setParam?: string[]; debounce: number; json?: boolean }): Promise<number> {

@@ -36,10 +36,6 @@ export function manifestText(entries: readonly ManifestEntry[]): string {
   return JSON.stringify([...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((e) => [e.path, e.hash, e.exec ? 1 : 0]));
 }
 
-export function parseManifest(text: string): ManifestEntry[] {
-  return (JSON.parse(text) as [string, string, number][]).map(([p, hash, exec]) => ({ path: p, hash, exec: exec === 1 }));
-}
-
 export function dirHash(entries: readonly ManifestEntry[]): string {
   return sha256Text(manifestText(entries));
 }

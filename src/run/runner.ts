@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import PQueue from 'p-queue';
 import { resolveBuiltin } from '../builtins.js';
-import { CorruptObjectError } from '../cache/object-store.js';
+import { CacheEntryError } from '../cache/untrusted.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { shellQuote } from '../spec/interpolate.js';
@@ -83,8 +83,12 @@ export class Runner {
     const estimates = new Map<string, number>();
     for (const id of this.reporter.wantsEstimates ? selected : []) {
       const previous = this.ws.lock.get(id);
-      const record = previous ? this.ws.runs.get(previous.key) : undefined;
-      if (record) estimates.set(id, record.durationMs);
+      try {
+        const record = previous ? this.ws.runs.get(previous.key) : undefined;
+        if (record) estimates.set(id, record.durationMs);
+      } catch {
+        // A refused record gives no estimate; deciding what to do with it comes later.
+      }
     }
     this.reporter.begin(selected.size, estimates, this.options.jobs);
     for (const instance of graph.order) {
@@ -155,7 +159,7 @@ export class Runner {
         this.reporter.emit({ event: 'restored', stage: instance.id, duration_ms: Date.now() - started });
         return 'restored';
       } catch (error) {
-        if (!(error instanceof CorruptObjectError)) throw error;
+        if (!(error instanceof CacheEntryError)) throw error;
         decision.reasons.push(`cache entry unusable (${error.message}); running instead`);
       }
     }

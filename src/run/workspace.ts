@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CorruptObjectError, ObjectStore, type StoredOut } from '../cache/object-store.js';
 import { RunCache, type RunRecord } from '../cache/run-cache.js';
+import { CacheEntryError, UnsafeCacheEntryError } from '../cache/untrusted.js';
 import { definitionOf, fingerprintOf, keyOf, type Fingerprint } from '../fingerprint.js';
 import { StageGraph } from '../graph.js';
-import { ContentHasher } from '../hash/content-hasher.js';
+import { ContentHasher, type ManifestEntry } from '../hash/content-hasher.js';
 import { StatCache } from '../hash/stat-cache.js';
 import { Lockfile, type LockEntry } from '../lockfile.js';
 import type { Project, StageInstance } from '../spec/model.js';
@@ -82,7 +83,7 @@ export class Workspace {
     } else {
       reasons = explainKeyChange(entry, fingerprint, this.graph.producers.get(instance.id) ?? new Map(), (old) => definitionOf(instance, old));
     }
-    const record = force ? undefined : this.restorable(key);
+    const record = force ? undefined : this.restorable(key, reasons);
     return record ? { action: 'restore', key, fingerprint, reasons, record, lockMatches } : { action: 'run', key, fingerprint, reasons, lockMatches };
   }
 
@@ -96,20 +97,39 @@ export class Workspace {
     return problems;
   }
 
-  /** A run record whose objects are all present, or undefined. */
-  restorable(key: string): RunRecord | undefined {
-    const record = this.runs.get(key);
-    if (!record) return undefined;
-    for (const out of Object.values(record.outs)) if (!this.store.has(out.hash)) return undefined;
-    return record;
+  /** A run record whose objects are all present, or undefined (a refused one says why in `reasons`). */
+  restorable(key: string, reasons: string[] = []): RunRecord | undefined {
+    try {
+      const record = this.runs.get(key);
+      if (!record) return undefined;
+      for (const out of Object.values(record.outs)) {
+        if (!this.store.has(out.hash)) return undefined;
+        if (out.kind === 'dir') this.store.readManifest(out.hash);
+      }
+      return record;
+    } catch (error) {
+      if (!(error instanceof CacheEntryError)) throw error;
+      reasons.push(`${error.message}; running instead`);
+      return undefined;
+    }
   }
 
-  /** Puts a run record's outs in place, verified. Throws CorruptObjectError if the cache lies. */
+  /**
+   * Puts a run record's outs in place, verified. Throws a CacheEntryError if the cache lies or
+   * asks for something unsafe; every manifest is read and every out's location checked before
+   * the first byte is written, so a refused record leaves the project as it was.
+   */
   async restore(instance: StageInstance, record: RunRecord): Promise<Record<string, string>> {
     const outHashes: Record<string, string> = {};
+    const manifests = new Map<string, ManifestEntry[]>();
     for (const out of instance.outs) {
       const stored = record.outs[out];
       if (!stored) throw new CorruptObjectError(`(run ${record.key} has no out ${out})`, 'missing');
+      this.checkOutsideLinks(out);
+      if (stored.kind === 'dir') manifests.set(out, this.store.readManifest(stored.hash));
+    }
+    for (const out of instance.outs) {
+      const stored = record.outs[out]!;
       const abs = path.join(this.project.dir, out);
       this.hasher.invalidate(out);
       const current = await this.hasher.hash(out);
@@ -119,7 +139,8 @@ export class Workspace {
           this.store.restoreFile(stored.hash, abs, stored.exec);
           this.hasher.remember(out, statSync(abs, { bigint: true }), stored.hash);
         } else {
-          for (const entry of this.store.readManifest(stored.hash)) {
+          mkdirSync(abs, { recursive: true });
+          for (const entry of manifests.get(out)!) {
             const file = path.join(abs, entry.path);
             this.store.restoreFile(entry.hash, file, entry.exec);
             this.hasher.remember(`${out}/${entry.path}`, statSync(file, { bigint: true }), entry.hash);
@@ -130,6 +151,25 @@ export class Workspace {
       outHashes[out] = stored.hash;
     }
     return outHashes;
+  }
+
+  /**
+   * Refuses to restore `out` through a symlink that leaves the project: a directory on the way
+   * to it (or the out itself) that resolves outside would let a cache entry write anywhere.
+   */
+  private checkOutsideLinks(out: string): void {
+    const root = realpathSync(this.project.dir);
+    let at = this.project.dir;
+    for (const segment of out.split('/')) {
+      at = path.join(at, segment);
+      const stats = lstatSync(at, { throwIfNoEntry: false });
+      if (!stats) return;
+      if (!stats.isSymbolicLink()) continue;
+      const target = realpathSync(at);
+      if (target !== root && !target.startsWith(root + path.sep)) {
+        throw new UnsafeCacheEntryError(`out ${out}`, `${path.relative(this.project.dir, at)} is a symlink to ${target}, outside the project; restoring through it could write anywhere`, this.cacheDir);
+      }
+    }
   }
 
   /** Hashes a finished stage's outs into the object store. Returns what is missing, if anything. */
