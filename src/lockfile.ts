@@ -1,6 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import jsYaml from 'js-yaml';
 import { UserError } from './errors.js';
+import { isDiskFull, onDiskFull } from './disk-full.js';
 import { writeFileAtomic } from './fs-atomic.js';
 
 /** What pipeline.lock records for one stage instance: enough to explain staleness and to verify outs. */
@@ -88,7 +90,19 @@ export class Lockfile {
     this.pending = true;
     if (this.timer) return;
     const delay = Math.min(2000, Math.max(200, this.lastWriteMs * 5));
-    this.timer = setTimeout(() => this.flush(), delay);
+    this.timer = setTimeout(() => this.flushSoon(), delay);
+  }
+
+  /**
+   * A timed write must not throw out of a timer (that would kill the process mid-run): on a
+   * full disk the entries stay pending, and the final flush reports it.
+   */
+  private flushSoon(): void {
+    try {
+      this.flush();
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+    }
   }
 
   /**
@@ -100,7 +114,17 @@ export class Lockfile {
     this.timer = undefined;
     if (this.pending) {
       const started = Date.now();
-      writeFileAtomic(this.file, this.serialize(), true);
+      const text = this.serialize();
+      onDiskFull(
+        () => writeFileAtomic(this.file, text, true),
+        () => ({
+          what: this.displayName,
+          dir: path.dirname(this.file),
+          bytes: Buffer.byteLength(text),
+          kept: `the previous ${this.displayName} is intact, and the stages that finished are in the run cache:`,
+          remedy: 'free space on that disk and run again, and they are restored, not rerun.',
+        }),
+      );
       this.pending = false;
       this.lastWriteMs = Date.now() - started;
       this.mirrorStale = true;

@@ -113,6 +113,13 @@ export class ObjectStore {
     }
   }
 
+  /** Total bytes of the given objects (those present). */
+  sizeOf(hashes: Iterable<string>): number {
+    let total = 0;
+    for (const hash of new Set(hashes)) total += statSync(this.pathOf(hash), { throwIfNoEntry: false })?.size ?? 0;
+    return total;
+  }
+
   /** Every object hash present (for gc/verify). */
   *allHashes(): Generator<string> {
     if (!existsSync(this.objectsDir)) return;

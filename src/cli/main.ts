@@ -19,9 +19,9 @@ import { Workspace } from '../run/workspace.js';
 import { loadProject } from '../spec/load.js';
 import { schemaPath } from '../spec/schema.js';
 import { toDot, toMermaid, toTextTree } from '../ui/dag-format.js';
-import { bold, dim, green, red, yellow } from '../ui/format.js';
+import { bold, dim, formatBytes, green, red, yellow } from '../ui/format.js';
 import { JsonReporter, PlainReporter } from '../ui/reporters.js';
-import { formatBytes, transferProgress } from '../ui/transfer-progress.js';
+import { transferProgress } from '../ui/transfer-progress.js';
 
 interface Common {
   file: string;
@@ -270,9 +270,10 @@ async function runCommand(targets: string[], options: Common & RunFlags): Promis
   process.on('SIGTERM', onSignal);
   const started = Date.now();
   let outcomes: Map<string, Outcome>;
+  let runner: Runner | undefined;
   try {
     const gpus = options.gpus?.split(',').map((s) => s.trim()).filter(Boolean);
-    const runner = new Runner(fresh, await executorChooser(fresh, options.executor), reporter, {
+    runner = new Runner(fresh, await executorChooser(fresh, options.executor), reporter, {
       jobs: options.jobs,
       ...(gpus?.length ? { gpus } : {}),
       force: Boolean(options.force),
@@ -282,12 +283,16 @@ async function runCommand(targets: string[], options: Common & RunFlags): Promis
     });
     outcomes = await runner.run(fresh.graph.select(targets));
   } finally {
-    await fresh.close();
-    lock.release();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    reporter.end();
+    try {
+      await fresh.close();
+    } finally {
+      lock.release();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      reporter.end();
+    }
   }
+  if (runner.fatal) throw runner.fatal;
   const count = (o: Outcome) => [...outcomes.values()].filter((v) => v === o).length;
   const failed = count('failed');
   if (fullRun && failed + count('blocked') + count('cancelled') === 0 && outcomes.size === fresh.project.instances.length) writeSummary(fresh);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isDiskFull } from '../disk-full.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 
 /** `ino:size:mtime_ns` as one string: cheaper to load and compare than three bigints. */
@@ -38,7 +39,12 @@ export class StatCache {
     if (!this.dirty) return;
     const rows: [string, string, string][] = [];
     for (const [rel, [sig, hash]] of this.entries) rows.push([rel, sig, hash]);
-    writeFileAtomic(this.file, JSON.stringify(rows));
-    this.dirty = false;
+    try {
+      writeFileAtomic(this.file, JSON.stringify(rows));
+      this.dirty = false;
+    } catch (error) {
+      // Only an accelerator: on a full disk the next command re-hashes what it cannot skip.
+      if (!isDiskFull(error)) throw error;
+    }
   }
 }

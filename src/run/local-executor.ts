@@ -16,6 +16,10 @@ export class LocalExecutor implements Executor {
   async execute(job: Job, signal: AbortSignal, onLine?: (line: string) => void): Promise<JobResult> {
     mkdirSync(path.dirname(job.logFile), { recursive: true });
     const log = createWriteStream(job.logFile);
+    // A log that cannot be written (a full disk) must not crash the run: the stage finishes,
+    // then the failure is reported as what it is.
+    let logError: Error | undefined;
+    log.on('error', (error) => (logError ??= error));
     const { execa } = await import('execa');
     const child = execa('/bin/sh', ['-c', `set -e\n${job.script}`], {
       cwd: job.cwd,
@@ -30,14 +34,14 @@ export class LocalExecutor implements Executor {
     });
     let partial = '';
     child.stdout?.on('data', (chunk: Buffer) => {
-      log.write(chunk);
+      if (!log.destroyed) log.write(chunk);
       if (!onLine) return;
       const text = partial + chunk.toString('utf8');
       const lines = text.split('\n');
       partial = lines.pop() ?? '';
       lines.forEach(onLine);
     });
-    child.stderr?.on('data', (chunk: Buffer) => log.write(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => !log.destroyed && log.write(chunk));
 
     let cancelled = false;
     let killTimer: NodeJS.Timeout | undefined;
@@ -49,15 +53,22 @@ export class LocalExecutor implements Executor {
     };
     if (signal.aborted) stop();
     else signal.addEventListener('abort', stop, { once: true });
+    let result;
     try {
-      const result = await child;
-      return { exitCode: result.exitCode, signal: result.signal ?? undefined, cancelled };
+      result = await child;
     } finally {
       signal.removeEventListener('abort', stop);
       if (killTimer) clearTimeout(killTimer);
       if (cancelled) killGroup(child.pid, 'SIGKILL');
-      await new Promise<void>((resolve) => log.end(resolve));
+      // 'close' comes after 'error' too, so a write that failed on the way out is seen below.
+      await new Promise<void>((resolve) => {
+        if (log.closed) return resolve();
+        log.once('close', () => resolve());
+        if (!log.destroyed) log.end();
+      });
     }
+    if (logError) throw logError;
+    return { exitCode: result.exitCode, signal: result.signal ?? undefined, cancelled };
   }
 }
 

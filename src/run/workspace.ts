@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CorruptObjectError, ObjectStore, type StoredOut } from '../cache/object-store.js';
+import { onDiskFull, sizeOfPath, type DiskFullContext } from '../disk-full.js';
 import { RunCache, type RunRecord } from '../cache/run-cache.js';
 import { CacheEntryError, UnsafeCacheEntryError } from '../cache/untrusted.js';
 import { definitionOf, fingerprintOf, keyOf, type Fingerprint } from '../fingerprint.js';
@@ -135,22 +136,45 @@ export class Workspace {
       const current = await this.hasher.hash(out);
       if (current.hash !== stored.hash) {
         rmSync(abs, { recursive: true, force: true });
-        if (stored.kind === 'file') {
-          this.store.restoreFile(stored.hash, abs, stored.exec);
-          this.hasher.remember(out, statSync(abs, { bigint: true }), stored.hash);
-        } else {
-          mkdirSync(abs, { recursive: true });
-          for (const entry of manifests.get(out)!) {
-            const file = path.join(abs, entry.path);
-            this.store.restoreFile(entry.hash, file, entry.exec);
-            this.hasher.remember(`${out}/${entry.path}`, statSync(file, { bigint: true }), entry.hash);
-          }
-        }
+        const entries = stored.kind === 'dir' ? manifests.get(out)! : [];
+        onDiskFull(
+          () => {
+            try {
+              this.restoreOut(out, abs, stored, entries);
+            } catch (error) {
+              // Half an out is worse than none: it would hash as "modified" and hide what failed.
+              rmSync(abs, { recursive: true, force: true });
+              this.hasher.invalidate(out);
+              throw error;
+            }
+          },
+          () => ({
+            what: `out ${out}`,
+            dir: this.project.dir,
+            bytes: this.store.sizeOf(stored.kind === 'file' ? [stored.hash] : entries.map((e) => e.hash)),
+            kept: 'the cache still holds it and pipeline.lock keeps every stage that finished;',
+            remedy: 'free space on that disk and run again: what is left restores from the cache.',
+          }),
+        );
         this.hasher.invalidate(out);
       }
       outHashes[out] = stored.hash;
     }
     return outHashes;
+  }
+
+  private restoreOut(out: string, abs: string, stored: StoredOut, entries: ManifestEntry[]): void {
+    if (stored.kind === 'file') {
+      this.store.restoreFile(stored.hash, abs, stored.exec);
+      this.hasher.remember(out, statSync(abs, { bigint: true }), stored.hash);
+      return;
+    }
+    mkdirSync(abs, { recursive: true });
+    for (const entry of entries) {
+      const file = path.join(abs, entry.path);
+      this.store.restoreFile(entry.hash, file, entry.exec);
+      this.hasher.remember(`${out}/${entry.path}`, statSync(file, { bigint: true }), entry.hash);
+    }
   }
 
   /**
@@ -180,11 +204,27 @@ export class Workspace {
       this.hasher.invalidate(out);
       const hashed = await this.hasher.hash(out);
       const abs = path.join(this.project.dir, out);
-      if (hashed.kind === 'missing') missing.push(out);
-      else if (hashed.kind === 'file') outs[out] = { kind: 'file', hash: this.store.putFile(abs, hashed.hash), exec: hashed.exec };
-      else outs[out] = { kind: 'dir', hash: this.store.putDirectory(hashed.entries, abs) };
+      if (hashed.kind === 'missing') {
+        missing.push(out);
+        continue;
+      }
+      outs[out] = onDiskFull(
+        (): StoredOut => (hashed.kind === 'file' ? { kind: 'file', hash: this.store.putFile(abs, hashed.hash), exec: hashed.exec } : { kind: 'dir', hash: this.store.putDirectory(hashed.entries, abs) }),
+        () => this.cacheFull(`out ${out} of ${instance.id}`, sizeOfPath(abs)),
+      );
     }
     return missing.length ? { missing } : { outs };
+  }
+
+  /** Why and what to do when the cache's disk fills up while `what` is being stored. */
+  cacheFull(what: string, bytes?: number): DiskFullContext {
+    return {
+      what,
+      dir: this.cacheDir,
+      ...(bytes !== undefined ? { bytes } : {}),
+      kept: 'the stages that finished are kept in pipeline.lock, and the next `pipeline run` with room runs only what is left.',
+      remedy: 'Free space (`pipeline cache gc` drops old runs) or move the cache to a larger disk: PIPELINE_CACHE_DIR=/path/with/room.',
+    };
   }
 
   /** Records a finished (run or restored) instance in pipeline.lock. */
@@ -210,8 +250,12 @@ export class Workspace {
     }
   }
 
+  /** Writes pipeline.lock (a full disk there is a DiskFullError) and stops the hash workers. */
   async close(): Promise<void> {
-    this.lock.flush(true);
-    await this.hasher.close();
+    try {
+      this.lock.flush(true);
+    } finally {
+      await this.hasher.close();
+    }
   }
 }

@@ -1,4 +1,5 @@
 import type { TransferProgress } from '../cache/transfer.js';
+import { formatBytes } from './format.js';
 
 /** One redrawn line on a terminal (`push 12/40 objects · 3.2 MB`); silent when not a terminal. */
 export function transferProgress(verb: string): ((p: TransferProgress) => void) & { end(): void } {
@@ -16,16 +17,4 @@ export function transferProgress(verb: string): ((p: TransferProgress) => void) 
       if (tty) process.stderr.write('\r\x1b[K');
     },
   });
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
