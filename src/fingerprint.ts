@@ -28,8 +28,10 @@ export interface Fingerprint {
 export function definitionOf(instance: StageInstance, withParams?: Record<string, unknown>): string {
   if (withParams) return instance.commandWith(withParams).join('\n');
   if (instance.uses !== undefined) {
-    const builtin = resolveBuiltin(instance.uses, () => instance.location);
-    return `uses: ${builtin.name}@${builtin.version}${instance.with ? ' with ' + canonicalJson(instance.with) : ''}`;
+    const { declaration } = resolveBuiltin(instance.uses, () => instance.location);
+    // Which path feeds which named input changes what the stage computes, so the names enter the key.
+    const ports = instance.ports ? ' ports ' + canonicalJson(instance.ports) : '';
+    return `uses: ${declaration.name}@${declaration.version}${instance.with ? ' with ' + canonicalJson(instance.with) : ''}${ports}`;
   }
   return instance.cmd.join('\n');
 }

@@ -2,6 +2,8 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { globSync } from 'tinyglobby';
+import { builtinDeclarations } from '../../stages/registry.js';
+import { isDiskFull } from '../disk-full.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { dirSignature, fileSignature } from '../hash/content-hasher.js';
 import { sha256Text } from '../hash/sha256.js';
@@ -31,8 +33,7 @@ const RACY_WINDOW_NS = 50_000_000n;
 
 const engineVersion = (() => {
   const pkg = fileURLToPath(new URL('../../../package.json', import.meta.url));
-  const registry = fileURLToPath(new URL('../../../stages/registry.json', import.meta.url));
-  return [pkg, registry].map((f) => readOr(f, '')).join('\0');
+  return [readOr(pkg, ''), ...builtinDeclarations.map((d) => `${d.name}@${d.version}`)].join('\0');
 })();
 
 function readOr(file: string, fallback: string): string {
@@ -79,7 +80,12 @@ export function writeSummary(ws: Workspace): void {
     ids: ws.project.instances.map((i) => i.id),
     paths,
   };
-  writeFileAtomic(file, JSON.stringify(summary));
+  try {
+    writeFileAtomic(file, JSON.stringify(summary));
+  } catch (error) {
+    // Only a shortcut for the next no-op; without it that run checks every stage.
+    if (!isDiskFull(error)) throw error;
+  }
 }
 
 export function forgetSummary(projectDir: string): void {

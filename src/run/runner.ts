@@ -1,14 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import PQueue from 'p-queue';
 import { resolveBuiltin } from '../builtins.js';
 import { CacheEntryError } from '../cache/untrusted.js';
+import { DiskFullError, onDiskFull, onDiskFullAsync } from '../disk-full.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
+import { PROTOCOL_VERSION, type StageSpec } from '../protocol/stage-protocol.js';
 import { shellQuote } from '../spec/interpolate.js';
 import type { StageInstance } from '../spec/model.js';
-import type { Executor } from './executor.js';
+import type { Executor, Job } from './executor.js';
 import type { Reporter } from './events.js';
 import { GpuPool, type GpuLease } from './gpu-pool.js';
 import type { Decision, Workspace } from './workspace.js';
@@ -50,6 +52,8 @@ export class SharedRunState {
 export type Outcome = 'up-to-date' | 'restored' | 'ran' | 'failed' | 'blocked' | 'cancelled';
 
 const LOG_TAIL_LINES = 20;
+const MAX_TAIL_LINE = 400;
+const TAIL_BYTES = 64 * 1024;
 
 /**
  * Runs the selected instances: each waits for its upstream, decides from the hashes it then
@@ -61,6 +65,7 @@ export class Runner {
   private readonly gpus: GpuPool;
   private readonly inFlight: Map<string, InFlight>;
   private failedOnce = false;
+  private fatalError: DiskFullError | undefined;
   private readonly stopAll = new AbortController();
 
   constructor(
@@ -145,12 +150,25 @@ export class Runner {
     return this.stopAll.signal.aborted || Boolean(this.options.supersede?.aborted);
   }
 
+  /** A full disk stops the whole run: every stage after it would hit the same wall. */
   private async perform(instance: StageInstance, decision: Decision): Promise<Outcome> {
+    const started = Date.now();
+    try {
+      return await this.performOrThrow(instance, decision, started);
+    } catch (error) {
+      if (!(error instanceof DiskFullError)) throw error;
+      this.fatalError ??= error;
+      const outcome = this.fail(instance, Date.now() - started, `the disk is full: could not write ${error.context.what}`, path.join(this.ws.logsDir, `${safeName(instance.id)}.log`));
+      this.stopAll.abort();
+      return outcome;
+    }
+  }
+
+  private async performOrThrow(instance: StageInstance, decision: Decision, started: number): Promise<Outcome> {
     if (this.stopped) {
       this.reporter.emit({ event: 'cancelled', stage: instance.id });
       return 'cancelled';
     }
-    const started = Date.now();
     if (decision.action === 'restore' && decision.record) {
       this.reporter.emit({ event: 'started', stage: instance.id, action: 'restore', reasons: decision.reasons });
       try {
@@ -199,18 +217,18 @@ export class Runner {
       const env: Record<string, string> = { ...instance.env, PIPELINE_STAGE: instance.id };
       if (lease.ids) env.CUDA_VISIBLE_DEVICES = lease.ids.join(',');
       env.PIPELINE_CPUS = String(cpuShare(instance.resources.cpu, executor.usesLocalGpus, this.options.jobs));
-      const result = await executor.execute(
-        {
-          id: instance.id,
-          script: this.scriptFor(instance),
-          cwd: this.ws.project.dir,
-          env,
-          logFile,
-          resources: instance.resources,
-          ...(instance.slurm ? { slurm: instance.slurm } : {}),
-        },
-        signal,
-        (line) => this.onLine(instance, line),
+      const job: Job = {
+        id: instance.id,
+        script: this.scriptFor(instance),
+        cwd: this.ws.project.dir,
+        env,
+        logFile,
+        resources: instance.resources,
+        ...(instance.slurm ? { slurm: instance.slurm } : {}),
+      };
+      const result = await onDiskFullAsync(
+        () => executor.execute(job, signal, (line) => this.onLine(instance, line)),
+        () => ({ ...this.ws.cacheFull(`the log of ${instance.id}`), dir: path.dirname(logFile) }),
       );
       const durationMs = Date.now() - started;
       if (result.cancelled) {
@@ -225,7 +243,10 @@ export class Runner {
       if ('missing' in stored) {
         return this.fail(instance, durationMs, `the command succeeded but did not write ${stored.missing.join(', ')}`, logFile, 0);
       }
-      this.ws.runs.put({ key: decision.key, stage: instance.id, outs: stored.outs, durationMs, finishedAt: new Date().toISOString() });
+      onDiskFull(
+        () => this.ws.runs.put({ key: decision.key, stage: instance.id, outs: stored.outs, durationMs, finishedAt: new Date().toISOString() }),
+        () => this.ws.cacheFull(`the run record of ${instance.id}`),
+      );
       const outHashes = Object.fromEntries(Object.entries(stored.outs).map(([out, s]) => [out, s.hash]));
       this.ws.recordInLock(instance, decision, outHashes);
       this.reporter.emit({ event: 'finished', stage: instance.id, duration_ms: durationMs });
@@ -254,13 +275,25 @@ export class Runner {
   /** Built-in stages run as `node <entry> <spec.json>`, the same command line on any executor. */
   private scriptFor(instance: StageInstance): string {
     if (instance.uses === undefined) return instance.cmd.join('\n');
-    const builtin = resolveBuiltin(instance.uses, () => instance.location);
+    const { declaration, entry } = resolveBuiltin(instance.uses, () => instance.location);
     const specFile = path.join(this.ws.cacheDir, 'tmp', 'specs', `${safeName(instance.id)}.json`);
-    writeFileAtomic(
-      specFile,
-      JSON.stringify({ id: instance.id, params: instance.params, with: instance.with ?? {}, deps: instance.deps, outs: instance.outs, metrics: instance.metrics, plots: instance.plots }, null, 2),
+    const spec: StageSpec = {
+      protocol: PROTOCOL_VERSION,
+      id: instance.id,
+      stage: declaration.name,
+      version: declaration.version,
+      params: instance.params,
+      options: instance.with ?? {},
+      inputs: instance.ports?.inputs ?? {},
+      outputs: instance.ports?.outputs ?? {},
+      metrics: instance.metrics,
+      plots: instance.plots,
+    };
+    onDiskFull(
+      () => writeFileAtomic(specFile, JSON.stringify(spec, null, 2)),
+      () => this.ws.cacheFull(`the spec of ${instance.id}`),
     );
-    return `exec ${shellQuote(process.execPath)} ${shellQuote(builtin.entry)} ${shellQuote(specFile)}`;
+    return `exec ${shellQuote(process.execPath)} ${shellQuote(entry)} ${shellQuote(specFile)}`;
   }
 
   /** Stages report progress as `::progress {json}` lines on stdout. */
@@ -276,18 +309,31 @@ export class Runner {
   get failed(): boolean {
     return this.failedOnce;
   }
+
+  /** The full disk that stopped this run, if one did. */
+  get fatal(): DiskFullError | undefined {
+    return this.fatalError;
+  }
 }
 
 export function safeName(id: string): string {
   return id.replace(/[^A-Za-z0-9_.=,@-]/g, '_');
 }
 
+/** The last lines of a log, read from its last 64 KB (a log can be gigabytes), each cut for a terminal. */
 function tail(file: string, lines: number): string[] {
+  let fd: number | undefined;
   try {
-    const text = readFileSync(file, 'utf8').replace(/\n$/, '');
-    return text ? text.split('\n').slice(-lines) : [];
+    fd = openSync(file, 'r');
+    const size = fstatSync(fd).size;
+    const buffer = Buffer.alloc(Math.min(size, TAIL_BYTES));
+    readSync(fd, buffer, 0, buffer.length, size - buffer.length);
+    const text = buffer.toString('utf8').replace(/\n$/, '');
+    return text ? text.split('\n').slice(-lines).map((line) => (line.length > MAX_TAIL_LINE ? `${line.slice(0, MAX_TAIL_LINE)}… (cut)` : line)) : [];
   } catch {
     return [];
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -6,6 +6,8 @@ import { getParam, isPlainObject, ParamsLoader, setParam, type ParamTree } from 
 import { normalizeProjectPath } from '../paths.js';
 import { ConfigRef, interpolate, interpolateString, shellQuote, stringify, type Scope } from './interpolate.js';
 import type { ExecutorName, Project, Resources, SlurmOptions, StageInstance } from './model.js';
+import { resolveBuiltin } from '../builtins.js';
+import { bindPorts } from './builtin-ports.js';
 import { readValidatedSpec } from './spec-cache.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
@@ -21,9 +23,10 @@ interface RawStage {
   cmd?: string | string[];
   uses?: string;
   with?: Record<string, unknown>;
-  deps?: string[];
+  /** A list for `cmd:` stages; a mapping onto declared input names for `uses:` stages. */
+  deps?: string[] | Record<string, string>;
   params?: string | (string | Record<string, string[]>)[];
-  outs?: string[];
+  outs?: string[] | Record<string, string>;
   metrics?: string[];
   plots?: string[];
   after?: string | string[];
@@ -217,8 +220,27 @@ class StageExpander {
     if (scope) scopes.push(scope);
     scopes.push(this.params);
 
-    const strings = (field: 'deps' | 'outs' | 'metrics' | 'plots'): string[] =>
-      (body[field] ?? []).map((raw, index) => checkedPath(interpolateString(raw, scopes, () => this.field([field, index])), () => this.field([field, index])));
+    const pathOf = (raw: string, at: PathSegment[]) => checkedPath(interpolateString(raw, scopes, () => this.field(at)), () => this.field(at));
+    const strings = (field: 'deps' | 'outs' | 'metrics' | 'plots'): string[] => {
+      const list = body[field] ?? [];
+      if (!Array.isArray(list)) {
+        throw new UserError(`${field}: as a mapping names the inputs/outputs of a built-in (uses:); a cmd: stage lists its paths: ${field}: [a, b]`, () => this.field([field]));
+      }
+      return list.map((raw, index) => pathOf(raw, [field, index]));
+    };
+    const uses = body.uses !== undefined ? interpolateString(body.uses, scopes, () => this.field(['uses'])) : undefined;
+    const options = body.with !== undefined ? (interpolateDeep(body.with, scopes, () => this.field(['with'])) as Record<string, unknown>) : undefined;
+    const ports =
+      uses === undefined
+        ? undefined
+        : bindPorts({
+            declaration: resolveBuiltin(uses, () => this.field(['uses'])).declaration,
+            deps: body.deps,
+            outs: body.outs,
+            options,
+            path: (raw, field, key) => pathOf(raw, [field, key]),
+            locate: (at, key) => this.source.locate([...this.bodyPath, ...at], key),
+          });
 
     const commands = body.cmd === undefined ? [] : Array.isArray(body.cmd) ? body.cmd : [body.cmd];
     const render = (within: Scope[]) =>
@@ -234,7 +256,7 @@ class StageExpander {
         return [];
       }
     };
-    const outs = strings('outs');
+    const outs = ports ? Object.values(ports.outputs) : strings('outs');
     const metrics = strings('metrics');
     const plots = strings('plots');
     for (const extra of [...metrics, ...plots]) {
@@ -257,7 +279,7 @@ class StageExpander {
       stage: this.name,
       cmd,
       commandWith,
-      deps: strings('deps'),
+      deps: ports ? Object.values(ports.inputs) : strings('deps'),
       outs,
       metrics,
       plots,
@@ -269,12 +291,18 @@ class StageExpander {
       get location() {
         return source.locate(['stages', instanceStage], true);
       },
-      fieldLocation: (field, index) => source.locate(index === undefined ? [...bodyPath, field] : [...bodyPath, field, index]),
+      fieldLocation: (field, index) => {
+        // A built-in's deps/outs are mappings: the n-th path is the n-th bound name.
+        const named = ports && (field === 'deps' ? ports.inputs : field === 'outs' ? ports.outputs : undefined);
+        const at = index === undefined ? [] : [named ? Object.keys(named)[index] ?? index : index];
+        return source.locate([...bodyPath, field, ...at]);
+      },
     };
+    if (uses !== undefined) instance.uses = uses;
+    if (options !== undefined) instance.with = options;
+    if (ports) instance.ports = ports;
     if (body.executor !== undefined) instance.executor = body.executor;
     if (body.slurm !== undefined) instance.slurm = body.slurm;
-    if (body.uses !== undefined) instance.uses = interpolateString(body.uses, scopes, () => this.field(['uses']));
-    if (body.with !== undefined) instance.with = interpolateDeep(body.with, scopes, () => this.field(['with'])) as Record<string, unknown>;
     return instance;
   }
 

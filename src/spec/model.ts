@@ -1,4 +1,5 @@
 import type { SourceLocation } from '../errors.js';
+import type { BoundPorts } from './builtin-ports.js';
 
 export type ExecutorName = 'local' | 'slurm';
 
@@ -29,6 +30,8 @@ export interface StageInstance {
   commandWith: (params: Record<string, unknown>) => string[];
   uses?: string;
   with?: Record<string, unknown>;
+  /** A built-in's named inputs and outputs (name -> path); `deps`/`outs` hold the same paths. */
+  ports?: BoundPorts;
   deps: string[];
   /** Every path this instance writes: outs plus metrics/plots that no out contains. */
   outs: string[];

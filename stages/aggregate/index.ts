@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { meanCi } from '../metrics/stats.js';
-import { pathAt, StageError, type BuiltinStage } from '../runtime/stage.js';
+import { StageError, type BuiltinStage } from '../runtime/stage.js';
+import { declaration } from './declaration.js';
 
 /** One fold's `metrics.json`, as any trainer writes it (see docs/formats.md). */
 interface FoldFile {
@@ -17,12 +18,10 @@ export const METRICS = ['auc', 'pr_auc', 'accuracy', 'f1', 'precision', 'recall'
 
 /** Per experiment over folds: mean, std and 95% t-interval of every metric, per-source AUC, gaps. */
 export const aggregate: BuiltinStage = {
-  name: 'aggregate',
-  version: '1',
-  paramsSchema: { type: 'object' },
+  declaration,
   async run(ctx) {
-    const runsDir = pathAt(ctx.deps, 0, 'the experiment runs directory (deps[0])', 'aggregate');
-    const out = pathAt(ctx.outs, 0, 'the results file (outs[0])', 'aggregate');
+    const runsDir = ctx.inputs.runs;
+    const out = ctx.outputs.results;
     const foldDirs = existsSync(runsDir) ? readdirSync(runsDir).filter((d) => existsSync(path.join(runsDir, d, 'metrics.json'))).sort() : [];
     if (foldDirs.length === 0) throw new StageError(`${runsDir}: no fold*/metrics.json`);
     const folds = foldDirs.map((d) => JSON.parse(readFileSync(path.join(runsDir, d, 'metrics.json'), 'utf8')) as FoldFile);

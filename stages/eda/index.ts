@@ -4,7 +4,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { rocAuc } from '../metrics/metrics.js';
 import { readDataset, type Sample } from '../runtime/manifest.js';
-import { pathAt, type BuiltinStage } from '../runtime/stage.js';
+import type { BuiltinStage } from '../runtime/stage.js';
+import { declaration } from './declaration.js';
 
 interface ImageFacts {
   sample: Sample;
@@ -27,12 +28,10 @@ function summarize(values: number[]): { min: number; max: number; mean: number }
  * duplicates, and a sample grid per source.
  */
 export const eda: BuiltinStage = {
-  name: 'eda',
-  version: '1',
-  paramsSchema: { type: 'object' },
+  declaration,
   async run(ctx) {
-    const dataDir = pathAt(ctx.deps, 0, 'the dataset directory (deps[0])', 'eda');
-    const out = pathAt(ctx.outs, 0, 'the EDA output directory (outs[0])', 'eda');
+    const dataDir = ctx.inputs.dataset;
+    const out = ctx.outputs.eda;
     const samples = readDataset(dataDir);
     const facts: ImageFacts[] = [];
     const unreadable: string[] = [];

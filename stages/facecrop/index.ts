@@ -5,7 +5,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { formatManifest, readDataset, MANIFEST } from '../runtime/manifest.js';
-import { pathAt, type BuiltinStage } from '../runtime/stage.js';
+import type { BuiltinStage } from '../runtime/stage.js';
+import { declaration } from './declaration.js';
 import { initBackend } from '../train/backend.js';
 
 export interface FacecropParams {
@@ -49,26 +50,10 @@ const require = createRequire(import.meta.url);
  * per image: crops are remembered by image content and settings, so adding 10 images crops 10.
  */
 export const facecrop: BuiltinStage<FacecropParams> = {
-  name: 'facecrop',
-  version: '1',
-  paramsSchema: {
-    type: 'object',
-    required: ['facecrop'],
-    properties: {
-      facecrop: {
-        type: 'object',
-        properties: {
-          margin: { type: 'number', minimum: 0, default: 0.25 },
-          size: { type: 'integer', minimum: 8, default: 48 },
-          min_score: { type: 'number', minimum: 0, maximum: 1, default: 0.3 },
-          input_size: { type: 'integer', minimum: 32, default: 160 },
-        },
-      },
-    },
-  },
+  declaration,
   async run(ctx) {
-    const inDir = pathAt(ctx.deps, 0, 'the dataset directory (deps[0])', 'facecrop');
-    const out = pathAt(ctx.outs, 0, 'the output directory (outs[0])', 'facecrop');
+    const inDir = ctx.inputs.dataset;
+    const out = ctx.outputs.cropped;
     const p = ctx.params.facecrop;
     const memo = path.join('.pipeline', 'stage-cache', 'facecrop');
     mkdirSync(memo, { recursive: true });
@@ -88,7 +73,7 @@ export const facecrop: BuiltinStage<FacecropParams> = {
     for (const [i, sample] of samples.entries()) {
       if (ctx.signal.aborted) return;
       const bytes = readFileSync(path.join(inDir, sample.path));
-      const key = createHash('sha256').update(bytes).update(JSON.stringify(p)).update(facecrop.version).digest('hex');
+      const key = createHash('sha256').update(bytes).update(JSON.stringify(p)).update(declaration.version).digest('hex');
       const dest = path.join(out, sample.path);
       mkdirSync(path.dirname(dest), { recursive: true });
       if (existsSync(path.join(memo, `${key}.json`)) && existsSync(path.join(memo, `${key}.png`))) {

@@ -4,7 +4,8 @@ import jsYaml from 'js-yaml';
 import sharp from 'sharp';
 import { confusion, rocCurve } from '../metrics/metrics.js';
 import { pairedTTest } from '../metrics/stats.js';
-import { pathAt, type BuiltinStage } from '../runtime/stage.js';
+import type { BuiltinStage } from '../runtime/stage.js';
+import { declaration } from './declaration.js';
 import { aspectStrip, aucBars, learningCurves, perSourceBars, rocCurves, scalingCurves, toSvg } from './charts.js';
 
 /** What an experiment config says about its place in the study (`study:` block). */
@@ -104,16 +105,14 @@ async function imageTag(file: string, caption: string): Promise<string> {
  * missing and never given numbers.
  */
 export const report: BuiltinStage = {
-  name: 'report',
-  version: '3',
-  paramsSchema: { type: 'object' },
+  declaration,
   async run(ctx) {
-    const resultsDir = pathAt(ctx.deps, 0, 'the results directory (deps[0])', 'report');
-    const edaDir = pathAt(ctx.deps, 1, 'the EDA directory (deps[1])', 'report');
-    const configsDir = pathAt(ctx.deps, 2, 'the configs directory (deps[2])', 'report');
-    const runsRoot = pathAt(ctx.deps, 3, 'the runs directory (deps[3])', 'report');
-    const dataDir = ctx.deps[4];
-    const out = pathAt(ctx.outs, 0, 'the report directory (outs[0])', 'report');
+    const resultsDir = ctx.inputs.results;
+    const edaDir = ctx.inputs.eda;
+    const configsDir = ctx.inputs.configs;
+    const runsRoot = ctx.inputs.runs;
+    const dataDir = ctx.inputs.dataset;
+    const out = ctx.outputs.report;
     const study = readStudy(configsDir);
     const results = new Map<string, Result>();
     for (const s of study) {

@@ -1,16 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
+import { parseStageSpec, type StageDeclaration } from '../../src/protocol/stage-protocol.js';
 
-/** What a built-in stage receives: its params, options, paths, and ways to talk to the engine. */
+/** What a built-in stage receives: its params, options, named paths, and ways to talk to the engine. */
 export interface StageContext<P = Record<string, unknown>> {
   id: string;
   /** The stage's param set (dotted names such as `train.lr` are nested back into objects). */
   params: P;
-  /** The stage's `with:` options. */
+  /** The stage's `with:` options (checked against its declaration at load time). */
   options: Record<string, unknown>;
-  deps: string[];
-  outs: string[];
+  /** Declared input name -> path; optional inputs the pipeline does not map are absent. */
+  inputs: Record<string, string>;
+  /** Declared output name -> path. */
+  outputs: Record<string, string>;
   metrics: string[];
   plots: string[];
   /** A line in the stage's log. */
@@ -21,24 +24,10 @@ export interface StageContext<P = Record<string, unknown>> {
   signal: AbortSignal;
 }
 
+/** A built-in: its declaration (stages/<name>/declaration.ts, what the engine checks against) and its code. */
 export interface BuiltinStage<P = Record<string, unknown>> {
-  name: string;
-  /** Enters every key of this stage: bump it when outputs would change for the same inputs. */
-  version: string;
-  /** JSON schema for `params`; a mismatch fails the stage before it starts. */
-  paramsSchema: object;
+  declaration: StageDeclaration;
   run(ctx: StageContext<P>): Promise<void>;
-}
-
-/** The spec file the engine writes for each built-in instance (see src/run/runner.ts). */
-interface StageSpec {
-  id: string;
-  params: Record<string, unknown>;
-  with: Record<string, unknown>;
-  deps: string[];
-  outs: string[];
-  metrics: string[];
-  plots: string[];
 }
 
 /** `{"train.lr": 1}` -> `{train: {lr: 1}}`, so stages see one shape whichever way params were named. */
@@ -62,16 +51,21 @@ export class StageError extends Error {}
 export async function runStage<P>(stage: BuiltinStage<P>, argv = process.argv): Promise<void> {
   const specFile = argv[2];
   if (!specFile) {
-    process.stderr.write(`usage: node ${stage.name}/main.js <spec.json>\n`);
+    process.stderr.write(`usage: node ${stage.declaration.name}/main.js <spec.json>\n`);
     process.exit(2);
   }
-  const spec = JSON.parse(readFileSync(specFile, 'utf8')) as StageSpec;
+  const { declaration } = stage;
+  const spec = parseStageSpec(readFileSync(specFile, 'utf8'), specFile);
+  if (spec.stage !== declaration.name || spec.version !== declaration.version) {
+    process.stderr.write(`${declaration.name}@${declaration.version}: the spec is for ${spec.stage}@${spec.version}\n`);
+    process.exit(2);
+  }
   const params = nestDotted(spec.params);
   const Ajv = createRequire(import.meta.url)('ajv') as typeof import('ajv').default;
-  const validate: ValidateFunction = new Ajv({ allErrors: true, strict: false, useDefaults: true }).compile(stage.paramsSchema);
+  const validate: ValidateFunction = new Ajv({ allErrors: true, strict: false, useDefaults: true }).compile(declaration.params);
   if (!validate(params)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '(params)'} ${e.message ?? ''}`).join('; ');
-    process.stderr.write(`${stage.name}: invalid params for ${spec.id}: ${problems}\n`);
+    process.stderr.write(`${declaration.name}: invalid params for ${spec.id}: ${problems}\n`);
     process.exit(2);
   }
   const controller = new AbortController();
@@ -81,9 +75,9 @@ export async function runStage<P>(stage: BuiltinStage<P>, argv = process.argv): 
   const ctx: StageContext<P> = {
     id: spec.id,
     params: params as P,
-    options: spec.with,
-    deps: spec.deps,
-    outs: spec.outs,
+    options: spec.options,
+    inputs: spec.inputs,
+    outputs: spec.outputs,
     metrics: spec.metrics,
     plots: spec.plots,
     log: (message) => process.stderr.write(message + '\n'),
@@ -94,16 +88,9 @@ export async function runStage<P>(stage: BuiltinStage<P>, argv = process.argv): 
     await stage.run(ctx);
   } catch (error) {
     if (controller.signal.aborted) process.exit(130);
-    process.stderr.write(`${stage.name}: ${error instanceof StageError ? error.message : (error as Error).stack ?? String(error)}\n`);
+    process.stderr.write(`${declaration.name}: ${error instanceof StageError ? error.message : (error as Error).stack ?? String(error)}\n`);
     process.exit(1);
   }
   // Worker threads (wasm backends) would otherwise keep the process alive.
   process.exit(0);
-}
-
-/** The path at `index` of a list, or a clear error naming what the stage expected there. */
-export function pathAt(list: string[], index: number, what: string, stage: string): string {
-  const value = list[index];
-  if (!value) throw new StageError(`${stage} needs ${what}`);
-  return value;
 }

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readDataset } from '../runtime/manifest.js';
-import { pathAt, StageError, type BuiltinStage } from '../runtime/stage.js';
+import { StageError, type BuiltinStage } from '../runtime/stage.js';
+import { declaration } from './declaration.js';
 import { makeSplit, type Stratify } from './split.js';
 
 export interface SplitParams {
@@ -11,22 +12,10 @@ export interface SplitParams {
 
 /** One split for every experiment, so their folds are comparable and paired tests are valid. */
 export const split: BuiltinStage<SplitParams> = {
-  name: 'split',
-  version: '1',
-  paramsSchema: {
-    type: 'object',
-    required: ['seed', 'cv'],
-    properties: {
-      seed: { type: 'integer' },
-      cv: {
-        type: 'object',
-        properties: { folds: { type: 'integer', minimum: 2, default: 5 }, stratify: { enum: ['label', 'label_source'], default: 'label' } },
-      },
-    },
-  },
+  declaration,
   async run(ctx) {
-    const dataDir = pathAt(ctx.deps, 0, 'the dataset directory (deps[0])', 'split');
-    const out = pathAt(ctx.outs, 0, 'the splits file (outs[0])', 'split');
+    const dataDir = ctx.inputs.dataset;
+    const out = ctx.outputs.splits;
     const samples = readDataset(dataDir);
     const groups = new Set(samples.map((s) => s.group)).size;
     if (groups < ctx.params.cv.folds) throw new StageError(`${groups} groups cannot fill ${ctx.params.cv.folds} folds`);

@@ -3,7 +3,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { formatManifest, MANIFEST, type Sample } from '../runtime/manifest.js';
 import { rng } from '../runtime/rng.js';
-import { pathAt, type BuiltinStage } from '../runtime/stage.js';
+import type { BuiltinStage } from '../runtime/stage.js';
+import { declaration } from './declaration.js';
 import { addNoise, drawFace, inpaintingArtifact, insightArtifact, makeIdentity, text2imgArtifact, toUint8 } from './draw.js';
 
 export interface SynthParams {
@@ -27,27 +28,9 @@ export const FAKE_SOURCES = ['text2img', 'inpainting', 'insight'] as const;
  * and is square. Every identity appears as real and as fakes, so it is the group key.
  */
 export const synthFaces: BuiltinStage<SynthParams> = {
-  name: 'synth-faces',
-  version: '1',
-  paramsSchema: {
-    type: 'object',
-    required: ['seed', 'data'],
-    properties: {
-      seed: { type: 'integer' },
-      data: {
-        type: 'object',
-        properties: {
-          identities: { type: 'integer', minimum: 2, default: 40 },
-          real_per_identity: { type: 'integer', minimum: 1, default: 3 },
-          fake_per_identity: { type: 'integer', minimum: 1, default: 3 },
-          size: { type: 'integer', minimum: 16, maximum: 512, default: 64 },
-          geometry_shortcut: { type: 'boolean', default: true },
-        },
-      },
-    },
-  },
+  declaration,
   async run(ctx) {
-    const out = pathAt(ctx.outs, 0, 'an output directory (outs[0])', 'synth-faces');
+    const out = ctx.outputs.dataset;
     const { seed, data } = ctx.params;
     rmSync(out, { recursive: true, force: true });
     const samples: Sample[] = [];

@@ -3,7 +3,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { binaryMetrics } from '../metrics/metrics.js';
 import { rng, shuffle } from '../runtime/rng.js';
-import { pathAt, StageError, type BuiltinStage } from '../runtime/stage.js';
+import { StageError, type BuiltinStage } from '../runtime/stage.js';
+import { declaration } from './declaration.js';
 import { trainingSet, validationSet, type Split } from '../split/split.js';
 import { initBackend } from './backend.js';
 import { augment, channelStats, IMAGENET, loadImages } from './data.js';
@@ -59,41 +60,6 @@ export interface FoldMetrics {
   n_val: number;
 }
 
-const schema = {
-  type: 'object',
-  required: ['seed', 'model', 'data', 'train'],
-  properties: {
-    seed: { type: 'integer' },
-    model: {
-      type: 'object',
-      required: ['arch'],
-      properties: { arch: { enum: ['simple_cnn', 'resnet', 'mobilenet'] }, width: { type: 'integer', minimum: 1, default: 16 }, depth: { type: 'integer', minimum: 1, default: 1 } },
-    },
-    data: {
-      type: 'object',
-      properties: {
-        input: { enum: ['raw', 'cropped'], default: 'raw' },
-        size: { type: 'integer', minimum: 8, default: 32 },
-        fraction: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
-        holdout_source: { type: 'string' },
-        eval_geometry: { enum: ['same', 'letterbox'], default: 'same' },
-      },
-    },
-    train: {
-      type: 'object',
-      properties: {
-        epochs: { type: 'integer', minimum: 1, default: 8 },
-        batch_size: { type: 'integer', minimum: 1, default: 32 },
-        lr: { type: 'number', exclusiveMinimum: 0, default: 0.003 },
-        weight_decay: { type: 'number', minimum: 0, default: 0.0001 },
-        patience: { type: 'integer', minimum: 1, default: 3 },
-        augment: { type: 'boolean', default: false },
-        normalization: { enum: ['imagenet', 'real'], default: 'imagenet' },
-        backend: { enum: ['auto', 'tensorflow', 'wasm', 'cpu'] },
-      },
-    },
-  },
-};
 
 function predict(model: tf.LayersModel, images: Float32Array, count: number, size: number, norm: { mean: number[]; std: number[] }, batch: number): number[] {
   const out: number[] = [];
@@ -106,6 +72,12 @@ function predict(model: tf.LayersModel, images: Float32Array, count: number, siz
     out.push(...Array.from(probs));
   }
   return out;
+}
+
+/** An optional input that this run's params need after all. */
+function requireInput(value: string | undefined, name: string, because: string): string {
+  if (!value) throw new StageError(`${because} needs the input \`${name}\` (deps: { ${name}: <folder> } in pipeline.yaml)`);
+  return value;
 }
 
 function bce(labels: number[], probs: number[]): number {
@@ -123,16 +95,14 @@ function bce(labels: number[], probs: number[]): number {
  * weights, the per-epoch history, out-of-fold predictions and metrics.
  */
 export const train: BuiltinStage<TrainParams> = {
-  name: 'train',
-  version: '6',
-  paramsSchema: schema,
+  declaration,
   async run(ctx) {
     const { seed, model: modelSpec, data, train: opt } = ctx.params;
     const fold = Number(ctx.options.fold);
     if (!Number.isInteger(fold)) throw new StageError('train needs `with: { fold: ${fold} }`');
-    const splitFile = pathAt(ctx.deps, 0, 'the splits file (deps[0])', 'train');
-    const dataDir = data.input === 'cropped' ? pathAt(ctx.deps, 2, 'the cropped dataset (deps[2]) for data.input: cropped', 'train') : pathAt(ctx.deps, 1, 'the raw dataset (deps[1])', 'train');
-    const out = pathAt(ctx.outs, 0, 'the run directory (outs[0])', 'train');
+    const splitFile = ctx.inputs.splits;
+    const dataDir = data.input === 'cropped' ? requireInput(ctx.inputs.cropped, 'cropped', 'data.input: cropped') : ctx.inputs.dataset;
+    const out = ctx.outputs.run;
     const split = JSON.parse(readFileSync(splitFile, 'utf8')) as Split;
     if (fold < 0 || fold >= split.folds) throw new StageError(`fold ${fold} is outside the split's ${split.folds} folds`);
 

@@ -9,7 +9,7 @@ describe('facecrop', () => {
     const params = (n: number) => `seed: 3\ndata: { identities: ${n}, real_per_identity: 1, fake_per_identity: 1, size: 48, geometry_shortcut: true }\nfacecrop: { margin: 0.25, size: 40, min_score: 0.3, input_size: 160 }\n`;
     const dir = makeProject({
       'params.yaml': params(6),
-      'pipeline.yaml': 'params: [params.yaml]\nstages:\n  data: { uses: synth-faces, params: [seed, data], outs: [data/raw] }\n  facecrop: { uses: facecrop, deps: [data/raw], params: [facecrop], outs: [data/cropped] }\n',
+      'pipeline.yaml': 'params: [params.yaml]\nstages:\n  data: { uses: synth-faces, params: [seed, data], outs: { dataset: data/raw } }\n  facecrop: { uses: facecrop, deps: { dataset: data/raw }, params: [facecrop], outs: { cropped: data/cropped } }\n',
     });
     assert.equal(cli(dir, ['run']).code, 0);
     const crops = JSON.parse(read(dir, 'data/cropped/crops.json')) as { detection_rate: number; images: { path: string; detected: boolean; fallback: string }[] };

@@ -1,0 +1,68 @@
+/**
+ * The one contract between the engine and a built-in stage. The engine reads a stage's
+ * declaration to check `uses:` stages at load time (named inputs and outputs, `with:` options)
+ * and writes a StageSpec for each instance it runs; the stage runtime (stages/runtime) reads
+ * that spec back. Both sides import these types, so they cannot drift apart.
+ */
+
+/** Bump when StageSpec's shape changes; the runtime refuses a spec of another version. */
+export const PROTOCOL_VERSION = 1;
+
+/** A JSON schema (draft 7, as ajv takes it). */
+export type JsonSchema = Record<string, unknown>;
+
+/** One named input or output of a built-in stage. */
+export interface Port {
+  /** A single file, or a directory. */
+  kind: 'file' | 'dir';
+  /** Required unless false. */
+  required?: boolean;
+  /** What it holds, for errors and docs. */
+  description: string;
+}
+
+/** What a built-in stage declares about itself; light enough to load while planning a run. */
+export interface StageDeclaration {
+  name: string;
+  /** Enters every key of this stage: bump it when outputs would change for the same inputs. */
+  version: string;
+  /** One line for `pipeline stages` and errors. */
+  description: string;
+  inputs: Record<string, Port>;
+  outputs: Record<string, Port>;
+  /** Schema of `with:` (checked at load time, with file:line errors). */
+  options: JsonSchema;
+  /** Schema of the params the stage reads (checked by the runtime before it starts). */
+  params: JsonSchema;
+  /** The script run as `node <entry> <spec.json>`, relative to the compiled stages/ folder. */
+  entry: string;
+}
+
+/** What the engine hands a built-in instance: written as JSON, its path the process's one argument. */
+export interface StageSpec {
+  protocol: typeof PROTOCOL_VERSION;
+  /** The instance id (`train@exp=a,fold=0`). */
+  id: string;
+  /** The built-in's name and the version that entered the key. */
+  stage: string;
+  version: string;
+  /** The param values this instance names (dotted keys). */
+  params: Record<string, unknown>;
+  /** `with:` after interpolation. */
+  options: Record<string, unknown>;
+  /** Input name -> project-relative path. */
+  inputs: Record<string, string>;
+  /** Output name -> project-relative path. */
+  outputs: Record<string, string>;
+  metrics: string[];
+  plots: string[];
+}
+
+/** Parses a spec file's text, refusing one written for another protocol version. */
+export function parseStageSpec(text: string, file: string): StageSpec {
+  const spec = JSON.parse(text) as Partial<StageSpec>;
+  if (spec.protocol !== PROTOCOL_VERSION) {
+    throw new Error(`${file}: stage spec protocol ${String(spec.protocol)}, this runtime reads ${PROTOCOL_VERSION}; the engine and the stages come from different versions of pipeline`);
+  }
+  return spec as StageSpec;
+}

@@ -1,0 +1,53 @@
+import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
+
+/** What the engine checks a `uses: train` stage against (light: no stage code is loaded to plan a run). */
+export const declaration: StageDeclaration = {
+  name: 'train',
+  version: '6',
+  description: 'TensorFlow.js training of one experiment x fold',
+  entry: 'train/main.js',
+  inputs: {
+    splits: { kind: 'file', description: 'splits.json from split' },
+    dataset: { kind: 'dir', description: 'the dataset the splits index' },
+    cropped: { kind: 'dir', required: false, description: 'face crops of the same images (read when data.input is cropped)' },
+  },
+  outputs: {
+    run: { kind: 'dir', description: 'weights, history.json, oof.csv, metrics.json' },
+  },
+  options: { type: 'object', additionalProperties: false, required: ['fold'], properties: { fold: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^[0-9]+$' }] } } },
+  params: {
+  type: 'object',
+  required: ['seed', 'model', 'data', 'train'],
+  properties: {
+    seed: { type: 'integer' },
+    model: {
+      type: 'object',
+      required: ['arch'],
+      properties: { arch: { enum: ['simple_cnn', 'resnet', 'mobilenet'] }, width: { type: 'integer', minimum: 1, default: 16 }, depth: { type: 'integer', minimum: 1, default: 1 } },
+    },
+    data: {
+      type: 'object',
+      properties: {
+        input: { enum: ['raw', 'cropped'], default: 'raw' },
+        size: { type: 'integer', minimum: 8, default: 32 },
+        fraction: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
+        holdout_source: { type: 'string' },
+        eval_geometry: { enum: ['same', 'letterbox'], default: 'same' },
+      },
+    },
+    train: {
+      type: 'object',
+      properties: {
+        epochs: { type: 'integer', minimum: 1, default: 8 },
+        batch_size: { type: 'integer', minimum: 1, default: 32 },
+        lr: { type: 'number', exclusiveMinimum: 0, default: 0.003 },
+        weight_decay: { type: 'number', minimum: 0, default: 0.0001 },
+        patience: { type: 'integer', minimum: 1, default: 3 },
+        augment: { type: 'boolean', default: false },
+        normalization: { enum: ['imagenet', 'real'], default: 'imagenet' },
+        backend: { enum: ['auto', 'tensorflow', 'wasm', 'cpu'] },
+      },
+    },
+  },
+},
+};
