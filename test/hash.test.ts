@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { CorruptObjectError, ObjectStore } from '../src/cache/object-store.js';
+import { CorruptObjectError, ObjectStore } from '../src/store/object-store.js';
 import { ContentHasher } from '../src/hash/content-hasher.js';
 import { StatCache } from '../src/hash/stat-cache.js';
 import { HashWorkerPool } from '../src/hash/worker-pool.js';

@@ -1,45 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import jsYaml from 'js-yaml';
-import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from '../errors.js';
-import { collectGarbage, verifyCache } from '../cache/maintenance.js';
-import { resolveRemote } from '../cache/remote-config.js';
-import { pull, push } from '../cache/transfer.js';
+import { collectGarbage, verifyCache } from '../store/maintenance.js';
 import { definitionOf } from '../fingerprint.js';
-import { writeSummary, unchangedSinceSummary } from '../run/noop-summary.js';
-import { frozenViolations, plan } from '../run/planner.js';
-import { ProjectLock } from '../run/project-lock.js';
-import { Runner, type Outcome } from '../run/runner.js';
-import type { Reporter } from '../run/events.js';
-import type { Executor } from '../run/executor.js';
-import type { ExecutorName, StageInstance } from '../spec/model.js';
-import { Workspace } from '../run/workspace.js';
-import { loadProject } from '../spec/load.js';
-import { schemaPath } from '../spec/schema.js';
+import { schemaPath, specSchema } from '../spec/schema.js';
 import { toDot, toMermaid, toTextTree } from '../ui/dag-format.js';
-import { bold, dim, formatBytes, green, red, yellow } from '../ui/format.js';
-import { JsonReporter, PlainReporter } from '../ui/reporters.js';
-import { transferProgress } from '../ui/transfer-progress.js';
+import { dim, formatBytes, green, red } from '../ui/format.js';
 
-interface Common {
-  file: string;
-  setParam?: string[];
-}
-
-function open(options: Common): Workspace {
-  const project = loadProject({ specFile: options.file, overrides: options.setParam });
-  return new Workspace(project);
-}
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`--jobs ${value}: expected a whole number >= 1`);
-  return n;
-}
+import { executorNames } from '../executors/registry.js';
+import { collect, open, positiveInt, type Common } from './common.js';
+import { runCommand, statusCommand, type RunFlags } from './run-command.js';
+import { transfer } from './transfer-command.js';
+import { watchCommand } from './watch-command.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('pipeline')
@@ -61,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-k, --keep-going', 'after a failure, keep running branches that do not depend on it')
     .addOption(new Option('-S, --set-param <key=value>', 'override a param for this run (repeatable)').argParser(collect))
     .option('--json', 'print one JSON event per line')
-    .addOption(new Option('--executor <name>', 'where stages run (default: pipeline.yaml executor:, else local)').choices(['local', 'slurm']))
+    .addOption(new Option('--executor <name>', 'where stages run (default: pipeline.yaml executor:, else local)').choices(executorNames()))
     .option('--pull', 'pull what the locked keys need from the remote before deciding what to run')
     .option('--push', 'push what this run produced (and restored) to the remote afterwards')
     .option('--frozen', 'CI: execute nothing; restore every out from the cache and fail if any stage would run or the lock does not match the spec')
@@ -106,6 +78,13 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('schema')
+    .description('print the JSON schema of pipeline.yaml, built-in stages and registered executors included (editors: yaml-language-server)')
+    .action(() => {
+      process.stdout.write(JSON.stringify(specSchema(), null, 2) + '\n');
+    });
+
+  program
     .command('watch')
     .description('build TARGETs, then rebuild what each save makes stale (running stages whose key is unchanged are never restarted)')
     .argument('[targets...]')
@@ -114,7 +93,8 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('-S, --set-param <key=value>', 'as for run').argParser(collect))
     .option('--debounce <ms>', 'quiet time after a save before rebuilding', (v) => positiveInt(v), 150)
     .option('--json', 'one JSON event per line (with a timestamp)')
-    .action(async (targets: string[], options: { jobs: number; gpus?: string; setParam?: string[]; debounce: number; json?: boolean }) => {
+    .addOption(new Option('--executor <name>', 'where stages run, as for run').choices(executorNames()))
+    .action(async (targets: string[], options: { jobs: number; gpus?: string; setParam?: string[]; debounce: number; json?: boolean; executor?: string }) => {
       exitCode = await watchCommand(targets, { ...program.opts<Common>(), ...options });
     });
 
@@ -167,241 +147,5 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode;
     }
     throw error;
-  }
-}
-
-interface RunFlags {
-  jobs: number;
-  gpus?: string;
-  dryRun?: boolean;
-  force?: boolean;
-  keepGoing?: boolean;
-  frozen?: boolean;
-  pull?: boolean;
-  push?: boolean;
-  executor?: ExecutorName;
-  setParam?: string[];
-  json?: boolean;
-  wait: boolean;
-  verbose?: boolean;
-}
-
-async function runCommand(targets: string[], options: Common & RunFlags): Promise<number> {
-  const fullRun = targets.length === 0 && !options.setParam?.length && !options.force && !options.dryRun && !options.pull && !options.push;
-  if (fullRun) {
-    const started = Date.now();
-    const ids = unchangedSinceSummary(path.dirname(path.resolve(options.file)));
-    if (ids) {
-      if (options.json) {
-        for (const id of ids) process.stdout.write(JSON.stringify({ event: 'skipped', stage: id, reason: 'up-to-date' }) + '\n');
-        process.stdout.write(JSON.stringify({ event: 'done', ok: true, ran: 0, restored: 0, up_to_date: ids.length, failed: 0, duration_ms: Date.now() - started }) + '\n');
-      } else {
-        process.stderr.write(`${green('done')}: everything is up to date (${ids.length} stage instances, nothing changed since the last full run) ${dim(`in ${((Date.now() - started) / 1000).toFixed(1)}s`)}\n`);
-      }
-      return 0;
-    }
-  }
-  const ws = open(options);
-  const selected = ws.graph.select(targets);
-  if (options.pull) {
-    const code = await transfer('pull', ws, selected);
-    if (code !== 0 && !options.frozen) process.stderr.write(dim('continuing: what could not be pulled will run\n'));
-  }
-  if (options.frozen) {
-    if (options.force) throw new UserError('--frozen and --force contradict each other: --frozen executes nothing');
-    const violations = frozenViolations(await plan(ws, selected));
-    if (violations.length) {
-      await ws.close();
-      if (options.json) {
-        process.stdout.write(JSON.stringify({ event: 'frozen-violations', stages: violations.map((v) => ({ stage: v.id, reasons: v.reasons })) }) + '\n');
-      }
-      process.stderr.write(`${red('error:')} --frozen: ${violations.length} stage(s) would have to run or do not match pipeline.lock:\n`);
-      for (const v of violations) process.stderr.write(`  ${bold(v.id)}: ${v.reasons.join('; ')}\n`);
-      process.stderr.write(dim('  run `pipeline run` (without --frozen) and commit pipeline.lock, or restore the cache that built it\n'));
-      return 1;
-    }
-  }
-  if (options.dryRun) {
-    const planned = await plan(ws, selected, options.force);
-    await ws.close();
-    if (options.json) {
-      process.stdout.write(JSON.stringify({ event: 'plan', stages: planned.map((p) => ({ stage: p.id, action: p.action, reasons: p.reasons })) }) + '\n');
-      return 0;
-    }
-    const width = Math.max(...planned.map((p) => p.id.length), 5);
-    for (const p of planned) {
-      const action = p.action === 'run' ? yellow('run       ') : p.action === 'restore' ? green('restore   ') : dim('up-to-date');
-      process.stdout.write(`${action}  ${p.id.padEnd(width)}  ${dim(p.reasons.join('; '))}${p.provisional ? dim(' (may be skipped if its outs come out identical)') : ''}\n`);
-    }
-    return 0;
-  }
-
-  // The terminal UI and process library load only when a run needs them: start-up is part of every no-op.
-  const reporter: Reporter = options.json
-    ? new JsonReporter()
-    : process.stderr.isTTY
-      ? new (await import('../ui/tty-reporter.js')).TtyReporter()
-      : new PlainReporter(options.verbose);
-  const lock = new ProjectLock(ws.project.dir);
-  let waited = false;
-  await lock.acquire({
-    wait: options.wait,
-    onWait: (holder) => {
-      waited = true;
-      reporter.emit({ event: 'waiting', holder });
-    },
-  });
-  // The run we waited for changed the lock file and outs: read them afresh.
-  const fresh = waited ? open(options) : ws;
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    if (interrupts === 1) {
-      if (!options.json) process.stderr.write(`\n${yellow('stopping:')} cancelling running stages; finished ones are kept (Ctrl-C again to quit at once)\n`);
-      controller.abort();
-    } else {
-      fresh.lock.flush();
-      lock.release();
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const started = Date.now();
-  let outcomes: Map<string, Outcome>;
-  let runner: Runner | undefined;
-  try {
-    const gpus = options.gpus?.split(',').map((s) => s.trim()).filter(Boolean);
-    runner = new Runner(fresh, await executorChooser(fresh, options.executor), reporter, {
-      jobs: options.jobs,
-      ...(gpus?.length ? { gpus } : {}),
-      force: Boolean(options.force),
-      keepGoing: Boolean(options.keepGoing),
-      frozen: Boolean(options.frozen),
-      signal: controller.signal,
-    });
-    outcomes = await runner.run(fresh.graph.select(targets));
-  } finally {
-    try {
-      await fresh.close();
-    } finally {
-      lock.release();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      reporter.end();
-    }
-  }
-  if (runner.fatal) throw runner.fatal;
-  const count = (o: Outcome) => [...outcomes.values()].filter((v) => v === o).length;
-  const failed = count('failed');
-  if (fullRun && failed + count('blocked') + count('cancelled') === 0 && outcomes.size === fresh.project.instances.length) writeSummary(fresh);
-  const summary = { ran: count('ran'), restored: count('restored'), up_to_date: count('up-to-date'), failed, duration_ms: Date.now() - started };
-  const ok = failed === 0 && count('cancelled') === 0 && count('blocked') === 0;
-  if (options.json) {
-    process.stdout.write(JSON.stringify({ event: 'done', ok, ...summary }) + '\n');
-  } else {
-    const parts = [`${summary.ran} ran`, `${summary.restored} restored`, `${summary.up_to_date} up to date`];
-    if (failed) parts.push(red(`${failed} failed`));
-    if (count('blocked')) parts.push(yellow(`${count('blocked')} not run`));
-    if (count('cancelled')) parts.push(yellow(`${count('cancelled')} cancelled`));
-    process.stderr.write(`${ok ? green('done') : red('stopped')}: ${parts.join(', ')} ${dim(`in ${((Date.now() - started) / 1000).toFixed(1)}s`)}\n`);
-  }
-  if (controller.signal.aborted && interrupts > 0) return 130;
-  if (options.push && ok) {
-    const pushed = open(options);
-    const code = await transfer('push', pushed, pushed.graph.select(targets));
-    await pushed.close();
-    if (code !== 0) return code;
-  }
-  return ok ? 0 : 1;
-}
-
-async function statusCommand(targets: string[], options: Common & { json?: boolean }): Promise<number> {
-  const ws = open(options);
-  const planned = await plan(ws, ws.graph.select(targets));
-  await ws.close();
-  const stale = planned.filter((p) => p.action !== 'up-to-date');
-  if (options.json) {
-    process.stdout.write(JSON.stringify(planned.map((p) => ({ stage: p.id, stale: p.action !== 'up-to-date', action: p.action, reasons: p.reasons }))) + '\n');
-    return 0;
-  }
-  for (const p of stale) {
-    const how = p.action === 'restore' ? dim(' [restorable from cache]') : '';
-    process.stdout.write(`${bold(p.id)}: ${p.reasons.join('; ')}${how}\n`);
-  }
-  const fresh = planned.length - stale.length;
-  process.stdout.write(stale.length === 0 ? `${green('✓')} everything is up to date (${fresh} stage instances)\n` : dim(`${stale.length} stale, ${fresh} up to date\n`));
-  return 0;
-}
-
-async function transfer(verb: 'push' | 'pull', ws: Workspace, selected: Set<string>): Promise<number> {
-  const remote = resolveRemote(ws.project);
-  const keys = [...selected].map((id) => ws.lock.get(id)?.key).filter((k): k is string => k !== undefined);
-  const unlocked = [...selected].filter((id) => !ws.lock.get(id));
-  const progress = transferProgress(verb);
-  const started = Date.now();
-  let report;
-  try {
-    report = await (verb === 'push' ? push : pull)(ws.store, ws.runs, remote, keys, progress);
-  } finally {
-    progress.end();
-    remote.close();
-  }
-  const seconds = (Date.now() - started) / 1000;
-  process.stderr.write(
-    `${verb}: ${report.runs} run records, ${report.objects} objects (${formatBytes(report.bytes)}, ${formatBytes(report.bytes / Math.max(seconds, 1e-3))}/s) moved, ${report.present} already there ${dim(`· ${remote.url}`)}\n`,
-  );
-  if (unlocked.length) process.stderr.write(dim(`${unlocked.length} stage instances are not in pipeline.lock yet (never run): nothing to ${verb} for them\n`));
-  if (report.missing.length) process.stderr.write(yellow(`${report.missing.length} run records ${verb === 'push' ? 'are not in the local cache' : 'are not (completely) on the remote'}\n`));
-  if (report.corrupt.length) process.stderr.write(red(`${report.corrupt.length} downloads did not match their hash and were discarded: ${report.corrupt.join(', ')}\n`));
-  for (const refusal of report.refused) process.stderr.write(`${red('refused:')} ${refusal}; nothing of it was written, its stage will run instead\n`);
-  return report.corrupt.length || report.refused.length ? 1 : 0;
-}
-
-async function watchCommand(targets: string[], options: Common & { jobs: number; gpus?: string; setParam?: string[]; debounce: number; json?: boolean }): Promise<number> {
-  const { WatchSession } = await import('../watch/watch-session.js');
-  const reporters = await import('../watch/watch-reporter.js');
-  const reporter = options.json ? new reporters.JsonWatchReporter() : process.stderr.isTTY ? new reporters.TtyWatchReporter() : new reporters.PlainWatchReporter();
-  const projectLock = new ProjectLock(path.dirname(path.resolve(options.file)));
-  await projectLock.acquire({ wait: true, onWait: (holder) => reporter.emit({ event: 'waiting', holder }) });
-  const gpus = options.gpus?.split(',').map((s) => s.trim()).filter(Boolean);
-  const session = new WatchSession(
-    { specFile: options.file, targets, jobs: options.jobs, ...(gpus?.length ? { gpus } : {}), ...(options.setParam ? { setParam: options.setParam } : {}), debounceMs: options.debounce },
-    reporter,
-  );
-  await session.start();
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await session.stop();
-  reporter.end();
-  projectLock.release();
-  return 0;
-}
-
-/**
- * The executor for each instance: the stage's own `executor:`, else `--executor`, else
- * .pipeline/config.yaml, else pipeline.yaml, else local. Executors load only when used.
- */
-async function executorChooser(ws: Workspace, flag: ExecutorName | undefined): Promise<(instance: StageInstance) => Executor> {
-  const fallback = flag ?? localExecutorSetting(ws.project.dir) ?? ws.project.executor ?? 'local';
-  const { LocalExecutor } = await import('../run/local-executor.js');
-  const local = new LocalExecutor();
-  const needsSlurm = fallback === 'slurm' || ws.project.instances.some((i) => i.executor === 'slurm');
-  const slurm = needsSlurm ? new (await import('../run/slurm-executor.js')).SlurmExecutor(path.join(ws.cacheDir, 'tmp', 'slurm')) : undefined;
-  return (instance) => ((instance.executor ?? fallback) === 'slurm' ? slurm! : local);
-}
-
-function localExecutorSetting(projectDir: string): ExecutorName | undefined {
-  try {
-    const data = jsYaml.load(readFileSync(path.join(projectDir, '.pipeline', 'config.yaml'), 'utf8'), { schema: jsYaml.CORE_SCHEMA }) as { executor?: string } | null;
-    if (data?.executor === undefined) return undefined;
-    if (data.executor !== 'local' && data.executor !== 'slurm') throw new UserError(`executor must be local or slurm (got ${data.executor})`, { file: '.pipeline/config.yaml' });
-    return data.executor;
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    return undefined;
   }
 }

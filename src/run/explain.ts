@@ -1,7 +1,7 @@
 import { canonicalJson } from '../canonical-json.js';
 import type { Fingerprint } from '../fingerprint.js';
-import type { LockEntry } from '../lockfile.js';
-import { flattenParams } from '../params.js';
+import type { LockEntry } from '../store/lockfile.js';
+import { flattenParams } from '../spec/params.js';
 
 /** Formats a param value the way a researcher wrote it (`1e-4`, not `0.0001`). */
 export function formatValue(value: unknown): string {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { globSync } from 'tinyglobby';
 import { builtinDeclarations } from '../../stages/registry.js';
+import { ProjectLayout } from '../store/layout.js';
 import { isDiskFull } from '../disk-full.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { dirSignature, fileSignature } from '../hash/content-hasher.js';
@@ -45,7 +46,7 @@ function readOr(file: string, fallback: string): string {
 }
 
 function summaryFile(projectDir: string): string {
-  return path.join(projectDir, '.pipeline', 'noop.json');
+  return new ProjectLayout(projectDir).state('noop.json');
 }
 
 function inputsHash(projectDir: string, files: string[]): string {

@@ -1,4 +1,4 @@
-import type { StoredOut } from '../cache/object-store.js';
+import type { StoredOut } from '../store/object-store.js';
 import { dirHash, type ManifestEntry } from '../hash/content-hasher.js';
 import { isWithin } from '../paths.js';
 import type { StageInstance } from '../spec/model.js';

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { ProjectLayout } from '../store/layout.js';
 
 /**
  * One `pipeline run` per project at a time: the lock file and outs belong to one writer. A
@@ -12,7 +13,7 @@ export class ProjectLock {
   readonly file: string;
 
   constructor(projectDir: string) {
-    this.file = path.join(projectDir, '.pipeline', 'run.lock');
+    this.file = new ProjectLayout(projectDir).state('run.lock');
   }
 
   async acquire(options: { wait: boolean; onWait: (holder: string) => void; pollMs?: number }): Promise<void> {

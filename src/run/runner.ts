@@ -3,14 +3,14 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import PQueue from 'p-queue';
 import { resolveBuiltin } from '../builtins.js';
-import { CacheEntryError } from '../cache/untrusted.js';
+import { CacheEntryError } from '../store/untrusted.js';
 import { DiskFullError, onDiskFull, onDiskFullAsync } from '../disk-full.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { PROTOCOL_VERSION, type StageSpec } from '../protocol/stage-protocol.js';
 import { shellQuote } from '../spec/interpolate.js';
 import type { StageInstance } from '../spec/model.js';
-import type { Executor, Job } from './executor.js';
+import type { Executor, Job } from '../executors/executor.js';
 import type { Reporter } from './events.js';
 import { GpuPool, type GpuLease } from './gpu-pool.js';
 import type { Decision, Workspace } from './workspace.js';
@@ -224,7 +224,7 @@ export class Runner {
         env,
         logFile,
         resources: instance.resources,
-        ...(instance.slurm ? { slurm: instance.slurm } : {}),
+        options: instance.executorOptions[executor.name] ?? {},
       };
       const result = await onDiskFullAsync(
         () => executor.execute(job, signal, (line) => this.onLine(instance, line)),
@@ -276,7 +276,7 @@ export class Runner {
   private scriptFor(instance: StageInstance): string {
     if (instance.uses === undefined) return instance.cmd.join('\n');
     const { declaration, entry } = resolveBuiltin(instance.uses, () => instance.location);
-    const specFile = path.join(this.ws.cacheDir, 'tmp', 'specs', `${safeName(instance.id)}.json`);
+    const specFile = path.join(this.ws.layout.tmp('specs'), `${safeName(instance.id)}.json`);
     const spec: StageSpec = {
       protocol: PROTOCOL_VERSION,
       id: instance.id,

@@ -1,14 +1,15 @@
 import { existsSync, lstatSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CorruptObjectError, ObjectStore, type StoredOut } from '../cache/object-store.js';
+import { CorruptObjectError, ObjectStore, type StoredOut } from '../store/object-store.js';
 import { onDiskFull, sizeOfPath, type DiskFullContext } from '../disk-full.js';
-import { RunCache, type RunRecord } from '../cache/run-cache.js';
-import { CacheEntryError, UnsafeCacheEntryError } from '../cache/untrusted.js';
+import { RunCache, type RunRecord } from '../store/run-cache.js';
+import { CacheEntryError, UnsafeCacheEntryError } from '../store/untrusted.js';
 import { definitionOf, fingerprintOf, keyOf, type Fingerprint } from '../fingerprint.js';
 import { StageGraph } from '../graph.js';
 import { ContentHasher, type ManifestEntry } from '../hash/content-hasher.js';
 import { StatCache } from '../hash/stat-cache.js';
-import { Lockfile, type LockEntry } from '../lockfile.js';
+import { ProjectLayout } from '../store/layout.js';
+import { Lockfile, type LockEntry } from '../store/lockfile.js';
 import type { Project, StageInstance } from '../spec/model.js';
 import { explainKeyChange } from './explain.js';
 
@@ -35,6 +36,7 @@ export class Workspace {
   readonly store: ObjectStore;
   readonly runs: RunCache;
   readonly lock: Lockfile;
+  readonly layout: ProjectLayout;
   readonly cacheDir: string;
 
   /**
@@ -44,7 +46,8 @@ export class Workspace {
    */
   constructor(readonly project: Project, options: { cacheDir?: string; statCache?: StatCache; lock?: Lockfile } = {}) {
     this.graph = new StageGraph(project);
-    this.cacheDir = options.cacheDir ?? process.env.PIPELINE_CACHE_DIR ?? path.join(project.dir, 'cache');
+    this.layout = new ProjectLayout(project.dir, options.cacheDir);
+    this.cacheDir = this.layout.cacheDir;
     this.hasher = new ContentHasher(project.dir, options.statCache ?? Workspace.statCacheFor(project.dir));
     this.store = new ObjectStore(this.cacheDir);
     this.runs = new RunCache(this.cacheDir);
@@ -52,15 +55,16 @@ export class Workspace {
   }
 
   static statCacheFor(projectDir: string): StatCache {
-    return new StatCache(path.join(projectDir, '.pipeline', 'stat-cache.json'));
+    return new StatCache(new ProjectLayout(projectDir).state('stat-cache.json'));
   }
 
   static lockFor(projectDir: string): Lockfile {
-    return new Lockfile(path.join(projectDir, 'pipeline.lock'), path.join(projectDir, '.pipeline', 'lock.json'));
+    const layout = new ProjectLayout(projectDir);
+    return new Lockfile(layout.lockFile, layout.state('lock.json'));
   }
 
   get logsDir(): string {
-    return path.join(this.cacheDir, 'logs');
+    return this.layout.logsDir;
   }
 
   async depHashes(instance: StageInstance): Promise<Record<string, string>> {

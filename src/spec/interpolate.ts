@@ -1,5 +1,5 @@
 import { UserError, type Where } from '../errors.js';
-import { isPlainObject } from '../params.js';
+import { isPlainObject } from './params.js';
 
 /** A matrix entry that came from a glob of config files: `${exp.name}`, `${exp.path}`, `${exp.<key>}`. */
 export class ConfigRef {

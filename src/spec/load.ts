@@ -2,10 +2,11 @@ import path from 'node:path';
 import { globSync } from 'tinyglobby';
 import jsYaml from 'js-yaml';
 import { UserError, type SourceLocation, type Where } from '../errors.js';
-import { getParam, isPlainObject, ParamsLoader, setParam, type ParamTree } from '../params.js';
+import { getParam, isPlainObject, ParamsLoader, setParam, type ParamTree } from './params.js';
 import { normalizeProjectPath } from '../paths.js';
 import { ConfigRef, interpolate, interpolateString, shellQuote, stringify, type Scope } from './interpolate.js';
-import type { ExecutorName, Project, Resources, SlurmOptions, StageInstance } from './model.js';
+import { executorKinds } from '../executors/registry.js';
+import type { Project, Resources, StageInstance } from './model.js';
 import { resolveBuiltin } from '../builtins.js';
 import { bindPorts } from './builtin-ports.js';
 import { readValidatedSpec } from './spec-cache.js';
@@ -31,8 +32,7 @@ interface RawStage {
   plots?: string[];
   after?: string | string[];
   resources?: Partial<Resources>;
-  executor?: ExecutorName;
-  slurm?: SlurmOptions;
+  executor?: string;
   env?: Record<string, string | number | boolean>;
   matrix?: Record<string, unknown[] | string>;
   foreach?: unknown[] | Record<string, unknown> | string;
@@ -42,7 +42,7 @@ interface RawStage {
 interface RawSpec {
   version?: number;
   remote?: { url: string; token_env?: string };
-  executor?: ExecutorName;
+  executor?: string;
   params?: string[];
   stages: Record<string, RawStage>;
 }
@@ -287,6 +287,7 @@ class StageExpander {
       paramFiles,
       after: [],
       resources,
+      executorOptions: executorOptionsOf(body),
       env,
       get location() {
         return source.locate(['stages', instanceStage], true);
@@ -302,7 +303,6 @@ class StageExpander {
     if (options !== undefined) instance.with = options;
     if (ports) instance.ports = ports;
     if (body.executor !== undefined) instance.executor = body.executor;
-    if (body.slurm !== undefined) instance.slurm = body.slurm;
     return instance;
   }
 
@@ -392,4 +392,14 @@ function interpolateDeep(value: unknown, scopes: Scope[], where: Where): unknown
   if (Array.isArray(value)) return value.map((v) => interpolateDeep(v, scopes, where));
   if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateDeep(v, scopes, where)]));
   return value;
+}
+
+/** The stage's option blocks named after executors (`slurm:`); the schema has checked their shape. */
+function executorOptionsOf(body: RawStage): Record<string, Record<string, unknown>> {
+  const blocks: Record<string, Record<string, unknown>> = {};
+  for (const kind of executorKinds) {
+    const block = (body as Record<string, unknown>)[kind.name];
+    if (kind.options && isPlainObject(block)) blocks[kind.name] = block;
+  }
+  return blocks;
 }

@@ -1,14 +1,6 @@
 import type { SourceLocation } from '../errors.js';
+import type { RemoteConfig } from '../remotes/remote.js';
 import type { BoundPorts } from './builtin-ports.js';
-
-export type ExecutorName = 'local' | 'slurm';
-
-export interface SlurmOptions {
-  partition?: string;
-  account?: string;
-  qos?: string;
-  extra?: string[];
-}
 
 export interface Resources {
   /** GPUs per instance; fractions (0.5) share a device. */
@@ -44,25 +36,21 @@ export interface StageInstance {
   /** Instance ids that must finish first (resolved from `after:`). */
   after: string[];
   resources: Resources;
-  /** Overrides the run's executor for this stage. */
-  executor?: ExecutorName;
-  slurm?: SlurmOptions;
+  /** Overrides the run's executor for this stage (a name in src/executors/registry.ts). */
+  executor?: string;
+  /** Per-executor option blocks (`slurm: {...}`), by executor name. */
+  executorOptions: Record<string, Record<string, unknown>>;
   env: Record<string, string>;
   location: SourceLocation;
   /** Locations of individual fields, for errors found during graph checks. */
   fieldLocation: (field: string, index?: number) => SourceLocation;
 }
 
-export interface RemoteSpec {
-  url: string;
-  token_env?: string;
-}
-
 export interface Project {
   /** The default executor named in pipeline.yaml, if any. */
-  executor?: ExecutorName;
+  executor?: string;
   /** The cache remote named in pipeline.yaml, if any. */
-  remote?: RemoteSpec;
+  remote?: RemoteConfig;
   /** Absolute directory holding pipeline.yaml; every path in the spec is relative to it. */
   dir: string;
   specFile: string;

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import leven from 'leven';
+import { executorKinds, executorNames } from '../executors/registry.js';
 import { UserError } from '../errors.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
@@ -14,9 +15,24 @@ type JsonSchema = { properties?: Record<string, unknown>; [key: string]: unknown
 
 let compiled: { validate: ValidateFunction; schema: JsonSchema } | undefined;
 
+/**
+ * The spec schema with the executor registry filled in: `executor:` names every registered
+ * executor and each one's options block (`slurm:`) is a stage key. The shipped
+ * schema/pipeline.schema.json is this, written out for editors (`pipeline schema`; a test keeps them equal).
+ */
+export function specSchema(): JsonSchema {
+  const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as JsonSchema & { definitions: { stage: JsonSchema } };
+  const names = executorNames();
+  const stage = schema.definitions.stage.properties as Record<string, JsonSchema>;
+  (schema.properties!.executor as JsonSchema).enum = names;
+  stage.executor.enum = names;
+  for (const kind of executorKinds) if (kind.options) stage[kind.name] = kind.options;
+  return schema;
+}
+
 function validator(): { validate: ValidateFunction; schema: JsonSchema } {
   if (!compiled) {
-    const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as JsonSchema;
+    const schema = specSchema();
     // Loaded on demand: compiling the schema is a sizeable share of a no-op run's start-up.
     const Ajv = require('ajv') as typeof import('ajv').default;
     const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
@@ -35,7 +51,7 @@ export function validateSpecSchema(source: YamlSource): void {
 }
 
 export function schemaText(): string {
-  return readFileSync(schemaPath, 'utf8');
+  return JSON.stringify(specSchema());
 }
 
 /**
@@ -71,6 +87,12 @@ function toUserError(error: ErrorObject, source: YamlSource, schema: JsonSchema)
     case 'const':
       message = `${where} must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`;
       break;
+    case 'enum': {
+      const allowed = (error.params as { allowedValues: unknown[] }).allowedValues.map(String);
+      const suggestion = typeof value === 'string' ? closest(value, allowed) : undefined;
+      message = `${where} must be one of: ${allowed.join(', ')} (got ${JSON.stringify(value)})${suggestion ? `; did you mean "${suggestion}"?` : ''}`;
+      break;
+    }
     case 'required':
       message = `missing required key "${(error.params as { missingProperty: string }).missingProperty}" in ${where}`;
       break;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { writeFileAtomic } from '../fs-atomic.js';
+import { ProjectLayout } from '../store/layout.js';
 import { sha256Text } from '../hash/sha256.js';
 import { UserError } from '../errors.js';
 import { schemaText, validateSpecSchema } from './schema.js';
@@ -19,7 +19,7 @@ export function readValidatedSpec(specAbs: string, displayName: string, projectD
     const code = (error as NodeJS.ErrnoException).code;
     throw new UserError(code === 'ENOENT' ? `file not found (run pipeline in the directory holding ${displayName}, or pass -f PATH)` : `cannot read file (${code})`, { file: displayName });
   }
-  const cacheFile = path.join(projectDir, '.pipeline', 'spec.json');
+  const cacheFile = new ProjectLayout(projectDir).state('spec.json');
   const fingerprint = sha256Text(schemaText() + '\0' + text);
   try {
     const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { fingerprint: string; data: unknown };

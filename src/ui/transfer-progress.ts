@@ -1,4 +1,4 @@
-import type { TransferProgress } from '../cache/transfer.js';
+import type { TransferProgress } from '../store/transfer.js';
 import { formatBytes } from './format.js';
 
 /** One redrawn line on a terminal (`push 12/40 objects · 3.2 MB`); silent when not a terminal. */

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { UserError } from '../errors.js';
-import type { Lockfile } from '../lockfile.js';
+import type { Lockfile } from '../store/lockfile.js';
 import type { StatCache } from '../hash/stat-cache.js';
-import { LocalExecutor } from '../run/local-executor.js';
 import { Runner, SharedRunState } from '../run/runner.js';
 import { Workspace } from '../run/workspace.js';
-import { loadProject } from '../spec/load.js';
+import type { Executor } from '../executors/executor.js';
+import { executorChooser, openWorkspace } from '../session/session.js';
 import type { WatchReporter } from './watch-reporter.js';
 
 export interface WatchOptions {
@@ -15,6 +15,8 @@ export interface WatchOptions {
   jobs: number;
   gpus?: string[];
   setParam?: string[];
+  /** `--executor`; else the configured one, as for run. */
+  executor?: string;
   /** Editors write a save as several events (temp file, rename, chmod): wait this long for quiet. */
   debounceMs: number;
 }
@@ -31,8 +33,8 @@ export class WatchSession {
   private readonly shared: SharedRunState;
   private readonly statCache: StatCache;
   private readonly lock: Lockfile;
-  private readonly executor = new LocalExecutor();
   private readonly hardStop = new AbortController();
+  private readonly executors = new Map<string, Executor>();
   private watcher: FSWatcher | undefined;
   private watched = new Set<string>();
   private pending = new Set<string>();
@@ -106,11 +108,10 @@ export class WatchSession {
   private async pass(supersede: AbortSignal): Promise<void> {
     let ws: Workspace;
     try {
-      const project = loadProject({ specFile: this.options.specFile, overrides: this.options.setParam ?? [] });
-      ws = new Workspace(project, { statCache: this.statCache, lock: this.lock });
+      ws = openWorkspace({ specFile: this.options.specFile, overrides: this.options.setParam ?? [] }, { statCache: this.statCache, lock: this.lock });
       const selected = ws.graph.select(this.options.targets);
       this.watch(this.watchList(ws, selected));
-      const runner = new Runner(ws, () => this.executor, this.reporter, {
+      const runner = new Runner(ws, executorChooser(ws, this.options.executor, this.executors), this.reporter, {
         jobs: this.options.jobs,
         force: false,
         keepGoing: true,

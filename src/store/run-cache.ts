@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs-atomic.js';
+import { runKey } from './layout.js';
 import type { StoredOut } from './object-store.js';
 import { checkKey, parseRunRecord } from './untrusted.js';
 
@@ -25,7 +26,7 @@ export class RunCache {
   /** Where the record for `key` lives; `key` is checked, so the name can point nowhere else. */
   fileOf(key: string): string {
     checkKey(key, this.cacheDir);
-    return path.join(this.dir, `${key}.json`);
+    return path.join(this.cacheDir, runKey(key));
   }
 
   /** The record for `key`, checked; undefined when there is none. Throws UnsafeCacheEntryError for one pipeline would not have written. */

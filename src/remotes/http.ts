@@ -1,79 +1,13 @@
-import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { pipeline } from 'node:stream/promises';
-import path from 'node:path';
-import { tempNameFor } from '../fs-atomic.js';
-import { sha256File } from '../hash/sha256.js';
 import { UserError } from '../errors.js';
-import { UnsafeCacheEntryError } from './untrusted.js';
+import { UnsafeCacheEntryError } from '../store/untrusted.js';
+import { tooLarge, type Remote } from './remote.js';
 
-/**
- * Where a cache is shared: keys are cache-relative paths (`objects/ab/cd…`, `runs/<key>.json`).
- * Writes are atomic on both kinds (temp + rename here, nginx's temp-file PUT there), so a
- * reader never sees a partial file under its final name.
- */
-export interface Remote {
-  readonly url: string;
-  has(key: string): Promise<boolean>;
-  /**
-   * Downloads to `dest` and returns the sha256 of the bytes written; false when the remote has
-   * no such file. More than `maxBytes` is refused (UnsafeCacheEntryError), not written.
-   */
-  get(key: string, dest: string, maxBytes?: number): Promise<string | false>;
-  put(key: string, source: string): Promise<void>;
-  /** Releases connections. */
-  close(): void;
-}
-
-export interface RemoteConfig {
-  url: string;
-  /** Name of the environment variable holding a bearer token (HTTP remotes). */
-  token_env?: string;
-}
-
-export function openRemote(config: RemoteConfig, projectDir: string): Remote {
-  if (/^https?:\/\//.test(config.url)) {
-    const token = config.token_env ? process.env[config.token_env] : undefined;
-    if (config.token_env && !token) throw new UserError(`remote ${config.url}: the environment variable ${config.token_env} (token_env) is not set`);
-    return new HttpRemote(config.url.replace(/\/+$/, ''), token);
-  }
-  const dir = config.url.startsWith('file://') ? new URL(config.url).pathname : path.resolve(projectDir, config.url);
-  return new DirectoryRemote(dir);
-}
-
-export class DirectoryRemote implements Remote {
-  constructor(readonly url: string) {}
-
-  async has(key: string): Promise<boolean> {
-    return existsSync(path.join(this.url, key));
-  }
-
-  async get(key: string, dest: string, maxBytes = Infinity): Promise<string | false> {
-    const source = path.join(this.url, key);
-    const stats = statSync(source, { throwIfNoEntry: false });
-    if (!stats) return false;
-    if (stats.size > maxBytes) throw tooLarge(key, maxBytes, this.url);
-    copyFileSync(source, dest);
-    return sha256File(dest);
-  }
-
-  close(): void {}
-
-  async put(key: string, source: string): Promise<void> {
-    const target = path.join(this.url, key);
-    mkdirSync(path.dirname(target), { recursive: true });
-    const tmp = tempNameFor(target);
-    try {
-      copyFileSync(source, tmp);
-      renameSync(tmp, target);
-    } finally {
-      rmSync(tmp, { force: true });
-    }
-  }
-}
-
+/** An HTTP server that takes PUT (WebDAV: nginx, Apache); an optional bearer token. */
 export class HttpRemote implements Remote {
   private readonly agent: http.Agent;
 
@@ -158,8 +92,4 @@ export class HttpRemote implements Remote {
   close(): void {
     this.agent.destroy();
   }
-}
-
-function tooLarge(key: string, maxBytes: number, url: string): UnsafeCacheEntryError {
-  return new UnsafeCacheEntryError(key, `it is larger than ${maxBytes} bytes`, url);
 }

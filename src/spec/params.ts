@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { UserError } from './errors.js';
-import { YamlSource } from './spec/yaml-source.js';
+import { UserError } from '../errors.js';
+import { YamlSource } from './yaml-source.js';
 
 export type ParamValue = unknown;
 export type ParamTree = Record<string, unknown>;

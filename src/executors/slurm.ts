@@ -2,7 +2,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { shellQuote } from '../spec/interpolate.js';
-import type { Executor, Job, JobResult } from './executor.js';
+import type { Executor, ExecutorKind, Job, JobResult } from './executor.js';
+
+/** A stage's `slurm:` block. */
+export interface SlurmOptions {
+  partition?: string;
+  account?: string;
+  qos?: string;
+  extra?: string[];
+}
 
 /** States after which a job will not change again. */
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'BOOT_FAIL', 'DEADLINE', 'PREEMPTED']);
@@ -86,7 +94,7 @@ export function sbatchArgs(job: Job, scriptFile: string): string[] {
   if (job.resources.cpu !== undefined) args.push(`--cpus-per-task=${Math.ceil(job.resources.cpu)}`);
   if (job.resources.memory !== undefined) args.push(`--mem=${job.resources.memory}`);
   if (job.resources.time !== undefined) args.push(`--time=${slurmTime(job.resources.time)}`);
-  const s = job.slurm ?? {};
+  const s = job.options as SlurmOptions;
   if (s.partition) args.push(`--partition=${s.partition}`);
   if (s.account) args.push(`--account=${s.account}`);
   if (s.qos) args.push(`--qos=${s.qos}`);
@@ -140,3 +148,20 @@ export class SlurmExecutor implements Executor {
     }
   }
 }
+
+export const slurm: ExecutorKind = {
+  name: 'slurm',
+  description: 'Slurm jobs (sbatch with --gres/--cpus-per-task/--mem/--time from resources:, polled with squeue, scancel on Ctrl-C)',
+  options: {
+    description: 'Slurm options for this stage (besides those derived from resources).',
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      partition: { type: 'string' },
+      account: { type: 'string' },
+      qos: { type: 'string' },
+      extra: { type: 'array', items: { type: 'string' }, description: 'More sbatch arguments, e.g. [--constraint=a100]' },
+    },
+  },
+  create: ({ stateDir }) => new SlurmExecutor(stateDir),
+};

@@ -1,6 +1,6 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Executor, Job, JobResult } from './executor.js';
+import type { Executor, ExecutorKind, Job, JobResult } from './executor.js';
 
 /** How long a stage gets to exit after SIGTERM before its process group is killed. */
 const KILL_GRACE_MS = 5000;
@@ -80,3 +80,9 @@ function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
     // Already gone.
   }
 }
+
+export const local: ExecutorKind = {
+  name: 'local',
+  description: 'this machine, each stage its own process group (the default)',
+  create: () => new LocalExecutor(),
+};

@@ -3,8 +3,9 @@ import path from 'node:path';
 import PQueue from 'p-queue';
 import { tempNameFor } from '../fs-atomic.js';
 import { objectsOf } from './maintenance.js';
+import { objectKey, runKey } from './layout.js';
 import type { ObjectStore } from './object-store.js';
-import type { Remote } from './remote.js';
+import type { Remote } from '../remotes/remote.js';
 import type { RunCache, RunRecord } from './run-cache.js';
 import { checkKey, MAX_RECORD_BYTES, maxManifestBytes, parseManifest, parseRunRecord, UnsafeCacheEntryError } from './untrusted.js';
 
@@ -32,8 +33,6 @@ export interface TransferReport {
 /** Parallel requests; PIPELINE_TRANSFER_JOBS overrides (a slow link, a strict server). */
 const CONCURRENCY = Number(process.env.PIPELINE_TRANSFER_JOBS) || 8;
 
-const objectKey = (hash: string) => `objects/${hash.slice(0, 2)}/${hash.slice(2)}`;
-const runKey = (key: string) => `runs/${key}.json`;
 
 /**
  * Pushes the run records for `keys` and every object they need. Objects go first and the run
@@ -84,7 +83,7 @@ export async function push(store: ObjectStore, runs: RunCache, remote: Remote, k
  */
 export async function pull(store: ObjectStore, runs: RunCache, remote: Remote, keys: string[], onProgress?: (p: TransferProgress) => void): Promise<TransferReport> {
   const report: TransferReport = { runs: 0, objects: 0, present: 0, bytes: 0, missing: [], corrupt: [], refused: [] };
-  const tmpDir = path.join(store.cacheDir, 'tmp');
+  const tmpDir = store.tmpDir;
   mkdirSync(tmpDir, { recursive: true });
   const queue = new PQueue({ concurrency: CONCURRENCY });
   let done = 0;

@@ -8,8 +8,8 @@ export interface Job {
   env: Record<string, string>;
   logFile: string;
   resources: { gpu: number; cpu?: number; memory?: string | number; time?: string | number };
-  /** Scheduler options for cluster executors. */
-  slurm?: { partition?: string; account?: string; qos?: string; extra?: string[] };
+  /** The stage's own options for this executor (its `slurm:` block for Slurm), checked against the kind's schema at load. */
+  options: Record<string, unknown>;
 }
 
 export interface JobResult {
@@ -26,4 +26,22 @@ export interface Executor {
   /** False when the executor places GPUs itself (Slurm's gres): the local GPU pool stays out of it. */
   readonly usesLocalGpus: boolean;
   execute(job: Job, signal: AbortSignal, onLine?: (line: string) => void): Promise<JobResult>;
+}
+
+/** Where an executor may keep its own files (job scripts). */
+export interface ExecutorContext {
+  /** A directory of its own under the cache's tmp/. */
+  stateDir: string;
+}
+
+/** One kind of executor, as the registry (src/executors/registry.ts) lists it. */
+export interface ExecutorKind {
+  name: string;
+  description: string;
+  /**
+   * Schema of the per-stage options block named after the executor (`slurm: { partition }`);
+   * undefined when it takes none. The spec schema, load-time checks and the CLI read it.
+   */
+  options?: Record<string, unknown>;
+  create(context: ExecutorContext): Executor;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { dirHash, manifestText, type ManifestEntry } from '../hash/content-hasher.js';
 import { sha256File, sha256Text } from '../hash/sha256.js';
 import { tempNameFor, writeFileAtomic } from '../fs-atomic.js';
+import { objectKey } from './layout.js';
 import { CacheEntryError, isSha256, maxManifestBytes, parseManifest, UnsafeCacheEntryError } from './untrusted.js';
 
 export class CorruptObjectError extends CacheEntryError {
@@ -21,7 +22,7 @@ export type StoredOut = { kind: 'file'; hash: string; exec: boolean } | { kind: 
  */
 export class ObjectStore {
   readonly objectsDir: string;
-  private readonly tmpDir: string;
+  readonly tmpDir: string;
 
   constructor(readonly cacheDir: string) {
     this.objectsDir = path.join(cacheDir, 'objects');
@@ -30,7 +31,7 @@ export class ObjectStore {
 
   pathOf(hash: string): string {
     if (!isSha256(hash)) throw new UnsafeCacheEntryError(`object ${JSON.stringify(hash).slice(0, 80)}`, 'an object name is a sha256', this.cacheDir);
-    return path.join(this.objectsDir, hash.slice(0, 2), hash.slice(2));
+    return path.join(this.cacheDir, objectKey(hash));
   }
 
   has(hash: string): boolean {

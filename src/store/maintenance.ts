@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { sha256File } from '../hash/sha256.js';
-import type { Lockfile } from '../lockfile.js';
+import type { Lockfile } from './lockfile.js';
 import type { ObjectStore } from './object-store.js';
 import type { RunCache, RunRecord } from './run-cache.js';
 
@@ -91,7 +91,7 @@ export function collectGarbage(store: ObjectStore, runs: RunCache, lock: Lockfil
     // Records first: a run record must never point at objects that are already gone.
     for (const key of removedRuns) rmSync(path.join(runs.dir, `${key}.json`), { force: true });
     for (const hash of removedObjects) rmSync(store.pathOf(hash), { force: true });
-    rmSync(path.join(store.cacheDir, 'tmp'), { recursive: true, force: true });
+    rmSync(store.tmpDir, { recursive: true, force: true });
   }
   return { keptRuns: records.length - removedRuns.length, removedRuns, keptObjects, removedObjects, removedBytes };
 }

@@ -1,9 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import jsYaml from 'js-yaml';
-import { UserError } from './errors.js';
-import { isDiskFull, onDiskFull } from './disk-full.js';
-import { writeFileAtomic } from './fs-atomic.js';
+import { UserError } from '../errors.js';
+import { isDiskFull, onDiskFull } from '../disk-full.js';
+import { writeFileAtomic } from '../fs-atomic.js';
 
 /** What pipeline.lock records for one stage instance: enough to explain staleness and to verify outs. */
 export interface LockEntry {

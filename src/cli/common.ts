@@ -1,0 +1,20 @@
+import { UserError } from '../errors.js';
+import type { Workspace } from '../run/workspace.js';
+import { openWorkspace } from '../session/session.js';
+
+export interface Common {
+  file: string;
+  setParam?: string[];
+}
+
+export function open(options: Common): Workspace {
+  return openWorkspace({ specFile: options.file, ...(options.setParam ? { overrides: options.setParam } : {}) });
+}
+
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--jobs ${value}: expected a whole number >= 1`);
+  return n;
+}

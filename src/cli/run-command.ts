@@ -1,0 +1,178 @@
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { writeSummary, unchangedSinceSummary } from '../run/noop-summary.js';
+import { frozenViolations, plan } from '../run/planner.js';
+import { ProjectLock } from '../run/project-lock.js';
+import { Runner, type Outcome } from '../run/runner.js';
+import type { Reporter } from '../run/events.js';
+import { executorChooser } from '../session/session.js';
+import { bold, dim, green, red, yellow } from '../ui/format.js';
+import { JsonReporter, PlainReporter } from '../ui/reporters.js';
+
+import { open, type Common } from './common.js';
+import { transfer } from './transfer-command.js';
+
+export interface RunFlags {
+  jobs: number;
+  gpus?: string;
+  dryRun?: boolean;
+  force?: boolean;
+  keepGoing?: boolean;
+  frozen?: boolean;
+  pull?: boolean;
+  push?: boolean;
+  executor?: string;
+  setParam?: string[];
+  json?: boolean;
+  wait: boolean;
+  verbose?: boolean;
+}
+
+export async function runCommand(targets: string[], options: Common & RunFlags): Promise<number> {
+  const fullRun = targets.length === 0 && !options.setParam?.length && !options.force && !options.dryRun && !options.pull && !options.push;
+  if (fullRun) {
+    const started = Date.now();
+    const ids = unchangedSinceSummary(path.dirname(path.resolve(options.file)));
+    if (ids) {
+      if (options.json) {
+        for (const id of ids) process.stdout.write(JSON.stringify({ event: 'skipped', stage: id, reason: 'up-to-date' }) + '\n');
+        process.stdout.write(JSON.stringify({ event: 'done', ok: true, ran: 0, restored: 0, up_to_date: ids.length, failed: 0, duration_ms: Date.now() - started }) + '\n');
+      } else {
+        process.stderr.write(`${green('done')}: everything is up to date (${ids.length} stage instances, nothing changed since the last full run) ${dim(`in ${((Date.now() - started) / 1000).toFixed(1)}s`)}\n`);
+      }
+      return 0;
+    }
+  }
+  const ws = open(options);
+  const selected = ws.graph.select(targets);
+  if (options.pull) {
+    const code = await transfer('pull', ws, selected);
+    if (code !== 0 && !options.frozen) process.stderr.write(dim('continuing: what could not be pulled will run\n'));
+  }
+  if (options.frozen) {
+    if (options.force) throw new UserError('--frozen and --force contradict each other: --frozen executes nothing');
+    const violations = frozenViolations(await plan(ws, selected));
+    if (violations.length) {
+      await ws.close();
+      if (options.json) {
+        process.stdout.write(JSON.stringify({ event: 'frozen-violations', stages: violations.map((v) => ({ stage: v.id, reasons: v.reasons })) }) + '\n');
+      }
+      process.stderr.write(`${red('error:')} --frozen: ${violations.length} stage(s) would have to run or do not match pipeline.lock:\n`);
+      for (const v of violations) process.stderr.write(`  ${bold(v.id)}: ${v.reasons.join('; ')}\n`);
+      process.stderr.write(dim('  run `pipeline run` (without --frozen) and commit pipeline.lock, or restore the cache that built it\n'));
+      return 1;
+    }
+  }
+  if (options.dryRun) {
+    const planned = await plan(ws, selected, options.force);
+    await ws.close();
+    if (options.json) {
+      process.stdout.write(JSON.stringify({ event: 'plan', stages: planned.map((p) => ({ stage: p.id, action: p.action, reasons: p.reasons })) }) + '\n');
+      return 0;
+    }
+    const width = Math.max(...planned.map((p) => p.id.length), 5);
+    for (const p of planned) {
+      const action = p.action === 'run' ? yellow('run       ') : p.action === 'restore' ? green('restore   ') : dim('up-to-date');
+      process.stdout.write(`${action}  ${p.id.padEnd(width)}  ${dim(p.reasons.join('; '))}${p.provisional ? dim(' (may be skipped if its outs come out identical)') : ''}\n`);
+    }
+    return 0;
+  }
+
+  // The terminal UI and process library load only when a run needs them: start-up is part of every no-op.
+  const reporter: Reporter = options.json
+    ? new JsonReporter()
+    : process.stderr.isTTY
+      ? new (await import('../ui/tty-reporter.js')).TtyReporter()
+      : new PlainReporter(options.verbose);
+  const lock = new ProjectLock(ws.project.dir);
+  let waited = false;
+  await lock.acquire({
+    wait: options.wait,
+    onWait: (holder) => {
+      waited = true;
+      reporter.emit({ event: 'waiting', holder });
+    },
+  });
+  // The run we waited for changed the lock file and outs: read them afresh.
+  const fresh = waited ? open(options) : ws;
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      if (!options.json) process.stderr.write(`\n${yellow('stopping:')} cancelling running stages; finished ones are kept (Ctrl-C again to quit at once)\n`);
+      controller.abort();
+    } else {
+      fresh.lock.flush();
+      lock.release();
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const started = Date.now();
+  let outcomes: Map<string, Outcome>;
+  let runner: Runner | undefined;
+  try {
+    const gpus = options.gpus?.split(',').map((s) => s.trim()).filter(Boolean);
+    runner = new Runner(fresh, executorChooser(fresh, options.executor), reporter, {
+      jobs: options.jobs,
+      ...(gpus?.length ? { gpus } : {}),
+      force: Boolean(options.force),
+      keepGoing: Boolean(options.keepGoing),
+      frozen: Boolean(options.frozen),
+      signal: controller.signal,
+    });
+    outcomes = await runner.run(fresh.graph.select(targets));
+  } finally {
+    try {
+      await fresh.close();
+    } finally {
+      lock.release();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      reporter.end();
+    }
+  }
+  if (runner.fatal) throw runner.fatal;
+  const count = (o: Outcome) => [...outcomes.values()].filter((v) => v === o).length;
+  const failed = count('failed');
+  if (fullRun && failed + count('blocked') + count('cancelled') === 0 && outcomes.size === fresh.project.instances.length) writeSummary(fresh);
+  const summary = { ran: count('ran'), restored: count('restored'), up_to_date: count('up-to-date'), failed, duration_ms: Date.now() - started };
+  const ok = failed === 0 && count('cancelled') === 0 && count('blocked') === 0;
+  if (options.json) {
+    process.stdout.write(JSON.stringify({ event: 'done', ok, ...summary }) + '\n');
+  } else {
+    const parts = [`${summary.ran} ran`, `${summary.restored} restored`, `${summary.up_to_date} up to date`];
+    if (failed) parts.push(red(`${failed} failed`));
+    if (count('blocked')) parts.push(yellow(`${count('blocked')} not run`));
+    if (count('cancelled')) parts.push(yellow(`${count('cancelled')} cancelled`));
+    process.stderr.write(`${ok ? green('done') : red('stopped')}: ${parts.join(', ')} ${dim(`in ${((Date.now() - started) / 1000).toFixed(1)}s`)}\n`);
+  }
+  if (controller.signal.aborted && interrupts > 0) return 130;
+  if (options.push && ok) {
+    const pushed = open(options);
+    const code = await transfer('push', pushed, pushed.graph.select(targets));
+    await pushed.close();
+    if (code !== 0) return code;
+  }
+  return ok ? 0 : 1;
+}
+
+export async function statusCommand(targets: string[], options: Common & { json?: boolean }): Promise<number> {
+  const ws = open(options);
+  const planned = await plan(ws, ws.graph.select(targets));
+  await ws.close();
+  const stale = planned.filter((p) => p.action !== 'up-to-date');
+  if (options.json) {
+    process.stdout.write(JSON.stringify(planned.map((p) => ({ stage: p.id, stale: p.action !== 'up-to-date', action: p.action, reasons: p.reasons }))) + '\n');
+    return 0;
+  }
+  for (const p of stale) {
+    const how = p.action === 'restore' ? dim(' [restorable from cache]') : '';
+    process.stdout.write(`${bold(p.id)}: ${p.reasons.join('; ')}${how}\n`);
+  }
+  const fresh = planned.length - stale.length;
+  process.stdout.write(stale.length === 0 ? `${green('✓')} everything is up to date (${fresh} stage instances)\n` : dim(`${stale.length} stale, ${fresh} up to date\n`));
+  return 0;
+}

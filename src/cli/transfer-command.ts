@@ -1,0 +1,29 @@
+import { resolveRemote } from '../remotes/config.js';
+import { pull, push } from '../store/transfer.js';
+import type { Workspace } from '../run/workspace.js';
+import { dim, formatBytes, red, yellow } from '../ui/format.js';
+import { transferProgress } from '../ui/transfer-progress.js';
+
+export async function transfer(verb: 'push' | 'pull', ws: Workspace, selected: Set<string>): Promise<number> {
+  const remote = resolveRemote(ws.project);
+  const keys = [...selected].map((id) => ws.lock.get(id)?.key).filter((k): k is string => k !== undefined);
+  const unlocked = [...selected].filter((id) => !ws.lock.get(id));
+  const progress = transferProgress(verb);
+  const started = Date.now();
+  let report;
+  try {
+    report = await (verb === 'push' ? push : pull)(ws.store, ws.runs, remote, keys, progress);
+  } finally {
+    progress.end();
+    remote.close();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  process.stderr.write(
+    `${verb}: ${report.runs} run records, ${report.objects} objects (${formatBytes(report.bytes)}, ${formatBytes(report.bytes / Math.max(seconds, 1e-3))}/s) moved, ${report.present} already there ${dim(`· ${remote.url}`)}\n`,
+  );
+  if (unlocked.length) process.stderr.write(dim(`${unlocked.length} stage instances are not in pipeline.lock yet (never run): nothing to ${verb} for them\n`));
+  if (report.missing.length) process.stderr.write(yellow(`${report.missing.length} run records ${verb === 'push' ? 'are not in the local cache' : 'are not (completely) on the remote'}\n`));
+  if (report.corrupt.length) process.stderr.write(red(`${report.corrupt.length} downloads did not match their hash and were discarded: ${report.corrupt.join(', ')}\n`));
+  for (const refusal of report.refused) process.stderr.write(`${red('refused:')} ${refusal}; nothing of it was written, its stage will run instead\n`);
+  return report.corrupt.length || report.refused.length ? 1 : 0;
+}

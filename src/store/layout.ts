@@ -1,0 +1,39 @@
+import path from 'node:path';
+
+/**
+ * Where pipeline keeps its state: the only code that knows these paths. `cache/` holds what
+ * can be shared (objects, run records, logs); `.pipeline/` what belongs to one clone (stat
+ * cache, the parsed-spec and no-op shortcuts, the run lock, this clone's config).
+ */
+export class ProjectLayout {
+  readonly cacheDir: string;
+
+  constructor(
+    readonly projectDir: string,
+    cacheDir = process.env.PIPELINE_CACHE_DIR ?? path.join(projectDir, 'cache'),
+  ) {
+    this.cacheDir = path.resolve(projectDir, cacheDir);
+  }
+
+  get lockFile(): string {
+    return path.join(this.projectDir, 'pipeline.lock');
+  }
+
+  /** Per-clone state, never shared or committed. */
+  state(name: 'stat-cache.json' | 'lock.json' | 'spec.json' | 'noop.json' | 'run.lock' | 'config.yaml'): string {
+    return path.join(this.projectDir, '.pipeline', name);
+  }
+
+  get logsDir(): string {
+    return path.join(this.cacheDir, 'logs');
+  }
+
+  /** Scratch space of one kind (`specs`, `slurm`, downloads); emptied by `cache gc`. */
+  tmp(kind?: string): string {
+    return kind ? path.join(this.cacheDir, 'tmp', kind) : path.join(this.cacheDir, 'tmp');
+  }
+}
+
+/** Keys of a cache's files relative to its root: the same on disk and on a remote. */
+export const objectKey = (hash: string): string => `objects/${hash.slice(0, 2)}/${hash.slice(2)}`;
+export const runKey = (key: string): string => `runs/${key}.json`;
