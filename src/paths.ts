@@ -68,3 +68,8 @@ export function symlinkEscapeChecker(projectDir: string): (relPath: string) => b
   };
   return escapes;
 }
+
+/** A file name for an instance id (logs, spec files, job scripts). */
+export function safeName(id: string): string {
+  return id.replace(/[^A-Za-z0-9_.=,@-]/g, '_');
+}

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { safeName } from '../paths.js';
 import { shellQuote } from '../spec/interpolate.js';
 import type { Executor, ExecutorKind, Job, JobResult } from './executor.js';
 
@@ -119,7 +120,7 @@ export class SlurmExecutor implements Executor {
   async execute(job: Job, signal: AbortSignal): Promise<JobResult> {
     mkdirSync(this.scriptsDir, { recursive: true });
     mkdirSync(path.dirname(job.logFile), { recursive: true });
-    const scriptFile = path.join(this.scriptsDir, `${job.id.replace(/[^A-Za-z0-9_.=,@-]/g, '_')}.sh`);
+    const scriptFile = path.join(this.scriptsDir, `${safeName(job.id)}.sh`);
     const exports = Object.entries(job.env)
       .filter(([key]) => key !== 'CUDA_VISIBLE_DEVICES')
       .map(([key, value]) => `export ${key}=${shellQuote(value)}`);

@@ -1,18 +1,16 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import PQueue from 'p-queue';
-import { resolveBuiltin } from '../builtins.js';
 import { CacheEntryError } from '../store/untrusted.js';
 import { DiskFullError, onDiskFull, onDiskFullAsync } from '../disk-full.js';
 import { UserError } from '../errors.js';
-import { writeFileAtomic } from '../fs-atomic.js';
-import { PROTOCOL_VERSION, type StageSpec } from '../protocol/stage-protocol.js';
-import { shellQuote } from '../spec/interpolate.js';
 import type { StageInstance } from '../spec/model.js';
 import type { Executor, Job } from '../executors/executor.js';
 import type { Reporter } from './events.js';
 import { GpuPool, type GpuLease } from './gpu-pool.js';
+import { tail } from './log-tail.js';
+import { safeName } from '../paths.js';
+import { commandFor } from './stage-command.js';
 import type { Decision, Workspace } from './workspace.js';
 
 export interface RunOptions {
@@ -52,8 +50,6 @@ export class SharedRunState {
 export type Outcome = 'up-to-date' | 'restored' | 'ran' | 'failed' | 'blocked' | 'cancelled';
 
 const LOG_TAIL_LINES = 20;
-const MAX_TAIL_LINE = 400;
-const TAIL_BYTES = 64 * 1024;
 
 /**
  * Runs the selected instances: each waits for its upstream, decides from the hashes it then
@@ -219,7 +215,7 @@ export class Runner {
       env.PIPELINE_CPUS = String(cpuShare(instance.resources.cpu, executor.usesLocalGpus, this.options.jobs));
       const job: Job = {
         id: instance.id,
-        script: this.scriptFor(instance),
+        script: commandFor(instance, this.ws),
         cwd: this.ws.project.dir,
         env,
         logFile,
@@ -272,30 +268,6 @@ export class Runner {
     return 'failed';
   }
 
-  /** Built-in stages run as `node <entry> <spec.json>`, the same command line on any executor. */
-  private scriptFor(instance: StageInstance): string {
-    if (instance.uses === undefined) return instance.cmd.join('\n');
-    const { declaration, entry } = resolveBuiltin(instance.uses, () => instance.location);
-    const specFile = path.join(this.ws.layout.tmp('specs'), `${safeName(instance.id)}.json`);
-    const spec: StageSpec = {
-      protocol: PROTOCOL_VERSION,
-      id: instance.id,
-      stage: declaration.name,
-      version: declaration.version,
-      params: instance.params,
-      options: instance.with ?? {},
-      inputs: instance.ports?.inputs ?? {},
-      outputs: instance.ports?.outputs ?? {},
-      metrics: instance.metrics,
-      plots: instance.plots,
-    };
-    onDiskFull(
-      () => writeFileAtomic(specFile, JSON.stringify(spec, null, 2)),
-      () => this.ws.cacheFull(`the spec of ${instance.id}`),
-    );
-    return `exec ${shellQuote(process.execPath)} ${shellQuote(entry)} ${shellQuote(specFile)}`;
-  }
-
   /** Stages report progress as `::progress {json}` lines on stdout. */
   private onLine(instance: StageInstance, line: string): void {
     if (!line.startsWith('::progress ')) return;
@@ -316,26 +288,6 @@ export class Runner {
   }
 }
 
-export function safeName(id: string): string {
-  return id.replace(/[^A-Za-z0-9_.=,@-]/g, '_');
-}
-
-/** The last lines of a log, read from its last 64 KB (a log can be gigabytes), each cut for a terminal. */
-function tail(file: string, lines: number): string[] {
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    const size = fstatSync(fd).size;
-    const buffer = Buffer.alloc(Math.min(size, TAIL_BYTES));
-    readSync(fd, buffer, 0, buffer.length, size - buffer.length);
-    const text = buffer.toString('utf8').replace(/\n$/, '');
-    return text ? text.split('\n').slice(-lines).map((line) => (line.length > MAX_TAIL_LINE ? `${line.slice(0, MAX_TAIL_LINE)}… (cut)` : line)) : [];
-  } catch {
-    return [];
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 /**
  * The cores a stage may use, exported as PIPELINE_CPUS so a trainer sizes its thread pool: its

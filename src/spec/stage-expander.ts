@@ -1,0 +1,300 @@
+import path from 'node:path';
+import { globSync } from 'tinyglobby';
+import { resolveBuiltin } from '../builtins.js';
+import { UserError, type SourceLocation, type Where } from '../errors.js';
+import { executorKinds } from '../executors/registry.js';
+import { normalizeProjectPath } from '../paths.js';
+import { bindPorts } from './builtin-ports.js';
+import { ConfigRef, interpolate, interpolateString, shellQuote, stringify, type Scope } from './interpolate.js';
+import type { Resources, StageInstance } from './model.js';
+import { getParam, isPlainObject, setParam, type ParamsLoader, type ParamTree } from './params.js';
+import type { PathSegment, YamlSource } from './yaml-source.js';
+
+export interface RawStage {
+  desc?: string;
+  cmd?: string | string[];
+  uses?: string;
+  with?: Record<string, unknown>;
+  /** A list for `cmd:` stages; a mapping onto declared input names for `uses:` stages. */
+  deps?: string[] | Record<string, string>;
+  params?: string | (string | Record<string, string[]>)[];
+  outs?: string[] | Record<string, string>;
+  metrics?: string[];
+  plots?: string[];
+  after?: string | string[];
+  resources?: Partial<Resources>;
+  executor?: string;
+  env?: Record<string, string | number | boolean>;
+  matrix?: Record<string, unknown[] | string>;
+  foreach?: unknown[] | Record<string, unknown> | string;
+  do?: RawStage;
+}
+
+
+export function applyOverrides(tree: ParamTree, overrides: [string, unknown][]): ParamTree {
+  return overrides.reduce((acc, [key, value]) => setParam(acc, key, value), tree);
+}
+
+
+export function checkedPath(raw: string, where: Where): string {
+  const result = normalizeProjectPath(raw);
+  if ('error' in result) throw new UserError(result.error, where);
+  return result.path;
+}
+
+
+/** Expands one stage of pipeline.yaml into its instances (one, or one per matrix/foreach entry). */
+export class StageExpander {
+  readonly files = new Set<string>();
+  readonly globs: { pattern: string; matches: string[] }[] = [];
+  private readonly body: RawStage;
+  private readonly bodyPath: PathSegment[];
+
+  constructor(
+    private readonly name: string,
+    private readonly stage: RawStage,
+    private readonly source: YamlSource,
+    private readonly dir: string,
+    private readonly loader: ParamsLoader,
+    private readonly params: ParamTree,
+    private readonly overrides: [string, unknown][],
+  ) {
+    if (stage.foreach !== undefined) {
+      if (!stage.do) throw new UserError(`stage "${name}" has foreach but no do: block`, () => this.at([], true));
+      if (stage.matrix) throw new UserError(`stage "${name}" has both foreach and matrix; use one`, () => this.at(['matrix'], true));
+      this.body = stage.do;
+      this.bodyPath = ['stages', name, 'do'];
+      if (stage.do.matrix || stage.do.foreach || stage.do.do) {
+        throw new UserError('a do: block cannot nest matrix/foreach', () => source.locate(this.bodyPath));
+      }
+    } else {
+      this.body = stage;
+      this.bodyPath = ['stages', name];
+    }
+    if (!this.body.cmd && !this.body.uses) {
+      throw new UserError(`stage "${name}" needs cmd: (a shell command) or uses: (a built-in stage)`, () => this.at([], true));
+    }
+    if (this.body.cmd && this.body.uses) {
+      throw new UserError(`stage "${name}" has both cmd: and uses:; a stage is one or the other`, () => this.at(['uses'], true));
+    }
+  }
+
+  private at(sub: PathSegment[], key = false): SourceLocation {
+    return this.source.locate(['stages', this.name, ...sub], key);
+  }
+
+  private field(sub: PathSegment[]): SourceLocation {
+    return this.source.locate([...this.bodyPath, ...sub]);
+  }
+
+  expand(): StageInstance[] {
+    const entries = this.entries();
+    return entries.map(({ suffix, vars }) => this.instance(suffix ? `${this.name}@${suffix}` : this.name, vars));
+  }
+
+  private entries(): { suffix: string; vars: Scope }[] {
+    const { matrix, foreach } = this.stage;
+    if (matrix) {
+      let combos: { parts: string[]; vars: Scope }[] = [{ parts: [], vars: {} }];
+      for (const [key, spec] of Object.entries(matrix)) {
+        const values = typeof spec === 'string' ? this.globConfigs(key, spec) : spec;
+        combos = combos.flatMap((combo) =>
+          values.map((value) => ({
+            parts: [...combo.parts, `${key}=${value instanceof ConfigRef ? value.name : stringify(value)}`],
+            vars: { ...combo.vars, [key]: value },
+          })),
+        );
+      }
+      return combos.map((combo) => ({ suffix: combo.parts.join(','), vars: combo.vars }));
+    }
+    if (foreach !== undefined) {
+      const items = typeof foreach === 'string' ? interpolate(foreach, [this.params], () => this.at(['foreach'])) : foreach;
+      if (Array.isArray(items)) return items.map((item) => ({ suffix: stringify(item), vars: { item } }));
+      if (isPlainObject(items)) return Object.entries(items).map(([key, item]) => ({ suffix: key, vars: { key, item } }));
+      throw new UserError('foreach must be a list, a mapping, or ${...} naming one', () => this.at(['foreach']));
+    }
+    return [{ suffix: '', vars: {} }];
+  }
+
+  private globConfigs(key: string, pattern: string): ConfigRef[] {
+    const where = () => this.at(['matrix', key]);
+    const files = globSync(pattern, { cwd: this.dir, onlyFiles: true, expandDirectories: false }).sort();
+    this.globs.push({ pattern, matches: files });
+    if (files.length === 0) {
+      throw new UserError(`matrix ${key}: the glob "${pattern}" matches no files`, where);
+    }
+    return files.map((file) => {
+      const resolved = this.loader.load(file);
+      resolved.files.forEach((f) => this.files.add(f));
+      const config = applyOverrides(resolved.values, this.overrides);
+      const name = path.posix.basename(file).replace(/\.(ya?ml|json)$/i, '');
+      return new ConfigRef(name, file, config, resolved.files);
+    });
+  }
+
+  private instance(id: string, vars: Scope): StageInstance {
+    const body = this.body;
+    const scopes: Scope[] = [vars];
+    const { params: stageParams, files: paramFiles, scope } = this.resolveParams(vars);
+    if (scope) scopes.push(scope);
+    scopes.push(this.params);
+
+    const pathOf = (raw: string, at: PathSegment[]) => checkedPath(interpolateString(raw, scopes, () => this.field(at)), () => this.field(at));
+    const strings = (field: 'deps' | 'outs' | 'metrics' | 'plots'): string[] => {
+      const list = body[field] ?? [];
+      if (!Array.isArray(list)) {
+        throw new UserError(`${field}: as a mapping names the inputs/outputs of a built-in (uses:); a cmd: stage lists its paths: ${field}: [a, b]`, () => this.field([field]));
+      }
+      return list.map((raw, index) => pathOf(raw, [field, index]));
+    };
+    const uses = body.uses !== undefined ? interpolateString(body.uses, scopes, () => this.field(['uses'])) : undefined;
+    const options = body.with !== undefined ? (interpolateDeep(body.with, scopes, () => this.field(['with'])) as Record<string, unknown>) : undefined;
+    const ports =
+      uses === undefined
+        ? undefined
+        : bindPorts({
+            declaration: resolveBuiltin(uses, () => this.field(['uses'])).declaration,
+            deps: body.deps,
+            outs: body.outs,
+            options,
+            path: (raw, field, key) => pathOf(raw, [field, key]),
+            locate: (at, key) => this.source.locate([...this.bodyPath, ...at], key),
+          });
+
+    const commands = body.cmd === undefined ? [] : Array.isArray(body.cmd) ? body.cmd : [body.cmd];
+    const render = (within: Scope[]) =>
+      commands.map((text, index) => String(interpolate(text, within, () => this.field(Array.isArray(body.cmd) ? ['cmd', index] : ['cmd']), shellQuote)));
+    const cmd = render(scopes);
+    const commandWith = (params: Record<string, unknown>) => {
+      const shifted = scopes.map((scope, i) =>
+        i === 0 ? scope : Object.entries(params).reduce((acc, [key, value]) => (getParam(acc, key).found ? setParam(acc, key, value) : acc), scope),
+      );
+      try {
+        return render(shifted);
+      } catch {
+        return [];
+      }
+    };
+    const outs = ports ? Object.values(ports.outputs) : strings('outs');
+    const metrics = strings('metrics');
+    const plots = strings('plots');
+    for (const extra of [...metrics, ...plots]) {
+      if (!outs.some((out) => extra === out || extra.startsWith(out + '/')) && !outs.includes(extra)) outs.push(extra);
+    }
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(body.env ?? {})) {
+      env[key] = interpolateString(String(value), scopes, () => this.field(['env', key]));
+    }
+    const resources: Resources = { gpu: body.resources?.gpu ?? 0 };
+    if (body.resources?.cpu !== undefined) resources.cpu = body.resources.cpu;
+    if (body.resources?.memory !== undefined) resources.memory = body.resources.memory;
+    if (body.resources?.time !== undefined) resources.time = body.resources.time;
+
+    const bodyPath = this.bodyPath;
+    const instanceStage = this.name;
+    const source = this.source;
+    const instance: StageInstance = {
+      id,
+      stage: this.name,
+      cmd,
+      commandWith,
+      deps: ports ? Object.values(ports.inputs) : strings('deps'),
+      outs,
+      metrics,
+      plots,
+      params: stageParams,
+      paramFiles,
+      after: [],
+      resources,
+      executorOptions: executorOptionsOf(body),
+      env,
+      get location() {
+        return source.locate(['stages', instanceStage], true);
+      },
+      fieldLocation: (field, index) => {
+        // A built-in's deps/outs are mappings: the n-th path is the n-th bound name.
+        const named = ports && (field === 'deps' ? ports.inputs : field === 'outs' ? ports.outputs : undefined);
+        const at = index === undefined ? [] : [named ? Object.keys(named)[index] ?? index : index];
+        return source.locate([...bodyPath, field, ...at]);
+      },
+    };
+    if (uses !== undefined) instance.uses = uses;
+    if (options !== undefined) instance.with = options;
+    if (ports) instance.ports = ports;
+    if (body.executor !== undefined) instance.executor = body.executor;
+    return instance;
+  }
+
+  /** The stage's named params, or a matrix config when `params: ${exp}`. */
+  private resolveParams(vars: Scope): { params: Record<string, unknown>; files: string[]; scope?: Scope } {
+    const spec = this.body.params;
+    if (spec === undefined) return { params: {}, files: [] };
+    if (typeof spec === 'string') {
+      const value = interpolate(spec, [vars, this.params], () => this.field(['params']));
+      if (value instanceof ConfigRef) {
+        return { params: { ...value.config }, files: value.files, scope: value.config };
+      }
+      if (typeof value === 'string') {
+        const resolved = this.loader.load(checkedPath(value, () => this.field(['params'])));
+        const config = applyOverrides(resolved.values, this.overrides);
+        return { params: config, files: resolved.files, scope: config };
+      }
+      throw new UserError('params: as a string must name a matrix config (${exp}) or a params file', () => this.field(['params']));
+    }
+    const out: Record<string, unknown> = {};
+    const files: string[] = [];
+    spec.forEach((item, index) => {
+      if (typeof item === 'string') {
+        const key = interpolateString(item, [vars, this.params], () => this.field(['params', index]));
+        const hit = getParam(this.params, key);
+        if (!hit.found) {
+          throw new UserError(`param "${key}" is not defined in the global params files (${suggestKeys(this.params, key)})`, () => this.field(['params', index]));
+        }
+        out[key] = hit.value;
+        return;
+      }
+      for (const [file, keys] of Object.entries(item)) {
+        const rel = checkedPath(file, () => this.field(['params', index]));
+        const resolved = this.loader.load(rel);
+        const tree = applyOverrides(resolved.values, this.overrides);
+        files.push(...resolved.files);
+        for (const key of keys) {
+          const hit = getParam(tree, key);
+          if (!hit.found) throw new UserError(`param "${key}" is not defined in ${rel} (${suggestKeys(tree, key)})`, () => this.field(['params', index]));
+          out[`${rel}:${key}`] = hit.value;
+        }
+      }
+    });
+    return { params: out, files };
+  }
+}
+
+
+function suggestKeys(tree: ParamTree, key: string): string {
+  const parent = key.includes('.') ? key.slice(0, key.lastIndexOf('.')) : '';
+  const node = parent ? getParam(tree, parent).value : tree;
+  const keys = isPlainObject(node) ? Object.keys(node).map((k) => (parent ? `${parent}.${k}` : k)) : [];
+  return keys.length ? `valid keys here: ${keys.join(', ')}` : 'no such key';
+}
+
+
+function interpolateDeep(value: unknown, scopes: Scope[], where: Where): unknown {
+  if (typeof value === 'string') {
+    const result = interpolate(value, scopes, where);
+    return result instanceof ConfigRef ? result.path : result;
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolateDeep(v, scopes, where));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateDeep(v, scopes, where)]));
+  return value;
+}
+
+/** The stage's option blocks named after executors (`slurm:`); the schema has checked their shape. */
+function executorOptionsOf(body: RawStage): Record<string, Record<string, unknown>> {
+  const blocks: Record<string, Record<string, unknown>> = {};
+  for (const kind of executorKinds) {
+    const block = (body as Record<string, unknown>)[kind.name];
+    if (kind.options && isPlainObject(block)) blocks[kind.name] = block;
+  }
+  return blocks;
+}
+
