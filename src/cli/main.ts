@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from '../errors.js';
@@ -13,9 +15,15 @@ import { runCommand, statusCommand, type RunFlags } from './run-command.js';
 import { transfer } from './transfer-command.js';
 import { watchCommand } from './watch-command.js';
 
+/** This package's version, from its own package.json (wherever it is installed). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('pipeline')
     .description('Content-hashed DAG builds for ML experiments')
+    .version(packageVersion(), '-V, --version', 'print the version of pipeline')
     .option('-f, --file <path>', 'the pipeline spec', 'pipeline.yaml')
     .showHelpAfterError()
     .exitOverride();
