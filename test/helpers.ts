@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -52,4 +52,34 @@ export function executions(dir: string): string[] {
 
 export function jsonEvents(stdout: string): Record<string, unknown>[] {
   return stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export type WatchEvent = { event: string; stage?: string; at: number; message?: string; paths?: string[] };
+
+/** The real CLI in watch mode, with its --json events collected as they arrive. */
+export function startWatch(dir: string, extraArgs: string[] = []) {
+  const child = cliAsync(dir, ['watch', '--json', '--jobs', '4', '--debounce', '100', ...extraArgs]) as unknown as ChildProcessWithoutNullStreams;
+  const events: WatchEvent[] = [];
+  let buffer = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const lines = buffer.split('\n');
+    buffer = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) events.push(JSON.parse(line) as WatchEvent);
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const until = async (predicate: (e: WatchEvent[]) => boolean, what: string, timeoutMs = 20000) => {
+    const start = Date.now();
+    while (!predicate(events)) {
+      if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(events)}; stderr: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const count = (event: string, stage?: string) => events.filter((e) => e.event === event && (stage === undefined || e.stage === stage)).length;
+  const stop = async () => {
+    child.kill('SIGINT');
+    await new Promise((resolve) => child.on('exit', resolve));
+  };
+  return { events, until, count, stop };
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { cli, cliAsync, executions, jsonEvents, makeProject, read } from './helpers.js';
+import { cli, cliAsync, executions, jsonEvents, makeProject, read, startWatch, writeFiles } from './helpers.js';
 
 const script = fileURLToPath(new URL('../../test/support/slurm-local.sh', import.meta.url));
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -99,6 +99,37 @@ describe('Slurm executor (a real single-node cluster)', { skip: !canStart && !re
     assert.match(r.stderr, new RegExp(`bad_c${u} failed: Slurm job \\d+ FAILED \\(exit code 3\\)`));
     assert.match(r.stderr, /about to fail/);
     assert.doesNotMatch(cli(dir, ['status']).stdout, /everything is up to date/);
+  });
+
+  it('watch on Slurm: an edit reruns its stage as a new job and never resubmits a running job whose key is unchanged', async () => {
+    const dir = makeProject({
+      'fast.txt': 'f1\n',
+      'slow.txt': 's1\n',
+      'pipeline.yaml': [
+        'stages:',
+        `  fast_w${u}:`,
+        '    cmd: echo fast >> runs.log && cp fast.txt out/fast',
+        '    deps: [fast.txt]',
+        '    outs: [out/fast]',
+        `  slow_w${u}:`,
+        '    cmd: echo slow-start >> runs.log && sleep 6 && cp slow.txt out/slow',
+        '    deps: [slow.txt]',
+        '    outs: [out/slow]',
+      ].join('\n'),
+    });
+    const w = startWatch(dir, ['--executor', 'slurm']);
+    try {
+      await w.until(() => executions(dir).includes('slow-start') && w.count('finished', `fast_w${u}`) === 1, 'slow to be running on Slurm', 60000);
+      writeFiles(dir, { 'fast.txt': 'f2\n' });
+      await w.until(() => w.count('finished', `fast_w${u}`) === 2, 'fast to rerun', 60000);
+      await w.until(() => w.count('finished', `slow_w${u}`) === 1, 'slow to finish', 60000);
+      assert.equal(read(dir, 'out/fast'), 'f2\n');
+      assert.equal(jobsNamed(`fast_w${u}`).length, 2, 'the edited stage ran as a second job');
+      assert.deepEqual(jobsNamed(`slow_w${u}`).map((j) => j.state), ['COMPLETED'], 'one job for slow, never cancelled or resubmitted');
+      assert.equal(w.count('cancelled', `slow_w${u}`), 0);
+    } finally {
+      await w.stop();
+    }
   });
 
   it('Ctrl-C cancels the jobs it submitted', async () => {

@@ -1,37 +1,6 @@
 import assert from 'node:assert/strict';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { cliAsync, executions, makeProject, read, writeFiles } from './helpers.js';
-
-type Event = { event: string; stage?: string; at: number; message?: string; paths?: string[] };
-
-/** The real CLI in watch mode, with its --json events collected as they arrive. */
-function startWatch(dir: string) {
-  const child = cliAsync(dir, ['watch', '--json', '--jobs', '4', '--debounce', '100']) as unknown as ChildProcessWithoutNullStreams;
-  const events: Event[] = [];
-  let buffer = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const lines = buffer.split('\n');
-    buffer = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) events.push(JSON.parse(line) as Event);
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const until = async (predicate: (e: Event[]) => boolean, what: string, timeoutMs = 20000) => {
-    const start = Date.now();
-    while (!predicate(events)) {
-      if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(events)}; stderr: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const count = (event: string, stage?: string) => events.filter((e) => e.event === event && (stage === undefined || e.stage === stage)).length;
-  const stop = async () => {
-    child.kill('SIGINT');
-    await new Promise((resolve) => child.on('exit', resolve));
-  };
-  return { events, until, count, stop };
-}
+import { executions, makeProject, read, startWatch, writeFiles } from './helpers.js';
 
 const project = () =>
   makeProject({
