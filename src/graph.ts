@@ -41,7 +41,7 @@ export class StageGraph {
         }
         for (const owner of outsUnder.get(dep) ?? []) producers.add(owner);
         producers.delete(instance);
-        if (producers.size === 0 && !existsSync(path.join(project.dir, dep))) {
+        if (producers.size === 0 && !existsSync(path.resolve(project.dir, dep))) {
           throw new UserError(
             `dep "${dep}" of ${instance.id} does not exist and no stage produces it (add the stage that writes it, or fix the path)`,
             instance.fieldLocation('deps', index),

@@ -20,6 +20,18 @@ export function normalizeProjectPath(raw: string): { path: string } | { error: s
   return { path: normal };
 }
 
+/**
+ * A dep may live outside the project (a lab's dataset folder, read in place): `../data/faces`
+ * stays relative (the project and its data move together), an absolute path stays absolute.
+ * Outs never may: pipeline only writes inside the project.
+ */
+export function normalizeDepPath(raw: string): { path: string } | { error: string } {
+  if (path.isAbsolute(raw)) return { path: path.posix.normalize(raw.replace(/\\/g, '/')).replace(/\/+$/, '') || '/' };
+  const normal = path.posix.normalize(raw.replace(/\\/g, '/')).replace(/\/+$/, '');
+  if (normal === '..' || normal.startsWith('../')) return { path: normal };
+  return normalizeProjectPath(raw);
+}
+
 /** True when `inner` equals `outer` or lies inside it. */
 export function isWithin(inner: string, outer: string): boolean {
   return inner === outer || inner.startsWith(outer + '/');

@@ -10,6 +10,8 @@ import { toDot, toMermaid, toTextTree } from '../ui/dag-format.js';
 import { dim, formatBytes, green, red } from '../ui/format.js';
 
 import { executorNames } from '../executors/registry.js';
+import { initCommand, type InitOptions } from './init-command.js';
+import { stagesCommand } from './stages-command.js';
 import { collect, open, positiveInt, type Common } from './common.js';
 import { runCommand, statusCommand, type RunFlags } from './run-command.js';
 import { transfer } from './transfer-command.js';
@@ -83,6 +85,24 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(
         `${green('✓')} ${project.specFile} is valid: ${project.stageNames.length} stages, ${project.instances.length} stage instances\n${dim(`  schema: ${schemaPath}`)}\n`,
       );
+    });
+
+  program
+    .command('init')
+    .description('start a study here: pipeline.yaml, configs/ and .gitignore, on your images (--images) or the bundled demo')
+    .option('--images <path>', 'a folder <class>/[<source>/]*.jpg, or a CSV path,label[,source,group]')
+    .option('--positive <class>', 'the class to detect (label 1) of the two')
+    .option('--facecrop', 'add a face-crop stage and an experiment trained on the crops')
+    .option('--force', 'overwrite files that exist')
+    .action((options: InitOptions) => {
+      exitCode = initCommand(options);
+    });
+
+  program
+    .command('stages')
+    .description('the built-in stages: their named inputs (deps:), outputs (outs:) and options (with:)')
+    .action(() => {
+      exitCode = stagesCommand();
     });
 
   program

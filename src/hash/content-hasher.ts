@@ -90,7 +90,7 @@ export class ContentHasher {
   }
 
   private async compute(rel: string): Promise<PathHash> {
-    const abs = path.join(this.projectDir, rel);
+    const abs = path.resolve(this.projectDir, rel);
     const stats = statSync(abs, { bigint: true, throwIfNoEntry: false });
     if (!stats) {
       this.observed.set(rel, 'missing');
@@ -132,7 +132,7 @@ export class ContentHasher {
       else todo.push(i);
     });
     if (todo.length) {
-      const computed = await this.pool.hashAll(todo.map((i) => ({ abs: path.join(this.projectDir, files[i].rel), size: Number(files[i].stats.size) })));
+      const computed = await this.pool.hashAll(todo.map((i) => ({ abs: path.resolve(this.projectDir, files[i].rel), size: Number(files[i].stats.size) })));
       todo.forEach((fileIndex, k) => {
         hashes[fileIndex] = computed[k];
         const f = files[fileIndex];

@@ -13,8 +13,8 @@ export type JsonSchema = Record<string, unknown>;
 
 /** One named input or output of a built-in stage. */
 export interface Port {
-  /** A single file, or a directory. */
-  kind: 'file' | 'dir';
+  /** A single file, a directory, or either (`path`: a folder of images or a CSV listing them). */
+  kind: 'file' | 'dir' | 'path';
   /** Required unless false. */
   required?: boolean;
   /** What it holds, for errors and docs. */
@@ -56,6 +56,8 @@ export interface StageSpec {
   outputs: Record<string, string>;
   metrics: string[];
   plots: string[];
+  /** A directory this stage may keep across runs (per-item results, so adding 100 images processes 100); not an out. */
+  stageCache: string;
 }
 
 /** Parses a spec file's text, refusing one written for another protocol version. */

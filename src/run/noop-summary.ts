@@ -108,7 +108,7 @@ export function unchangedSinceSummary(projectDir: string): string[] | undefined 
     if (now.length !== matches.length || now.some((m, i) => m !== matches[i])) return undefined;
   }
   for (const [rel, sig] of summary.paths) {
-    const stats = statSync(path.join(projectDir, rel), { bigint: true, throwIfNoEntry: false });
+    const stats = statSync(path.resolve(projectDir, rel), { bigint: true, throwIfNoEntry: false });
     const now = !stats ? 'missing' : stats.isDirectory() ? dirSignature(stats) : fileSignature(stats);
     if (now !== sig) return undefined;
   }

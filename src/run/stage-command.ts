@@ -24,6 +24,7 @@ export function commandFor(instance: StageInstance, ws: Workspace): string {
     outputs: instance.ports?.outputs ?? {},
     metrics: instance.metrics,
     plots: instance.plots,
+    stageCache: path.relative(ws.project.dir, ws.layout.stageCache(declaration.name)),
   };
   onDiskFull(
     () => writeFileAtomic(specFile, JSON.stringify(spec, null, 2)),

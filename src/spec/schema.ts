@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import leven from 'leven';
+import { builtinNames } from '../builtins.js';
 import { executorKinds, executorNames } from '../executors/registry.js';
 import { UserError } from '../errors.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
@@ -27,6 +28,7 @@ export function specSchema(): JsonSchema {
   (schema.properties!.executor as JsonSchema).enum = names;
   stage.executor.enum = names;
   for (const kind of executorKinds) if (kind.options) stage[kind.name] = kind.options;
+  stage.uses.description = `A built-in stage instead of a command: ${builtinNames().join(', ')} (\`pipeline stages\` lists their inputs, outputs and options).`;
   return schema;
 }
 

@@ -3,7 +3,7 @@ import { globSync } from 'tinyglobby';
 import { resolveBuiltin } from '../builtins.js';
 import { UserError, type SourceLocation, type Where } from '../errors.js';
 import { executorKinds } from '../executors/registry.js';
-import { normalizeProjectPath } from '../paths.js';
+import { normalizeDepPath, normalizeProjectPath } from '../paths.js';
 import { bindPorts } from './builtin-ports.js';
 import { ConfigRef, interpolate, interpolateString, shellQuote, stringify, type Scope } from './interpolate.js';
 import type { Resources, StageInstance } from './model.js';
@@ -36,8 +36,8 @@ export function applyOverrides(tree: ParamTree, overrides: [string, unknown][]):
 }
 
 
-export function checkedPath(raw: string, where: Where): string {
-  const result = normalizeProjectPath(raw);
+export function checkedPath(raw: string, where: Where, outsideAllowed = false): string {
+  const result = outsideAllowed ? normalizeDepPath(raw) : normalizeProjectPath(raw);
   if ('error' in result) throw new UserError(result.error, where);
   return result.path;
 }
@@ -139,7 +139,7 @@ export class StageExpander {
     if (scope) scopes.push(scope);
     scopes.push(this.params);
 
-    const pathOf = (raw: string, at: PathSegment[]) => checkedPath(interpolateString(raw, scopes, () => this.field(at)), () => this.field(at));
+    const pathOf = (raw: string, at: PathSegment[]) => checkedPath(interpolateString(raw, scopes, () => this.field(at)), () => this.field(at), at[0] === 'deps');
     const strings = (field: 'deps' | 'outs' | 'metrics' | 'plots'): string[] => {
       const list = body[field] ?? [];
       if (!Array.isArray(list)) {

@@ -24,6 +24,11 @@ export class ProjectLayout {
     return path.join(this.projectDir, '.pipeline', name);
   }
 
+  /** What a built-in keeps across runs (per-item memos); per clone, never an out. */
+  stageCache(stage: string): string {
+    return path.join(this.projectDir, '.pipeline', 'stage-cache', stage);
+  }
+
   get logsDir(): string {
     return path.join(this.cacheDir, 'logs');
   }

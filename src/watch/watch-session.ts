@@ -78,8 +78,8 @@ export class WatchSession {
     const wanted = new Set(relPaths);
     const added = [...wanted].filter((p) => !this.watched.has(p));
     const removed = [...this.watched].filter((p) => !wanted.has(p) && p !== path.basename(this.options.specFile));
-    if (added.length) this.watcher!.add(added.map((p) => path.join(this.projectDir, p)));
-    if (removed.length) this.watcher!.unwatch(removed.map((p) => path.join(this.projectDir, p)));
+    if (added.length) this.watcher!.add(added.map((p) => path.resolve(this.projectDir, p)));
+    if (removed.length) this.watcher!.unwatch(removed.map((p) => path.resolve(this.projectDir, p)));
     for (const p of added) this.watched.add(p);
     for (const p of removed) this.watched.delete(p);
   }

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { rocAuc } from '../metrics/metrics.js';
-import { readDataset, type Sample } from '../runtime/manifest.js';
+import { readDataset, samplePath, type Sample } from '../runtime/manifest.js';
 import type { BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
 
@@ -37,7 +37,7 @@ export const eda: BuiltinStage = {
     const unreadable: string[] = [];
     for (const [i, sample] of samples.entries()) {
       try {
-        const bytes = readFileSync(path.join(dataDir, sample.path));
+        const bytes = readFileSync(samplePath(dataDir, sample));
         const image = sharp(bytes).removeAlpha();
         const meta = await image.metadata();
         const stats = await image.stats();
@@ -88,7 +88,7 @@ export const eda: BuiltinStage = {
     const grids: Record<string, string> = {};
     for (const source of Object.keys(colour)) {
       const pick = facts.filter((f) => f.sample.source === source).slice(0, 8);
-      const tiles = await Promise.all(pick.map((f) => sharp(path.join(dataDir, f.sample.path)).resize(THUMB, THUMB, { fit: 'contain', background: '#ffffff' }).png().toBuffer()));
+      const tiles = await Promise.all(pick.map((f) => sharp(samplePath(dataDir, f.sample)).resize(THUMB, THUMB, { fit: 'contain', background: '#ffffff' }).png().toBuffer()));
       const file = `grid_${source}.png`;
       await sharp({ create: { width: THUMB * Math.max(1, tiles.length), height: THUMB, channels: 3, background: '#ffffff' } })
         .composite(tiles.map((input, i) => ({ input, left: i * THUMB, top: 0 })))

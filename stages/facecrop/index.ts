@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { formatManifest, readDataset, MANIFEST } from '../runtime/manifest.js';
+import { derivedPath, formatManifest, readDataset, samplePath, MANIFEST } from '../runtime/manifest.js';
 import type { BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
 import { initBackend } from '../train/backend.js';
@@ -55,7 +55,7 @@ export const facecrop: BuiltinStage<FacecropParams> = {
     const inDir = ctx.inputs.dataset;
     const out = ctx.outputs.cropped;
     const p = ctx.params.facecrop;
-    const memo = path.join('.pipeline', 'stage-cache', 'facecrop');
+    const memo = ctx.stageCache;
     mkdirSync(memo, { recursive: true });
     const samples = readDataset(inDir);
     rmSync(out, { recursive: true, force: true });
@@ -72,9 +72,9 @@ export const facecrop: BuiltinStage<FacecropParams> = {
     let reused = 0;
     for (const [i, sample] of samples.entries()) {
       if (ctx.signal.aborted) return;
-      const bytes = readFileSync(path.join(inDir, sample.path));
+      const bytes = readFileSync(samplePath(inDir, sample));
       const key = createHash('sha256').update(bytes).update(JSON.stringify(p)).update(declaration.version).digest('hex');
-      const dest = path.join(out, sample.path);
+      const dest = derivedPath(out, sample);
       mkdirSync(path.dirname(dest), { recursive: true });
       if (existsSync(path.join(memo, `${key}.json`)) && existsSync(path.join(memo, `${key}.png`))) {
         copyFileSync(path.join(memo, `${key}.png`), dest);
@@ -108,7 +108,7 @@ export const facecrop: BuiltinStage<FacecropParams> = {
       records.push(record);
       if (i % 20 === 0) ctx.progress({ images: `${i + 1}/${samples.length}` });
     }
-    writeFileSync(path.join(out, MANIFEST), formatManifest(samples));
+    writeFileSync(path.join(out, MANIFEST), formatManifest(samples.map((s) => ({ ...s, path: path.relative(out, derivedPath(out, s)).split(path.sep).join('/') }))));
     const detected = records.filter((r) => r.detected).length;
     const bySource: Record<string, number> = {};
     for (const source of [...new Set(samples.map((s) => s.source))].sort()) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import jsYaml from 'js-yaml';
 import sharp from 'sharp';
 import { confusion, rocCurve } from '../metrics/metrics.js';
+import { samplePath } from '../runtime/manifest.js';
 import { pairedTTest } from '../metrics/stats.js';
 import type { BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
@@ -130,21 +131,23 @@ export const report: BuiltinStage = {
       unreadable: string[];
     };
     const html: string[] = [];
-    const md: string[] = ['# Real vs fake faces: study report', ''];
+    const names = classNames(dataDir);
+    const title = names ? `${names.positive} vs ${names.negative}: study report` : 'Real vs fake faces: study report';
+    const md: string[] = [`# ${title}`, ''];
     const missing = study.filter((s) => !results.has(s.name));
-    html.push(`<h1>Real vs fake faces: study report</h1>`);
+    html.push(`<h1>${esc(title)}</h1>`);
     html.push(`<p>${study.length} experiments in <code>${esc(configsDir)}</code>; ${results.size} with results${missing.length ? `; <b>missing</b>: ${missing.map((m) => esc(m.name)).join(', ')}` : ''}. Every experiment uses the same ${Object.keys(results.values().next().value?.metrics.auc.values ?? [0]).length}-fold group-aware split.</p>`);
     md.push(`${study.length} experiments; ${results.size} with results${missing.length ? `; missing: ${missing.map((m) => m.name).join(', ')}` : ''}.`, '');
 
     html.push('<h2>Data</h2>');
-    html.push(`<p>${eda.images} images of ${eda.groups} identities; by label ${Object.entries(eda.counts.by_label).map(([k, v]) => `${k}: ${v}`).join(', ')}; by source ${Object.entries(eda.counts.by_source).map(([k, v]) => `${k}: ${v}`).join(', ')}. ${eda.duplicates.length} exact duplicate sets, ${eda.unreadable.length} unreadable files.</p>`);
+    html.push(`<p>${eda.images} images of ${eda.groups} ${names ? 'groups' : 'identities'}; by label ${Object.entries(eda.counts.by_label).map(([k, v]) => `${k}: ${v}`).join(', ')}; by source ${Object.entries(eda.counts.by_source).map(([k, v]) => `${k}: ${v}`).join(', ')}. ${eda.duplicates.length} exact duplicate sets, ${eda.unreadable.length} unreadable files.</p>`);
     html.push(`<p class="${eda.shortcut.risk ? 'warn' : ''}"><b>Shortcut check:</b> ${esc(eda.shortcut.finding)}</p>`);
     html.push(`<div class="chart">${await toSvg(aspectStrip(eda.aspect_by_label))}</div>`);
     for (const [source, file] of Object.entries(eda.grids)) {
       const png = readFileSync(path.join(edaDir, file));
       html.push(`<p>${esc(source)}<br><img src="data:image/png;base64,${png.toString('base64')}" alt="samples of ${esc(source)}"></p>`);
     }
-    md.push('## Data', '', `${eda.images} images, ${eda.groups} identities. Shortcut check: ${eda.shortcut.finding}`, '');
+    md.push('## Data', '', `${eda.images} images, ${eda.groups} ${names ? 'groups' : 'identities'}. Shortcut check: ${eda.shortcut.finding}`, '');
 
     for (const phase of [...new Set(study.map((s) => s.phase))]) {
       const members = study.filter((s) => s.phase === phase);
@@ -225,7 +228,7 @@ export const report: BuiltinStage = {
       const oof = readOof(path.join(runsRoot, first.name));
       const errors = oof.map((o) => ({ ...o, wrongness: o.label === 1 ? 1 - o.prob : o.prob })).filter((o) => o.wrongness > 0.5).sort((a, b) => b.wrongness - a.wrongness).slice(0, 8);
       html.push(`<h2>Hardest errors (${esc(first.name)})</h2><div class="grid">`);
-      for (const e of errors) html.push(await imageTag(path.join(dataDir, e.id), `${e.label ? 'fake' : 'real'} (${e.source}) p(fake)=${e.prob.toFixed(2)}`));
+      for (const e of errors) html.push(await imageTag(samplePath(dataDir, { path: e.id }), `${e.label ? (names?.positive ?? 'fake') : (names?.negative ?? 'real')} (${e.source}) p(${names?.positive ?? 'fake'})=${e.prob.toFixed(2)}`));
       html.push(errors.length ? '</div>' : '<p>No misclassified images.</p></div>');
     }
 
@@ -244,3 +247,16 @@ ${html.join('\n')}
     ctx.log(`report: ${results.size}/${study.length} experiments with results -> ${path.join(out, 'index.html')}`);
   },
 };
+
+/** The class names an `images` dataset recorded (dataset.json); the bundled study has none and keeps real/fake. */
+function classNames(dataDir: string | undefined): { negative: string; positive: string } | undefined {
+  if (!dataDir) return undefined;
+  try {
+    const summary = JSON.parse(readFileSync(path.join(dataDir, 'dataset.json'), 'utf8')) as { classes?: { name: string; label: number }[] };
+    const negative = summary.classes?.find((c) => c.label === 0)?.name;
+    const positive = summary.classes?.find((c) => c.label === 1)?.name;
+    return negative && positive ? { negative, positive } : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -14,11 +14,24 @@ export interface Sample {
 
 export const MANIFEST = 'manifest.csv';
 
+/**
+ * Where a sample's file is: manifest paths are relative to the dataset folder, and may climb
+ * out of it (`images` leaves the user's files where they are) or be absolute.
+ */
+export function samplePath(dir: string, sample: { path: string }): string {
+  return path.resolve(dir, sample.path);
+}
+
+/** A path for a file derived from a sample, inside `dir` even when the sample's own path climbs out. */
+export function derivedPath(dir: string, sample: { path: string }): string {
+  return path.join(dir, sample.path.replace(/^\/+/, '').replace(/^(\.\.\/)+/, ''));
+}
+
 export function formatManifest(samples: readonly Sample[]): string {
   return ['path,label,source,group', ...samples.map((s) => [s.path, s.label, s.source, s.group].map(csvField).join(','))].join('\n') + '\n';
 }
 
-function csvField(value: string | number): string {
+export function csvField(value: string | number): string {
   const text = String(value);
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
@@ -56,12 +69,14 @@ export function parseManifest(text: string, file: string): Sample[] {
   return lines.slice(1).map((line, i) => {
     const cells = splitCsv(line);
     const label = Number(cells[index.label]);
-    if (label !== 0 && label !== 1) throw new StageError(`${file}:${i + 2}: label must be 0 (real) or 1 (fake), got "${cells[index.label]}"`);
+    if (label !== 0 && label !== 1) {
+      throw new StageError(`${file}:${i + 2}: label must be 0 or 1 (a binary study: negative, positive), got "${cells[index.label]}"; a multi-class or regression dataset (see its dataset.json) cannot be split or trained yet`);
+    }
     return { path: cells[index.path], label, source: cells[index.source], group: cells[index.group] };
   });
 }
 
-function splitCsv(line: string): string[] {
+export function splitCsv(line: string): string[] {
   const cells: string[] = [];
   let cell = '';
   let quoted = false;

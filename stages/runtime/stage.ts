@@ -16,6 +16,8 @@ export interface StageContext<P = Record<string, unknown>> {
   outputs: Record<string, string>;
   metrics: string[];
   plots: string[];
+  /** A directory of this stage's own, kept across runs (per-item memos). */
+  stageCache: string;
   /** A line in the stage's log. */
   log(message: string): void;
   /** A `--json` progress event (epoch, fold, ...) that the CLI shows live. */
@@ -80,6 +82,7 @@ export async function runStage<P>(stage: BuiltinStage<P>, argv = process.argv): 
     outputs: spec.outputs,
     metrics: spec.metrics,
     plots: spec.plots,
+    stageCache: spec.stageCache,
     log: (message) => process.stderr.write(message + '\n'),
     progress: (data) => process.stdout.write(`::progress ${JSON.stringify(data)}\n`),
     signal: controller.signal,

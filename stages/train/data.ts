@@ -1,6 +1,5 @@
-import path from 'node:path';
 import sharp from 'sharp';
-import type { Sample } from '../runtime/manifest.js';
+import { samplePath, type Sample } from '../runtime/manifest.js';
 
 export type Fit = 'fill' | 'letterbox';
 
@@ -13,7 +12,7 @@ export async function loadImages(dir: string, samples: readonly Sample[], size: 
   const out = new Float32Array(samples.length * size * size * 3);
   await Promise.all(
     samples.map(async (s, i) => {
-      const { data } = await sharp(path.join(dir, s.path))
+      const { data } = await sharp(samplePath(dir, s))
         .removeAlpha()
         .resize(size, size, { fit: fit(s) === 'fill' ? 'fill' : 'contain', background: { r: 0, g: 0, b: 0 }, kernel: 'cubic' })
         .raw()

@@ -1,0 +1,85 @@
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { discover } from '../../stages/images/discover.js';
+import { CONVENTIONAL_POSITIVE } from '../../stages/images/task.js';
+import { UserError } from '../errors.js';
+import { GITIGNORE_LINES, pipelineYaml, studyConfigs, type StudyTemplate } from '../init/templates.js';
+import { bold, dim, green } from '../ui/format.js';
+
+export interface InitOptions {
+  images?: string;
+  positive?: string;
+  facecrop?: boolean;
+  force?: boolean;
+}
+
+/** The package's own copy of the bundled demo study (pipeline.yaml + configs/). */
+const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * `pipeline init`: a study in the current directory, on the user's images (`--images`) or the
+ * bundled demo. Never overwrites a file unless --force: it checks every target first and writes
+ * nothing when one exists. An existing .gitignore gets the missing lines appended.
+ */
+export function initCommand(options: InitOptions, cwd = process.cwd()): number {
+  const files = options.images ? studyFiles(options, cwd) : demoFiles();
+  if (!options.force) {
+    const existing = Object.keys(files).filter((rel) => existsSync(path.join(cwd, rel)));
+    if (existing.length) {
+      throw new UserError(`${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; nothing was written (pass --force to overwrite)`);
+    }
+  }
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(cwd, rel)), { recursive: true });
+    if (typeof content === 'string') writeFileSync(path.join(cwd, rel), content);
+    else cpSync(content.copyFrom, path.join(cwd, rel));
+  }
+  const gitignore = path.join(cwd, '.gitignore');
+  const had = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';
+  const missing = GITIGNORE_LINES.filter((line) => !had.split(/\r?\n/).includes(line));
+  if (missing.length) writeFileSync(gitignore, had + (had && !had.endsWith('\n') ? '\n' : '') + missing.join('\n') + '\n');
+  process.stdout.write(`${green('✓')} wrote ${Object.keys(files).join(', ')}${missing.length ? `, .gitignore (${had ? 'added ' : ''}${missing.join(' ')})` : ''}\n`);
+  process.stdout.write(`\nnext:\n  ${bold('npx pipeline run report')}     ${dim('# builds everything; then open outputs/report/index.html')}\n`);
+  process.stdout.write(`  ${bold('npx pipeline dag')}            ${dim('# the stages and how they connect')}\n`);
+  process.stdout.write(`  ${bold('npx pipeline status')}         ${dim('# after an edit: what is stale, and why')}\n`);
+  return 0;
+}
+
+type FileContent = string | { copyFrom: string };
+
+function studyFiles(options: InitOptions, cwd: string): Record<string, FileContent> {
+  const images = options.images!;
+  const abs = path.resolve(cwd, images);
+  if (!existsSync(abs)) throw new UserError(`--images ${images}: no such folder or CSV (a folder <class>/[<source>/]*.jpg, or a CSV path,label[,source,group])`);
+  const rel = path.relative(cwd, abs).split(path.sep).join('/') || '.';
+  const counts = new Map<string, number>();
+  for (const c of discover(abs).candidates) counts.set(c.label, (counts.get(c.label) ?? 0) + 1);
+  const classes = [...counts].map(([name, count]) => ({ name, count })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const listing = classes.map((c) => `${c.name} (${c.count})`).join(', ') || 'none';
+  if (classes.length !== 2) {
+    const kind = statSync(abs).isDirectory() ? 'class folders' : 'labels';
+    throw new UserError(`--images ${images}: init sets up a binary study and found ${classes.length} ${kind}: ${listing}; point it at a folder (or CSV) with exactly two`);
+  }
+  const positive = options.positive ?? classes.find((c) => CONVENTIONAL_POSITIVE.includes(c.name.toLowerCase()))?.name;
+  if (!positive) throw new UserError(`--images ${images}: two classes, ${listing}; say which one to detect: --positive ${classes[1].name}`);
+  if (!counts.has(positive)) throw new UserError(`--positive ${positive}: not one of the classes in ${images} (${listing})`);
+  const template: StudyTemplate = { images: rel, positive, classes, facecrop: Boolean(options.facecrop) };
+  process.stdout.write(`found ${classes.length} classes in ${rel}: ${classes.map((c) => `${c.name} (${c.count}${c.name === positive ? ', positive' : ''})`).join(', ')}\n`);
+  return { 'pipeline.yaml': pipelineYaml(template), ...studyConfigs(template) };
+}
+
+/** The bundled demo study, as the package ships it (its schema comment pointed at node_modules). */
+function demoFiles(): Record<string, FileContent> {
+  const spec = readFileSync(path.join(packageRoot, 'pipeline.yaml'), 'utf8').replace('$schema=./schema/pipeline.schema.json', '$schema=node_modules/pipeline/schema/pipeline.schema.json');
+  const files: Record<string, FileContent> = { 'pipeline.yaml': spec };
+  const walk = (rel: string) => {
+    for (const entry of readdirSync(path.join(packageRoot, rel), { withFileTypes: true })) {
+      const child = `${rel}/${entry.name}`;
+      if (entry.isDirectory()) walk(child);
+      else files[child] = { copyFrom: path.join(packageRoot, child) };
+    }
+  };
+  walk('configs');
+  return files;
+}

@@ -1,0 +1,113 @@
+/**
+ * The files `pipeline init --images` writes: a small binary study on the researcher's images,
+ * sized so that a few thousand images train on a CPU in minutes.
+ */
+
+export interface StudyTemplate {
+  /** The images input as the user named it (a folder or a CSV), relative to the project. */
+  images: string;
+  positive: string;
+  classes: { name: string; count: number }[];
+  facecrop: boolean;
+}
+
+const SCHEMA = 'node_modules/pipeline/schema/pipeline.schema.json';
+
+export function pipelineYaml(t: StudyTemplate): string {
+  const classes = t.classes.map((c) => `${c.name} (${c.count})`).join(', ');
+  const trainInputs = `splits: outputs/splits.json, dataset: data/dataset${t.facecrop ? ', cropped: data/cropped' : ''}`;
+  return `# yaml-language-server: $schema=${SCHEMA}
+# A binary study on ${t.images}: ${classes}; positive class: ${t.positive}.
+# Run it with \`npx pipeline run report\`, then open outputs/report/index.html.
+# Each experiment is a file in configs/phase1/ (extends configs/shared.yaml); add one and only it trains.
+version: 1
+params: [configs/dataset.yaml]
+stages:
+  images:
+    uses: images                        # your images, read in place; unreadable files are listed, not fatal
+    with: { positive: ${t.positive} }     # add group_pattern: '^([^_]+)_' to keep one subject's images in one fold
+    deps: { images: ${t.images} }
+    outs: { dataset: data/dataset }
+  eda:
+    uses: eda
+    deps: { dataset: data/dataset }
+    outs: { eda: outputs/eda }
+  split:
+    uses: split
+    deps: { dataset: data/dataset }
+    params: [seed, cv]
+    outs: { splits: outputs/splits.json }
+${
+  t.facecrop
+    ? `  facecrop:
+    uses: facecrop
+    deps: { dataset: data/dataset }
+    params: [facecrop]
+    outs: { cropped: data/cropped }
+`
+    : ''
+}  train:
+    matrix:
+      exp: configs/phase1/*.yaml        # one entry per experiment config
+      fold: [0, 1, 2, 3, 4]
+    uses: train
+    with: { fold: "\${fold}" }
+    deps: { ${trainInputs} }
+    params: \${exp}
+    resources: { gpu: 0.5 }
+    outs: { run: "outputs/runs/\${exp.name}/fold\${fold}" }
+  aggregate:
+    matrix: { exp: "configs/phase1/*.yaml" }
+    uses: aggregate
+    with: { experiment: "\${exp.name}" }
+    deps: { runs: "outputs/runs/\${exp.name}" }
+    outs: { results: "outputs/results/\${exp.name}.json" }
+  report:
+    uses: report
+    deps: { results: outputs/results, eda: outputs/eda, configs: configs, runs: outputs/runs, dataset: data/dataset }
+    outs: { report: outputs/report }
+`;
+}
+
+export function studyConfigs(t: StudyTemplate): Record<string, string> {
+  const files: Record<string, string> = {
+    'configs/dataset.yaml': `# The split every experiment shares: same seed, same folds, so differences between experiments are paired.
+seed: 42
+cv:
+  folds: 5
+  stratify: label
+${t.facecrop ? 'facecrop: { margin: 0.25, size: 64, min_score: 0.3, input_size: 160 }\n' : ''}`,
+    'configs/shared.yaml': `# Shared by every experiment (each extends ../shared.yaml). Sized for a CPU: a few thousand
+# images at 32 px train in minutes per fold; on a GPU try -S data.size=96 -S train.epochs=30.
+seed: 42
+model: { arch: simple_cnn, width: 16, depth: 1 }
+data:
+  input: raw
+  size: 32
+  fraction: 1
+  eval_geometry: same
+train:
+  epochs: 6
+  batch_size: 32
+  lr: 0.004
+  weight_decay: 0.0001
+  patience: 3
+  augment: false
+  normalization: imagenet
+`,
+    'configs/phase1/cnn.yaml': 'extends: ../shared.yaml\n',
+    'configs/phase1/resnet.yaml': 'extends: ../shared.yaml\nmodel: { arch: resnet, width: 8, depth: 1 }\n',
+    'configs/phase1/cnn_augment.yaml': 'extends: ../shared.yaml\ntrain: { augment: true }\n',
+    'configs/study.yaml': `# How the report reads each experiment: its phase, the question, a label, and the baseline it is compared with.
+experiments:
+  cnn: { phase: 1, question: architecture, label: simple_cnn, model: simple_cnn, fraction: 1 }
+  resnet: { phase: 1, question: architecture, label: resnet-8x1, baseline: cnn, model: resnet, fraction: 1 }
+  cnn_augment: { phase: 1, question: augmentation, label: flip + shift + colour jitter, baseline: cnn }
+${t.facecrop ? '  cnn_facecrop: { phase: 1, question: face crop, label: trained on face crops, baseline: cnn }\n' : ''}`,
+  };
+  if (t.facecrop) files['configs/phase1/cnn_facecrop.yaml'] = 'extends: ../shared.yaml\ndata: { input: cropped }\n';
+  return files;
+}
+
+/** What a study's clone should not commit: pipeline's own state and everything it rebuilds. */
+export const GITIGNORE_LINES = ['cache/', '.pipeline/', 'outputs/', 'data/dataset/', 'data/cropped/', 'node_modules/'];

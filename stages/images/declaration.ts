@@ -1,0 +1,27 @@
+import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
+
+/** What the engine checks a `uses: images` stage against (light: no stage code is loaded to plan a run). */
+export const declaration: StageDeclaration = {
+  name: 'images',
+  version: '1',
+  description: "the researcher's own images (a folder tree <class>/[<source>/]file or a CSV path,label[,source,group]) as a dataset with per-image properties",
+  entry: 'images/main.js',
+  inputs: {
+    images: { kind: 'path', description: 'a folder <root>/<class>/[<source>/]*.jpg, or a CSV path,label[,source,group] (paths relative to it)' },
+  },
+  outputs: {
+    dataset: { kind: 'dir', description: 'manifest.csv (one row per usable image, with its properties), dataset.json (classes, exclusions, duplicates), excluded.csv' },
+  },
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      positive: { type: 'string', minLength: 1, description: 'the positive class of a binary study (label 1)' },
+      task: { enum: ['auto', 'binary', 'multiclass', 'regression'], description: 'auto: binary for two classes, regression for numeric labels, else multiclass' },
+      classes: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'the only labels a CSV may use (a typo is then an error at its line)' },
+      group_pattern: { type: 'string', minLength: 1, description: 'a regex on the file name; its first group (or whole match) is the group no fold may split' },
+      strict: { type: 'boolean', description: 'an unreadable image is an error instead of being excluded and listed' },
+    },
+  },
+  params: { type: 'object' },
+};

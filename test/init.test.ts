@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { cli, jsonEvents, makeProject, read } from './helpers.js';
+import { lfwFolder } from './support/real-photos.js';
+
+describe('pipeline init', () => {
+  it('without --images scaffolds the bundled demo study; never overwrites without --force', () => {
+    const dir = makeProject({ '.gitignore': 'node_modules/\n*.log\n' });
+    const r = cli(dir, ['init']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /wrote pipeline\.yaml, configs\/dataset\.yaml, .*configs\/phase1\/p1_cnn\.yaml/);
+    assert.match(r.stdout, /npx pipeline run report/);
+    assert.match(read(dir, 'pipeline.yaml'), /\$schema=node_modules\/pipeline\/schema\/pipeline\.schema\.json/);
+    assert.equal(read(dir, '.gitignore'), 'node_modules/\n*.log\ncache/\n.pipeline/\noutputs/\ndata/dataset/\ndata/cropped/\n', 'missing lines appended, nothing lost');
+    assert.match(cli(dir, ['validate']).stdout, /is valid: 8 stages, 137 stage instances/);
+
+    writeFiles(dir, 'pipeline.yaml', '# mine\n');
+    const again = cli(dir, ['init']);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /error: pipeline\.yaml, configs\/dataset\.yaml, .* already exist; nothing was written \(pass --force to overwrite\)/);
+    assert.equal(read(dir, 'pipeline.yaml'), '# mine\n');
+    assert.equal(cli(dir, ['init', '--force']).code, 0);
+    assert.notEqual(read(dir, 'pipeline.yaml'), '# mine\n');
+  });
+
+  it('--images needs exactly two classes and knows which is positive', async () => {
+    const dir = makeProject({});
+    for (const cls of ['cat', 'dog', 'fox']) {
+      mkdirSync(path.join(dir, 'photos', cls), { recursive: true });
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: '#777' } }).png().toFile(path.join(dir, 'photos', cls, 'a.png'));
+    }
+    const three = cli(dir, ['init', '--images', 'photos']);
+    assert.equal(three.code, 2);
+    assert.match(three.stderr, /--images photos: init sets up a binary study and found 3 class folders: cat \(1\), dog \(1\), fox \(1\)/);
+    writeFiles(dir, 'labels.csv', 'path,label\nphotos/cat/a.png,cat\nphotos/dog/a.png,dog\n');
+    const which = cli(dir, ['init', '--images', 'labels.csv']);
+    assert.equal(which.code, 2);
+    assert.match(which.stderr, /two classes, cat \(1\), dog \(1\); say which one to detect: --positive dog/);
+    const wrong = cli(dir, ['init', '--images', 'labels.csv', '--positive', 'dgo']);
+    assert.match(wrong.stderr, /--positive dgo: not one of the classes in labels\.csv \(cat \(1\), dog \(1\)\)/);
+    const ok = cli(dir, ['init', '--images', 'labels.csv', '--positive', 'dog', '--facecrop']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(read(dir, 'pipeline.yaml'), /deps: \{ images: labels\.csv \}[\s\S]*uses: facecrop[\s\S]*cropped: data\/cropped/);
+    assert.match(cli(dir, ['validate']).stdout, /is valid: 7 stages/);
+  });
+});
+
+const realPhotos = await lfwFolder(path.join(mkdtempSync(path.join(tmpdir(), 'pipeline-lfw-')), 'photos'));
+const required = process.env.PIPELINE_REQUIRE_SERVICES === '1';
+
+describe('your own study on real photos (scikit-image’s Labeled Faces in the Wild subset)', { skip: !realPhotos && !required ? 'python3-skimage could not be downloaded from the Debian mirror' : false }, () => {
+  it('init -> run -> report, with the truncated and empty files excluded and listed; a rerun does nothing', () => {
+    const dir = makeProject({});
+    const init = cli(dir, ['init', '--images', realPhotos!, '--positive', 'face']);
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(init.stdout, /found 2 classes in .*photos: face \(102, positive\), non_face \(100\)/);
+    const run = cli(dir, ['run', 'report', '-S', 'train.epochs=3', '-S', 'data.size=24']);
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(read(dir, 'data/dataset/dataset.json')) as { images: number; excluded: { path: string; reason: string }[]; classes: unknown };
+    assert.equal(summary.images, 200);
+    assert.deepEqual(
+      summary.excluded.map((e) => `${e.path}: ${e.reason.split(' (')[0]}`),
+      ['face/lfw/empty.jpg: empty file', 'face/lfw/truncated.jpg: truncated'],
+    );
+    const report = read(dir, 'outputs/report/report.md');
+    assert.match(report, /^# face vs non_face: study report/);
+    const auc = Number(/\| cnn \| architecture \| simple_cnn \| (\d\.\d+)/.exec(report)?.[1]);
+    assert.ok(auc > 0.7, `faces vs non-faces is learnable from 200 real photos: AUC ${auc}`);
+    const again = cli(dir, ['run', 'report', '-S', 'train.epochs=3', '-S', 'data.size=24', '--json']);
+    assert.deepEqual(jsonEvents(again.stdout).at(-1), { ...jsonEvents(again.stdout).at(-1), event: 'done', ok: true, ran: 0, restored: 0 });
+  });
+});
+
+function writeFiles(dir: string, rel: string, content: string): void {
+  writeFileSync(path.join(dir, rel), content);
+  assert.equal(readFileSync(path.join(dir, rel), 'utf8'), content);
+}
