@@ -108,6 +108,11 @@ export class StageGraph {
 
   /** Resolves CLI targets (names, ids, globs) to the ids they name plus everything upstream. */
   select(targets: readonly string[]): Set<string> {
+    return targets.length === 0 ? new Set(this.project.instances.map((i) => i.id)) : this.withUpstream(this.matching(targets));
+  }
+
+  /** The instances the targets name themselves, without what they depend on (what `exp show` lists). */
+  matching(targets: readonly string[]): Set<string> {
     if (targets.length === 0) return new Set(this.project.instances.map((i) => i.id));
     const roots = new Set<string>();
     for (const target of targets) {
@@ -123,7 +128,7 @@ export class StageGraph {
       }
       matched.forEach((id) => roots.add(id));
     }
-    return this.withUpstream(roots);
+    return roots;
   }
 
   matchTarget(target: string): string[] {

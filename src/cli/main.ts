@@ -12,6 +12,7 @@ import { dim, formatBytes, green, red } from '../ui/format.js';
 import { executorNames } from '../executors/registry.js';
 import { initCommand, type InitOptions } from './init-command.js';
 import { stagesCommand } from './stages-command.js';
+import { registerCompareCommands } from './compare-commands.js';
 import { collect, open, positiveInt, type Common } from './common.js';
 import { runCommand, statusCommand, type RunFlags } from './run-command.js';
 import { transfer } from './transfer-command.js';
@@ -97,6 +98,8 @@ export async function main(argv: string[]): Promise<number> {
     .action((options: InitOptions) => {
       exitCode = initCommand(options);
     });
+
+  registerCompareCommands(program, (code) => (exitCode = code));
 
   program
     .command('stages')

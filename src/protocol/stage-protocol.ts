@@ -30,6 +30,8 @@ export interface StageDeclaration {
   description: string;
   inputs: Record<string, Port>;
   outputs: Record<string, Port>;
+  /** Metrics files it writes inside its outputs (`exp show`, `metrics diff` read them): an output, and a file within it. */
+  metrics?: { output: string; file?: string }[];
   /** Schema of `with:` (checked at load time, with file:line errors). */
   options: JsonSchema;
   /** Schema of the params the stage reads (checked by the runtime before it starts). */

@@ -19,7 +19,11 @@ export interface ResolvedParams {
 export class ParamsLoader {
   private readonly resolved = new Map<string, ResolvedParams>();
 
-  constructor(private readonly projectDir: string) {}
+  /** `read` gives a file's source by project-relative path: the disk by default, a git revision for `params diff`. */
+  constructor(
+    private readonly projectDir: string,
+    private readonly read: (relPath: string) => YamlSource = (relPath) => YamlSource.read(path.join(projectDir, relPath), relPath),
+  ) {}
 
   /** `relPath` is project-relative, posix. */
   load(relPath: string, chain: string[] = []): ResolvedParams {
@@ -28,7 +32,7 @@ export class ParamsLoader {
     if (chain.includes(relPath)) {
       throw new UserError(`extends cycle: ${[...chain, relPath].join(' -> ')}`, { file: chain[chain.length - 1] ?? relPath });
     }
-    const source = YamlSource.read(path.join(this.projectDir, relPath), relPath);
+    const source = this.read(relPath);
     const data = source.data ?? {};
     if (!isPlainObject(data)) {
       throw new UserError(`a params file must be a mapping of keys to values (got ${describe(data)})`, source.locate([]));

@@ -12,6 +12,7 @@ export const declaration: StageDeclaration = {
   outputs: {
     results: { kind: 'file', description: 'the results JSON' },
   },
+  metrics: [{ output: 'results' }],
   options: { type: 'object', additionalProperties: false, properties: { experiment: { type: 'string', minLength: 1 } } },
   params: { type: 'object' },
 };

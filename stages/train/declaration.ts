@@ -14,6 +14,7 @@ export const declaration: StageDeclaration = {
   outputs: {
     run: { kind: 'dir', description: 'weights, history.json, oof.csv, metrics.json' },
   },
+  metrics: [{ output: 'run', file: 'metrics.json' }],
   options: { type: 'object', additionalProperties: false, required: ['fold'], properties: { fold: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^[0-9]+$' }] } } },
   params: {
   type: 'object',
