@@ -3,7 +3,7 @@ import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
 /** What the engine checks a `uses: report` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
   name: 'report',
-  version: '4',
+  version: '5',
   description: 'the HTML + Markdown report over every experiment',
   entry: 'report/main.js',
   inputs: {
@@ -12,10 +12,11 @@ export const declaration: StageDeclaration = {
     configs: { kind: 'dir', description: 'the experiment configs (configs/study.yaml names baselines)' },
     runs: { kind: 'dir', description: 'the run folders (predictions, histories)' },
     dataset: { kind: 'dir', required: false, description: 'the dataset (images for the hardest-errors grid)' },
+    since: { kind: 'file', required: false, description: 'a `pipeline metrics diff REV --json` of the results: adds an AUC-since-REV column' },
   },
   outputs: {
     report: { kind: 'dir', description: 'index.html and report.md' },
   },
-  options: { type: 'object', additionalProperties: false },
+  options: { type: 'object', additionalProperties: false, properties: { since: { type: 'string', minLength: 1, description: 'how to name the revision the since input compares with (HEAD, main, v1)' } } },
   params: { type: 'object' },
 };

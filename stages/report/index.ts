@@ -115,6 +115,8 @@ export const report: BuiltinStage = {
     const dataDir = ctx.inputs.dataset;
     const out = ctx.outputs.report;
     const study = readStudy(configsDir);
+    const since = ctx.inputs.since ? (JSON.parse(readFileSync(ctx.inputs.since, 'utf8')) as SinceDiff) : undefined;
+    const sinceLabel = String(ctx.options.since ?? 'the compared revision');
     const results = new Map<string, Result>();
     for (const s of study) {
       const file = path.join(resultsDir, `${s.name}.json`);
@@ -153,7 +155,7 @@ export const report: BuiltinStage = {
       const members = study.filter((s) => s.phase === phase);
       html.push(`<h2>Phase ${phase}</h2>`);
       md.push(`## Phase ${phase}`, '');
-      const header = ['experiment', 'question', 'setting', 'AUC [95% CI]', 'Δ AUC vs baseline', 'p (paired t, folds)', 'PR-AUC', 'accuracy', 'F1', 'log loss', 'train-val gap'];
+      const header = ['experiment', 'question', 'setting', 'AUC [95% CI]', 'Δ AUC vs baseline', 'p (paired t, folds)', 'PR-AUC', 'accuracy', 'F1', 'log loss', 'train-val gap', ...(since ? [`AUC since ${sinceLabel}`] : [])];
       html.push(`<table><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr>`);
       md.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
       for (const s of members) {
@@ -161,7 +163,7 @@ export const report: BuiltinStage = {
         const base = s.baseline ? results.get(s.baseline) : undefined;
         let cells: string[];
         if (!r) {
-          cells = [s.name, s.question, s.label, 'missing (no results)', '', '', '', '', '', '', ''];
+          cells = [s.name, s.question, s.label, 'missing (no results)', '', '', '', '', '', '', '', ...(since ? [''] : [])];
         } else {
           const delta = base ? r.metrics.auc.mean - base.metrics.auc.mean : undefined;
           const test = base && base.metrics.auc.values.length === r.metrics.auc.values.length ? pairedTTest(r.metrics.auc.values, base.metrics.auc.values) : undefined;
@@ -177,6 +179,7 @@ export const report: BuiltinStage = {
             f3(r.metrics.f1.mean),
             f3(r.metrics.log_loss.mean),
             f3(r.train_val_gap.mean),
+            ...(since ? [sinceCell(since, path.posix.join(resultsDir, `${s.name}.json`))] : []),
           ];
         }
         html.push(`<tr class="${r ? '' : 'missing'}">${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`);
@@ -259,4 +262,17 @@ function classNames(dataDir: string | undefined): { negative: string; positive: 
   } catch {
     return undefined;
   }
+}
+
+/** `pipeline metrics diff REV --json`: {file: {key: {old, new, diff}}}, only what changed. */
+type SinceDiff = Record<string, Record<string, { old: number | null; new: number | null; diff?: number }>>;
+
+/** The AUC an experiment had at the compared revision, and how it moved: `0.812 → 0.845 (+0.033)`, `unchanged`, `new`. */
+function sinceCell(since: SinceDiff, resultsFile: string): string {
+  const change = since[resultsFile]?.['metrics.auc.mean'];
+  if (!change) return 'unchanged';
+  if (change.old === null) return 'new';
+  if (change.new === null) return `${change.old.toFixed(3)} → missing`;
+  const d = change.diff ?? change.new - change.old;
+  return `${change.old.toFixed(3)} → ${change.new.toFixed(3)} (${d >= 0 ? '+' : ''}${d.toFixed(3)})`;
 }

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { cli, makeProject, read } from '../helpers.js';
+import { cli, cliPath, makeProject, read } from '../helpers.js';
 
 /** A tiny study with the real built-in stages: 1 epoch, 16 px, two folds of five. */
 function tinyStudy(): string {
@@ -33,17 +33,25 @@ function tinyStudy(): string {
       '    with: { experiment: "${exp.name}" }',
       '    deps: { runs: "outputs/runs/${exp.name}" }',
       '    outs: { results: "outputs/results/${exp.name}.json" }',
+      '  since:',
+      `    cmd: node ${JSON.stringify(cliPath)} metrics diff HEAD --json > outputs/since.json`,
+      '    deps: [outputs/results]',
+      '    outs: [outputs/since.json]',
       '  report:',
       '    uses: report',
-      '    deps: { results: outputs/results, eda: outputs/eda, configs: configs, runs: outputs/runs, dataset: data/raw }',
+      '    with: { since: HEAD }',
+      '    deps: { results: outputs/results, eda: outputs/eda, configs: configs, runs: outputs/runs, dataset: data/raw, since: outputs/since.json }',
       '    outs: { report: outputs/report }',
     ].join('\n'),
   });
 }
 
 describe('the built-in stages end to end (tiny study)', () => {
-  it('builds a result-gated report; a second run does nothing; a config edit retrains only its folds', () => {
+  it('builds a result-gated report; a second run does nothing; a config edit retrains only its folds, and the report says what moved since HEAD', () => {
     const dir = tinyStudy();
+    git(dir, 'init', '-q');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'study');
     const r = cli(dir, ['run', 'report', '--jobs', '2']);
     assert.equal(r.code, 0, r.stderr);
     const html = read(dir, 'outputs/report/index.html');
@@ -60,11 +68,20 @@ describe('the built-in stages end to end (tiny study)', () => {
 
     const again = cli(dir, ['run', 'report', '--json']);
     assert.match(again.stdout, /"ran":0,"restored":0/);
+    assert.match(read(dir, 'outputs/report/report.md'), /\| AUC since HEAD \|[\s\S]*\| a_cnn \|.*\| new \|/, 'nothing was built at HEAD yet');
+    git(dir, 'add', 'pipeline.lock');
+    git(dir, 'commit', '-q', '-m', 'results');
 
     writeFileSync(path.join(dir, 'configs/phase1/b_mobile.yaml'), 'extends: ../shared.yaml\nmodel: { arch: mobilenet, width: 6, depth: 1 }\n');
     const edited = cli(dir, ['run', 'report', '--json']);
     const ran = edited.stdout.split('\n').filter((l) => l.includes('"event":"finished"')).map((l) => (JSON.parse(l) as { stage: string }).stage).sort();
-    assert.deepEqual(ran, ['aggregate@exp=b_mobile', 'report', 'train@exp=b_mobile,fold=0', 'train@exp=b_mobile,fold=1']);
+    assert.deepEqual(ran, ['aggregate@exp=b_mobile', 'report', 'since', 'train@exp=b_mobile,fold=0', 'train@exp=b_mobile,fold=1']);
+    const report = read(dir, 'outputs/report/report.md');
+    assert.match(report, /\| a_cnn \|.*\| unchanged \|/);
+    const moved = JSON.parse(read(dir, 'outputs/since.json')) as Record<string, Record<string, { old: number; new: number }>>;
+    const auc = moved['outputs/results/b_mobile.json']?.['metrics.auc.mean'];
+    if (auc) assert.match(report, new RegExp(`\\| b_mobile \\|.*\\| ${auc.old.toFixed(3)} → ${auc.new.toFixed(3)} \\([+-]\\d\\.\\d{3}\\) \\|`));
+    else assert.match(report, /\| b_mobile \|.*\| unchanged \|/, 'the narrower model happened to score the same');
   });
 
   it('the cpu backend gives identical metrics on rerun', () => {
@@ -81,6 +98,9 @@ describe('the built-in stages end to end (tiny study)', () => {
   const required = process.env.PIPELINE_REQUIRE_SERVICES === '1';
   it('the report opens in headless Chromium with every chart rendered and no console error', { skip: !chromium && !required ? 'chromium not installed (CI installs it)' : false }, () => {
     const dir = tinyStudy();
+    git(dir, 'init', '-q'); // the study's `since` stage compares with HEAD
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'study');
     assert.equal(cli(dir, ['run', 'report']).code, 0);
     const page = `file://${path.join(dir, 'outputs/report/index.html')}`;
     const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${path.join(dir, '.chromium')}`];
@@ -96,3 +116,8 @@ describe('the built-in stages end to end (tiny study)', () => {
     assert.ok(readFileSync(shot).length > 10_000, 'a screenshot with content');
   });
 });
+
+function git(dir: string, ...args: string[]): void {
+  const r = spawnSync('git', ['-c', 'user.email=test@example.org', '-c', 'user.name=test', ...args], { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+}
