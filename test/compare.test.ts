@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { cli, makeProject, writeFiles } from './helpers.js';
+import { cli, git, makeProject, writeFiles } from './helpers.js';
 
 /** A study of cmd: stages: one fit per config writes metrics.json (git-ignored, as outputs are). */
 function study(): string {
@@ -32,11 +31,6 @@ function study(): string {
       '      - out/${exp.name}/metrics.json',
     ].join('\n'),
   });
-}
-
-function git(dir: string, ...args: string[]): void {
-  const r = spawnSync('git', ['-c', 'user.email=test@example.org', '-c', 'user.name=test', ...args], { cwd: dir, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
 }
 
 function committedStudy(): string {

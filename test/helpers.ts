@@ -83,3 +83,9 @@ export function startWatch(dir: string, extraArgs: string[] = []) {
   };
   return { events, until, count, stop };
 }
+
+/** Runs git in `dir` as a test user; fails the test on a non-zero exit. */
+export function git(dir: string, ...args: string[]): void {
+  const r = spawnSync('git', ['-c', 'user.email=test@example.org', '-c', 'user.name=test', ...args], { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+}

@@ -50,11 +50,11 @@ export interface StageSpec {
   version: string;
   /** The param values this instance names (dotted keys). */
   params: Record<string, unknown>;
-  /** `with:` after interpolation. */
+  /** `with:` after interpolation (checked against the declaration at load time). */
   options: Record<string, unknown>;
-  /** Input name -> project-relative path. */
+  /** Declared input name -> path; optional inputs the pipeline does not map are absent. */
   inputs: Record<string, string>;
-  /** Output name -> project-relative path. */
+  /** Declared output name -> project-relative path. */
   outputs: Record<string, string>;
   metrics: string[];
   plots: string[];

@@ -21,7 +21,7 @@ export class ParamsLoader {
 
   /** `read` gives a file's source by project-relative path: the disk by default, a git revision for `params diff`. */
   constructor(
-    private readonly projectDir: string,
+    projectDir: string,
     private readonly read: (relPath: string) => YamlSource = (relPath) => YamlSource.read(path.join(projectDir, relPath), relPath),
   ) {}
 

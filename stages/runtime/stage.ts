@@ -1,23 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
-import { parseStageSpec, type StageDeclaration } from '../../src/protocol/stage-protocol.js';
+import { parseStageSpec, type StageDeclaration, type StageSpec } from '../../src/protocol/stage-protocol.js';
 
-/** What a built-in stage receives: its params, options, named paths, and ways to talk to the engine. */
-export interface StageContext<P = Record<string, unknown>> {
-  id: string;
+/**
+ * What a built-in stage receives: the spec's paths and options as the engine wrote them (one
+ * definition, src/protocol), its params nested back into objects, and ways to talk to the engine.
+ */
+export interface StageContext<P = Record<string, unknown>> extends Pick<StageSpec, 'id' | 'options' | 'inputs' | 'outputs' | 'metrics' | 'plots' | 'stageCache'> {
   /** The stage's param set (dotted names such as `train.lr` are nested back into objects). */
   params: P;
-  /** The stage's `with:` options (checked against its declaration at load time). */
-  options: Record<string, unknown>;
-  /** Declared input name -> path; optional inputs the pipeline does not map are absent. */
-  inputs: Record<string, string>;
-  /** Declared output name -> path. */
-  outputs: Record<string, string>;
-  metrics: string[];
-  plots: string[];
-  /** A directory of this stage's own, kept across runs (per-item memos). */
-  stageCache: string;
   /** A line in the stage's log. */
   log(message: string): void;
   /** A `--json` progress event (epoch, fold, ...) that the CLI shows live. */

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { cli, cliPath, makeProject, read } from '../helpers.js';
+import { cli, cliPath, git, makeProject, read } from '../helpers.js';
 
 /** A tiny study with the real built-in stages: 1 epoch, 16 px, two folds of five. */
 function tinyStudy(): string {
@@ -116,8 +116,3 @@ describe('the built-in stages end to end (tiny study)', () => {
     assert.ok(readFileSync(shot).length > 10_000, 'a screenshot with content');
   });
 });
-
-function git(dir: string, ...args: string[]): void {
-  const r = spawnSync('git', ['-c', 'user.email=test@example.org', '-c', 'user.name=test', ...args], { cwd: dir, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-}
