@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CorruptObjectError, ObjectStore, type StoredOut } from '../store/object-store.js';
 import { onDiskFull, sizeOfPath, type DiskFullContext } from '../disk-full.js';
@@ -8,6 +8,7 @@ import { definitionOf, fingerprintOf, keyOf, type Fingerprint } from '../fingerp
 import { StageGraph } from '../graph.js';
 import { ContentHasher, type ManifestEntry } from '../hash/content-hasher.js';
 import { StatCache } from '../hash/stat-cache.js';
+import { symlinkEscapeChecker } from '../paths.js';
 import { ProjectLayout } from '../store/layout.js';
 import { Lockfile, type LockEntry } from '../store/lockfile.js';
 import type { Project, StageInstance } from '../spec/model.js';
@@ -184,19 +185,11 @@ export class Workspace {
   /**
    * Refuses to restore `out` through a symlink that leaves the project: a directory on the way
    * to it (or the out itself) that resolves outside would let a cache entry write anywhere.
+   * Load time refuses such outs already; this covers a link made since (fresh checker: no memo).
    */
   private checkOutsideLinks(out: string): void {
-    const root = realpathSync(this.project.dir);
-    let at = this.project.dir;
-    for (const segment of out.split('/')) {
-      at = path.join(at, segment);
-      const stats = lstatSync(at, { throwIfNoEntry: false });
-      if (!stats) return;
-      if (!stats.isSymbolicLink()) continue;
-      const target = realpathSync(at);
-      if (target !== root && !target.startsWith(root + path.sep)) {
-        throw new UnsafeCacheEntryError(`out ${out}`, `${path.relative(this.project.dir, at)} is a symlink to ${target}, outside the project; restoring through it could write anywhere`, this.cacheDir);
-      }
+    if (symlinkEscapeChecker(this.project.dir)(out)) {
+      throw new UnsafeCacheEntryError(`out ${out}`, 'it resolves through a symlink to outside the project; restoring through it could write anywhere', this.cacheDir);
     }
   }
 
