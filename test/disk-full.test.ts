@@ -111,6 +111,27 @@ describe('a full disk', { skip }, () => {
     assert.match(read(project, 'pipeline.lock'), /^ {2}fill:/m);
   });
 
+  it('while pulling from a remote into the cache: what arrived stays, the next pull with room fetches the rest', () => {
+    const built = makeProject({
+      'pipeline.yaml': ['stages:', '  big:', '    cmd: mkdir -p out && for i in 1 2 3 4 5 6; do head -c 300000 /dev/urandom > out/b$i; done', '    outs: [out]'].join('\n'),
+    });
+    const remote = mkdtempSync(path.join(tmpdir(), 'pipeline-remote-'));
+    assert.equal(cli(built, ['run', '--push'], { PIPELINE_REMOTE: remote }).code, 0);
+    const project = makeProject({});
+    for (const file of ['pipeline.yaml', 'pipeline.lock']) cpSync(path.join(built, file), path.join(project, file));
+    const cache = tmpfs('1m');
+    const env = { PIPELINE_REMOTE: remote, PIPELINE_CACHE_DIR: cache, PIPELINE_TRANSFER_JOBS: '1' };
+    const r = cli(project, ['cache', 'pull'], env);
+    assert.equal(r.code, 1, r.stderr);
+    assertCleanParagraph(r.stderr, new RegExp(`the disk is full: could not write the objects pulled from ${remote} to ${cache}`));
+    assert.deepEqual(tempFiles(cache), []);
+    grow(cache, '16m');
+    const again = cli(project, ['run', '--pull', '--frozen'], env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /pull: 1 run records, \d+ objects .* moved, [1-9]\d* already there/);
+    assert.equal(read(project, 'out/b6'), read(built, 'out/b6'));
+  });
+
   it('while restoring an out into the project', () => {
     const built = makeProject({
       'pipeline.yaml': ['stages:', '  big:', '    cmd: echo big >> runs.log && mkdir -p out && head -c 3000000 /dev/urandom > out/big.bin', '    outs: [out]'].join('\n'),

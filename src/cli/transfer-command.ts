@@ -1,3 +1,4 @@
+import { onDiskFullAsync } from '../disk-full.js';
 import { resolveRemote } from '../remotes/config.js';
 import { pull, push } from '../store/transfer.js';
 import type { Workspace } from '../run/workspace.js';
@@ -12,7 +13,13 @@ export async function transfer(verb: 'push' | 'pull', ws: Workspace, selected: S
   const started = Date.now();
   let report;
   try {
-    report = await (verb === 'push' ? push : pull)(ws.store, ws.runs, remote, keys, progress);
+    report = await onDiskFullAsync(
+      () => (verb === 'push' ? push : pull)(ws.store, ws.runs, remote, keys, progress),
+      () =>
+        verb === 'pull'
+          ? { ...ws.cacheFull(`the objects pulled from ${remote.url}`), kept: 'what arrived whole is kept (every object is verified and renamed into place), so the next pull with room fetches only the rest.' }
+          : { what: `the objects pushed from ${ws.cacheDir}`, dir: remote.url, kept: 'what arrived is whole and the remote has no record without its objects;', remedy: 'free space on the remote and push again: it sends only what is missing.' },
+    );
   } finally {
     progress.end();
     remote.close();
