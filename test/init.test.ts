@@ -44,7 +44,7 @@ describe('pipeline init', () => {
     assert.match(wrong.stderr, /--positive dgo: not one of the classes in labels\.csv \(cat \(1\), dog \(1\)\)/);
     const ok = cli(dir, ['init', '--images', 'labels.csv', '--positive', 'dog', '--facecrop']);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(read(dir, 'pipeline.yaml'), /deps: \{ images: labels\.csv \}[\s\S]*uses: facecrop[\s\S]*cropped: data\/cropped/);
+    assert.match(read(dir, 'pipeline.yaml'), /deps: \{ images: labels\.csv, files: photos \}[\s\S]*uses: facecrop[\s\S]*cropped: data\/cropped/, 'the folder the CSV points into is a dep too');
     assert.match(cli(dir, ['validate']).stdout, /is valid: 7 stages/);
   });
 });

@@ -54,7 +54,8 @@ function studyFiles(options: InitOptions, cwd: string): Record<string, FileConte
   if (!existsSync(abs)) throw new UserError(`--images ${images}: no such folder or CSV (a folder <class>/[<source>/]*.jpg, or a CSV path,label[,source,group])`);
   const rel = path.relative(cwd, abs).split(path.sep).join('/') || '.';
   const counts = new Map<string, number>();
-  for (const c of discover(abs).candidates) counts.set(c.label, (counts.get(c.label) ?? 0) + 1);
+  const { candidates } = discover(abs);
+  for (const c of candidates) counts.set(c.label, (counts.get(c.label) ?? 0) + 1);
   const classes = [...counts].map(([name, count]) => ({ name, count })).sort((a, b) => (a.name < b.name ? -1 : 1));
   const listing = classes.map((c) => `${c.name} (${c.count})`).join(', ') || 'none';
   if (classes.length !== 2) {
@@ -64,9 +65,22 @@ function studyFiles(options: InitOptions, cwd: string): Record<string, FileConte
   const positive = options.positive ?? classes.find((c) => CONVENTIONAL_POSITIVE.includes(c.name.toLowerCase()))?.name;
   if (!positive) throw new UserError(`--images ${images}: two classes, ${listing}; say which one to detect: --positive ${classes[1].name}`);
   if (!counts.has(positive)) throw new UserError(`--positive ${positive}: not one of the classes in ${images} (${listing})`);
-  const template: StudyTemplate = { images: rel, positive, classes, facecrop: Boolean(options.facecrop) };
+  const files = statSync(abs).isDirectory() ? undefined : imagesFolder(candidates.map((c) => c.abs), cwd);
+  const template: StudyTemplate = { images: rel, ...(files ? { files } : {}), positive, classes, facecrop: Boolean(options.facecrop) };
   process.stdout.write(`found ${classes.length} classes in ${rel}: ${classes.map((c) => `${c.name} (${c.count}${c.name === positive ? ', positive' : ''})`).join(', ')}\n`);
   return { 'pipeline.yaml': pipelineYaml(template), ...studyConfigs(template) };
+}
+
+/**
+ * The folder a CSV's images share, as a dep: the deepest common parent, unless that is the
+ * project itself or above it (a dep cannot be the whole project), in which case none.
+ */
+function imagesFolder(files: string[], cwd: string): string | undefined {
+  if (files.length === 0) return undefined;
+  let common = path.dirname(path.resolve(files[0]));
+  for (const file of files) while (!path.resolve(file).startsWith(common + path.sep)) common = path.dirname(common);
+  if (!path.relative(common, cwd).startsWith('..')) return undefined; // the project itself, or above it
+  return path.relative(cwd, common).split(path.sep).join('/');
 }
 
 /** The bundled demo study, as the package ships it (its schema comment pointed at node_modules). */

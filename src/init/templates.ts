@@ -6,6 +6,8 @@
 export interface StudyTemplate {
   /** The images input as the user named it (a folder or a CSV), relative to the project. */
   images: string;
+  /** With a CSV: the folder its images are in (a dep, so an edited image reruns the stage). */
+  files?: string;
   positive: string;
   classes: { name: string; count: number }[];
   facecrop: boolean;
@@ -26,7 +28,7 @@ stages:
   images:
     uses: images                        # your images, read in place; unreadable files are listed, not fatal
     with: { positive: ${t.positive} }     # add group_pattern: '^([^_]+)_' to keep one subject's images in one fold
-    deps: { images: ${t.images} }
+    deps: { images: ${t.images}${t.files ? `, files: ${t.files}` : ''} }
     outs: { dataset: data/dataset }
   eda:
     uses: eda

@@ -8,6 +8,7 @@ export const declaration: StageDeclaration = {
   entry: 'images/main.js',
   inputs: {
     images: { kind: 'path', description: 'a folder <root>/<class>/[<source>/]*.jpg, or a CSV path,label[,source,group] (paths relative to it)' },
+    files: { kind: 'dir', required: false, description: "with a CSV: the folder its images are in, so that an edited image (not only an edited CSV) reruns the stage" },
   },
   outputs: {
     dataset: { kind: 'dir', description: 'manifest.csv (one row per usable image, with its properties), dataset.json (classes, exclusions, duplicates), excluded.csv' },

@@ -93,6 +93,9 @@ export const images: BuiltinStage = {
     ctx.log(`images: ${usable.length} usable, ${excluded.length} excluded, ${decoded} decoded this run (the rest from ${ctx.stageCache}); task ${task.task}: ${task.classes.map((c) => `${c.name} (${c.count})`).join(', ')}`);
     for (const e of excluded) ctx.log(`  excluded ${e.path}: ${e.reason}`);
     for (const w of warnings) ctx.log(`  warning: ${w}`);
+    if (!statSync(input).isDirectory() && !ctx.inputs.files) {
+      ctx.log(`  note: the images a CSV lists are not deps of this stage: an edited image is seen when ${input} changes, or with \`pipeline run --force ${ctx.id}\`; map their folder as deps: { files: <folder> } to track them`);
+    }
   },
 };
 

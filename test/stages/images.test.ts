@@ -154,6 +154,21 @@ describe('images: a CSV of the user’s own photos', () => {
     assert.match(read(dir, 'data/dataset/manifest.csv'), /^\.\.\/\.\.\/labels\/img\/cat\/flickr\/s0_flickr\.jpg,0,web,anna,cat,/m);
   });
 
+  it('with files: mapped, an edited image (the CSV unchanged) reruns the stage; without it the log says how to track them', async () => {
+    const csv = 'path,label\nimg/cat/flickr/s0_flickr.jpg,cat\nimg/dog/flickr/s1_flickr.jpg,dog\n';
+    const untracked = await csvProject(csv);
+    assert.equal(cli(untracked, ['run']).code, 0);
+    assert.match(read(untracked, 'cache/logs/images.log'), /note: the images a CSV lists are not deps of this stage: .*deps: \{ files: <folder> \}/);
+    const dir = makeProject({ 'pipeline.yaml': imagesStage('{ positive: dog }', 'labels/list.csv, files: labels/img'), 'labels/list.csv': csv });
+    await photoFolder(path.join(dir, 'labels', 'img'));
+    assert.equal(cli(dir, ['run']).code, 0);
+    const before = read(dir, 'data/dataset/manifest.csv');
+    await sharp({ create: { width: 12, height: 12, channels: 3, background: '#123456' } }).jpeg().toFile(path.join(dir, 'labels/img/dog/flickr/s1_flickr.jpg'));
+    const r = cli(dir, ['run', '--json']);
+    assert.match(r.stdout, /"event":"finished","stage":"images"/);
+    assert.notEqual(read(dir, 'data/dataset/manifest.csv'), before, 'the new content is in the manifest (sha256, size)');
+  });
+
   it('numeric labels are a regression target', async () => {
     const dir = await csvProject('path,label\nimg/cat/flickr/s0_flickr.jpg,31.5\nimg/cat/phone/s0_phone.jpg,40\nimg/dog/flickr/s1_flickr.jpg,22\n', '{}');
     assert.equal(cli(dir, ['run']).code, 0);
