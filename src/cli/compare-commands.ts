@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { metricsDiff, paramsDiff, type MetricsDiff, type ParamsDiff } from '../compare/diff.js';
-import { cell, expRows, shape, type ExpShowOptions } from '../compare/exp-show.js';
+import type { MetricsDiff, ParamsDiff } from '../compare/diff.js';
+import type { ExpShowOptions } from '../compare/exp-show.js';
 import type { Scalar } from '../compare/metrics-files.js';
-import { csvTable, markdownTable, textTable } from '../compare/table.js';
 import { dim, yellow } from '../ui/format.js';
 import { open, type Common } from './common.js';
 
@@ -22,7 +21,9 @@ export function registerCompareCommands(program: Command, setExit: (code: number
     .option('--only-changed', 'leave out params and metrics that are the same in every row')
     .option('--params <globs>', 'param columns to show, comma-separated globs (train.*,model.arch)', list)
     .option('--metrics <globs>', 'metric columns to show, comma-separated globs (val.auc,val.f1)', list)
-    .action((targets: string[], options: Format & ExpShowOptions) => {
+    .action(async (targets: string[], options: Format & ExpShowOptions) => {
+      const { cell, expRows, shape } = await import('../compare/exp-show.js');
+      const { csvTable, markdownTable, textTable } = await import('../compare/table.js');
       const ws = open(program.opts<Common>());
       const { rows, params, metrics } = shape(expRows(ws, ws.graph.matching(targets)), options);
       if (options.json) {
@@ -52,14 +53,15 @@ export function registerCompareCommands(program: Command, setExit: (code: number
       .argument('[rev]', 'a commit, branch or tag', 'HEAD')
       .option('--json', "as JSON (DVC's shape)")
       .option('--md', 'as a Markdown table')
-      .action((rev: string, options: Format) => {
+      .action(async (rev: string, options: Format) => {
+        const { metricsDiff, paramsDiff } = await import('../compare/diff.js');
         const ws = open(program.opts<Common>());
         if (what === 'params') {
-          printDiff(paramsDiff(ws, rev), rev, options);
+          await printDiff(paramsDiff(ws, rev), rev, options);
           return;
         }
         const { diff, missing } = metricsDiff(ws, rev);
-        printDiff(diff, rev, options);
+        await printDiff(diff, rev, options);
         for (const m of missing) process.stderr.write(`${yellow('missing:')} ${m}\n`);
         if (missing.length) setExit(1);
       });
@@ -74,7 +76,9 @@ function pick(values: Record<string, Scalar>, keys: string[]): Record<string, Sc
   return Object.fromEntries(keys.filter((k) => k in values).map((k) => [k, values[k]]));
 }
 
-function printDiff(diff: ParamsDiff | MetricsDiff, rev: string, options: Format): void {
+async function printDiff(diff: ParamsDiff | MetricsDiff, rev: string, options: Format): Promise<void> {
+  const { cell } = await import('../compare/exp-show.js');
+  const { markdownTable, textTable } = await import('../compare/table.js');
   if (options.json) {
     process.stdout.write(JSON.stringify(diff, null, 2) + '\n');
     return;
@@ -82,13 +86,13 @@ function printDiff(diff: ParamsDiff | MetricsDiff, rev: string, options: Format)
   const withDiff = Object.values(diff).some((keys) => Object.values(keys).some((c) => 'diff' in c));
   const header = ['path', 'key', rev, 'workspace', ...(withDiff ? ['change'] : [])];
   const rows = Object.entries(diff).flatMap(([file, keys]) =>
-    Object.entries(keys).map(([key, c]) => [file, key, cell(c.old), cell(c.new), ...(withDiff ? [('diff' in c && typeof c.diff === 'number') ? signed(c.diff) : '-'] : [])]),
+    Object.entries(keys).map(([key, c]) => [file, key, cell(c.old), cell(c.new), ...(withDiff ? [('diff' in c && typeof c.diff === 'number') ? signed(c.diff, cell) : '-'] : [])]),
   );
   if (options.md) return void process.stdout.write(markdownTable(header, rows));
   if (rows.length === 0) return void process.stdout.write(dim(`nothing changed since ${rev}\n`));
   process.stdout.write(textTable(header, rows).text);
 }
 
-function signed(x: number): string {
+function signed(x: number, cell: (v: Scalar) => string): string {
   return (x > 0 ? '+' : '') + cell(x);
 }

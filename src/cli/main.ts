@@ -10,8 +10,7 @@ import { toDot, toMermaid, toTextTree } from '../ui/dag-format.js';
 import { dim, formatBytes, green, red } from '../ui/format.js';
 
 import { executorNames } from '../executors/registry.js';
-import { initCommand, type InitOptions } from './init-command.js';
-import { stagesCommand } from './stages-command.js';
+import type { InitOptions } from './init-command.js';
 import { registerCompareCommands } from './compare-commands.js';
 import { collect, open, positiveInt, type Common } from './common.js';
 import { runCommand, statusCommand, type RunFlags } from './run-command.js';
@@ -95,8 +94,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--positive <class>', 'the class to detect (label 1) of the two')
     .option('--facecrop', 'add a face-crop stage and an experiment trained on the crops')
     .option('--force', 'overwrite files that exist')
-    .action((options: InitOptions) => {
-      exitCode = initCommand(options);
+    .action(async (options: InitOptions) => {
+      exitCode = (await import('./init-command.js')).initCommand(options);
     });
 
   registerCompareCommands(program, (code) => (exitCode = code));
@@ -104,8 +103,8 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('stages')
     .description('the built-in stages: their named inputs (deps:), outputs (outs:) and options (with:)')
-    .action(() => {
-      exitCode = stagesCommand();
+    .action(async () => {
+      exitCode = (await import('./stages-command.js')).stagesCommand();
     });
 
   program

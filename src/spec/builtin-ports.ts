@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
 import { UserError, type SourceLocation } from '../errors.js';
 import type { Port, StageDeclaration } from '../protocol/stage-protocol.js';
+import { CheckedOptions } from './checked-options.js';
 import { closest } from './schema.js';
 import type { PathSegment } from './yaml-source.js';
 
@@ -26,6 +27,8 @@ export interface PortBinding {
   /** Interpolates and normalises one path of `deps`/`outs`. */
   path: (raw: string, field: 'deps' | 'outs', key: string) => string;
   locate: (field: PathSegment[], key?: boolean) => SourceLocation;
+  /** Option sets known to be valid (skips compiling the validator). */
+  checked?: CheckedOptions;
 }
 
 const portList = (ports: Record<string, Port>) =>
@@ -72,14 +75,19 @@ function bindField(binding: PortBinding, field: 'deps' | 'outs', ports: Record<s
 
 const validators = new Map<string, ValidateFunction>();
 
-function checkOptions({ declaration, options, locate }: PortBinding): void {
+function checkOptions({ declaration, options, locate, checked }: PortBinding): void {
+  const memoKey = CheckedOptions.keyOf(declaration.name, declaration.version, options);
+  if (checked?.has(memoKey)) return;
   let validate = validators.get(declaration.name);
   if (!validate) {
     const Ajv = createRequire(import.meta.url)('ajv') as typeof import('ajv').default;
     validate = new Ajv({ allErrors: true, strict: false }).compile(declaration.options);
     validators.set(declaration.name, validate);
   }
-  if (validate(options ?? {})) return;
+  if (validate(options ?? {})) {
+    checked?.add(memoKey);
+    return;
+  }
   const error = validate.errors![0];
   const known = Object.keys((declaration.options.properties as Record<string, unknown> | undefined) ?? {});
   const valid = `options of ${declaration.name}: ${known.length ? known.join(', ') : 'none'}`;

@@ -3,6 +3,8 @@ import jsYaml from 'js-yaml';
 import { UserError, type Where } from '../errors.js';
 import type { Project, StageInstance } from './model.js';
 import { ParamsLoader, type ParamTree } from './params.js';
+import { ProjectLayout } from '../store/layout.js';
+import { CheckedOptions } from './checked-options.js';
 import { readValidatedSpec } from './spec-cache.js';
 import { applyOverrides, checkedPath, StageExpander, type RawStage } from './stage-expander.js';
 import type { YamlSource } from './yaml-source.js';
@@ -43,14 +45,16 @@ export function loadProject(options: LoadOptions): Project {
   });
   params = applyOverrides(params, overrides);
 
+  const checkedOptions = new CheckedOptions(new ProjectLayout(dir).state('options.json'));
   const instances: StageInstance[] = [];
   const globs: { pattern: string; matches: string[] }[] = [];
   for (const [name, stage] of Object.entries(raw.stages ?? {})) {
-    const expander = new StageExpander(name, stage, source, dir, loader, params, overrides);
+    const expander = new StageExpander(name, stage, source, dir, loader, params, overrides, checkedOptions);
     for (const instance of expander.expand()) instances.push(instance);
     expander.files.forEach((f) => inputFiles.add(f));
     globs.push(...expander.globs);
   }
+  checkedOptions.save();
 
   const byId = new Map<string, StageInstance>();
   for (const instance of instances) {

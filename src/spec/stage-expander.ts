@@ -5,6 +5,7 @@ import { UserError, type SourceLocation, type Where } from '../errors.js';
 import { executorKinds } from '../executors/registry.js';
 import { normalizeDepPath, normalizeProjectPath } from '../paths.js';
 import { bindPorts } from './builtin-ports.js';
+import type { CheckedOptions } from './checked-options.js';
 import { ConfigRef, interpolate, interpolateString, shellQuote, stringify, type Scope } from './interpolate.js';
 import type { Resources, StageInstance } from './model.js';
 import { getParam, isPlainObject, setParam, type ParamsLoader, type ParamTree } from './params.js';
@@ -58,6 +59,7 @@ export class StageExpander {
     private readonly loader: ParamsLoader,
     private readonly params: ParamTree,
     private readonly overrides: [string, unknown][],
+    private readonly checkedOptions?: CheckedOptions,
   ) {
     if (stage.foreach !== undefined) {
       if (!stage.do) throw new UserError(`stage "${name}" has foreach but no do: block`, () => this.at([], true));
@@ -159,6 +161,7 @@ export class StageExpander {
             options,
             path: (raw, field, key) => pathOf(raw, [field, key]),
             locate: (at, key) => this.source.locate([...this.bodyPath, ...at], key),
+            checked: this.checkedOptions,
           });
 
     const commands = body.cmd === undefined ? [] : Array.isArray(body.cmd) ? body.cmd : [body.cmd];
