@@ -23,9 +23,11 @@ describe('scheduler', () => {
     const stages = ['x', 'y', 'z'].flatMap((n) => [`  ${n}:`, `    cmd: ${timed(n)}`, `    outs: [out/${n}]`]);
     const dir = makeProject({ 'pipeline.yaml': ['stages:', ...stages].join('\n') });
     assert.equal(cli(dir, ['run', '--jobs', '2']).code, 0);
-    const s = spans(dir);
-    const pairs = [['x', 'y'], ['x', 'z'], ['y', 'z']].filter(([a, b]) => overlaps(s.get(a)!, s.get(b)!));
-    assert.equal(pairs.length, 1, 'exactly two of the three ran at the same time with --jobs 2');
+    const s = [...spans(dir).values()];
+    // The most stages running at one instant: at some stage's start, count those running then.
+    // (A sliding window may overlap z with x and with y in turn; never all three at once.)
+    const most = Math.max(...s.map(([start]) => s.filter(([a, b]) => a <= start && start < b).length));
+    assert.equal(most, 2, 'two stages ran at the same time, never three, with --jobs 2');
   });
 
   it('gives gpu stages distinct CUDA_VISIBLE_DEVICES from --gpus', () => {
