@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
@@ -31,6 +31,11 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride();
 
   let exitCode = 0;
+  // DVC users: a dvc.yaml where there is no pipeline.yaml is the spec.
+  program.hook('preAction', () => {
+    const file = program.opts<Common>().file;
+    if (file === 'pipeline.yaml' && !existsSync(file) && existsSync('dvc.yaml')) program.setOptionValue('file', 'dvc.yaml');
+  });
 
   program
     .command('run')

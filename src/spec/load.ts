@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import jsYaml from 'js-yaml';
 import { UserError, type Where } from '../errors.js';
@@ -37,7 +38,11 @@ export function loadProject(options: LoadOptions): Project {
 
   const inputFiles = new Set<string>([specName]);
   let params: ParamTree = {};
-  (raw.params ?? []).forEach((file, index) => {
+  // dvc.yaml: stage params come from params.yaml by default, and a top-level `params:` lists
+  // files the stages write (dvclive's), not params to read: DVC's meaning, kept.
+  const dvc = specName === 'dvc.yaml';
+  const globalParams = dvc ? (existsSync(path.join(dir, 'params.yaml')) ? ['params.yaml'] : []) : (raw.params ?? []);
+  globalParams.forEach((file, index) => {
     const rel = checkedPath(file, () => source.locate(['params', index]));
     const resolved = withLocation(() => loader.load(rel), () => source.locate(['params', index]));
     resolved.files.forEach((f) => inputFiles.add(f));

@@ -13,12 +13,13 @@ import type { PathSegment, YamlSource } from './yaml-source.js';
 
 export interface RawStage {
   desc?: string;
+  meta?: unknown;
   cmd?: string | string[];
   uses?: string;
   with?: Record<string, unknown>;
   /** A list for `cmd:` stages; a mapping onto declared input names for `uses:` stages. */
   deps?: string[] | Record<string, string>;
-  params?: string | (string | Record<string, string[]>)[];
+  params?: string | (string | Record<string, string[] | null>)[];
   outs?: string[] | Record<string, string>;
   metrics?: string[];
   plots?: string[];
@@ -261,7 +262,8 @@ export class StageExpander {
         const resolved = this.loader.load(rel);
         const tree = applyOverrides(resolved.values, this.overrides);
         files.push(...resolved.files);
-        for (const key of keys) {
+        // DVC's `- params.yaml:` with no keys: the whole file.
+        for (const key of keys ?? Object.keys(tree)) {
           const hit = getParam(tree, key);
           if (!hit.found) throw new UserError(`param "${key}" is not defined in ${rel} (${suggestKeys(tree, key)})`, () => this.field(['params', index]));
           out[`${rel}:${key}`] = hit.value;

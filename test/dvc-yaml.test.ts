@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cli, executions, makeProject, read, writeFiles } from './helpers.js';
+
+/**
+ * dvc.yaml as DVC documents it (dvc.org's dvc.yaml reference): stage params read from
+ * params.yaml by default, `- params.yaml:` for a whole file, a top-level `params:` that lists
+ * files stages write, `desc`/`meta`. The rest of #13 (vars, out options, always_changed, ...)
+ * is not here yet.
+ */
+function dvcProject(): string {
+  return makeProject({
+    'params.yaml': 'prepare:\n  split: 0.2\n  seed: 20170428\ntrain:\n  n_est: 50\n',
+    'train.yaml': 'lr: 0.01\nepochs: 3\n',
+    'data.txt': 'raw\n',
+    'dvc.yaml': [
+      'params:',
+      '  - dvclive/params.yaml',
+      'stages:',
+      '  prepare:',
+      '    desc: split the data',
+      '    meta: { owner: lab }',
+      '    cmd: echo prepare >> runs.log && echo ${prepare.split} > prepared.txt',
+      '    deps: [data.txt]',
+      '    params: [prepare.split, prepare.seed]',
+      '    outs: [prepared.txt]',
+      '  train:',
+      '    cmd: echo train >> runs.log && cat prepared.txt train.yaml > model.txt',
+      '    deps: [prepared.txt]',
+      '    params:',
+      '      - train.n_est',
+      '      - train.yaml:',
+      '    outs: [model.txt]',
+    ].join('\n'),
+  });
+}
+
+describe('dvc.yaml', () => {
+  it('is the spec where there is no pipeline.yaml; params come from params.yaml by default; `- file:` is the whole file', () => {
+    const dir = dvcProject();
+    const r = cli(dir, ['run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(read(dir, 'prepared.txt'), '0.2\n');
+    assert.deepEqual(executions(dir), ['prepare', 'train']);
+    assert.match(read(dir, 'pipeline.lock'), /train\.yaml:epochs: 3/, 'every key of the whole-file params is in the key');
+    writeFiles(dir, { 'train.yaml': 'lr: 0.01\nepochs: 4\n' });
+    assert.match(cli(dir, ['status']).stdout, /^train: param train\.yaml:epochs 3 -> 4$/m);
+    writeFiles(dir, { 'params.yaml': 'prepare:\n  split: 0.3\n  seed: 20170428\ntrain:\n  n_est: 50\n' });
+    assert.match(cli(dir, ['status']).stdout, /^prepare: param prepare\.split 0\.2 -> 0\.3$/m);
+    assert.equal(cli(dir, ['-f', 'dvc.yaml', 'validate']).code, 0);
+  });
+});
