@@ -5,8 +5,8 @@ import { cli, executions, makeProject, read, writeFiles } from './helpers.js';
 /**
  * dvc.yaml as DVC documents it (dvc.org's dvc.yaml reference): stage params read from
  * params.yaml by default, `- params.yaml:` for a whole file, a top-level `params:` that lists
- * files stages write, `desc`/`meta`. The rest of #13 (vars, out options, always_changed, ...)
- * is not here yet.
+ * files stages write, `desc`/`meta`, `always_changed`, `frozen`. The rest of #13 (vars, out
+ * options, ...) is not here yet.
  */
 function dvcProject(): string {
   return makeProject({
@@ -48,5 +48,39 @@ describe('dvc.yaml', () => {
     writeFiles(dir, { 'params.yaml': 'prepare:\n  split: 0.3\n  seed: 20170428\ntrain:\n  n_est: 50\n' });
     assert.match(cli(dir, ['status']).stdout, /^prepare: param prepare\.split 0\.2 -> 0\.3$/m);
     assert.equal(cli(dir, ['-f', 'dvc.yaml', 'validate']).code, 0);
+  });
+
+  it('always_changed runs every time, and early cutoff spares its dependents when its outs come out identical', () => {
+    const dir = makeProject({
+      'dvc.yaml': [
+        'stages:',
+        '  fetch:',
+        '    cmd: echo fetch >> runs.log && echo same > fetched.txt',
+        '    outs: [fetched.txt]',
+        '    always_changed: true',
+        '  use:',
+        '    cmd: echo use >> runs.log && cat fetched.txt > used.txt',
+        '    deps: [fetched.txt]',
+        '    outs: [used.txt]',
+      ].join('\n'),
+    });
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.match(cli(dir, ['status']).stdout, /^fetch: always_changed: runs every time$/m);
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.deepEqual(executions(dir), ['fetch', 'use', 'fetch'], 'fetch ran again, use did not (identical output)');
+  });
+
+  it('frozen never runs: a changed dep is not even checked; without a locked run it says so', () => {
+    const dir = dvcProject();
+    assert.equal(cli(dir, ['run']).code, 0);
+    const spec = read(dir, 'dvc.yaml').replace('    desc: split the data', '    desc: split the data\n    frozen: true');
+    writeFiles(dir, { 'dvc.yaml': spec, 'data.txt': 'new raw\n' });
+    assert.doesNotMatch(cli(dir, ['status']).stdout, /^prepare:/m, 'a frozen stage is never stale');
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.deepEqual(executions(dir), ['prepare', 'train'], 'nothing ran');
+    const fresh = makeProject({ 'dvc.yaml': 'stages:\n  s:\n    cmd: echo hi > o\n    outs: [o]\n    frozen: true\n' });
+    const r = cli(fresh, ['run']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /dvc\.yaml:2:3: s is frozen but pipeline\.lock has no run of it; unfreeze it \(frozen: false\) to build it once/);
   });
 });

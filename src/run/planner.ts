@@ -34,7 +34,8 @@ export async function plan(ws: Workspace, selected: Set<string>, force = false):
       return selected.has(id) && up !== undefined && up.action !== 'up-to-date' && !predicted.has(id);
     });
     let entry: PlannedStage;
-    if (stale.length && !force) {
+    // A frozen stage ignores its upstream: what pipeline.lock records stands.
+    if (stale.length && !force && !instance.frozen) {
       entry = { id: instance.id, action: 'run', reasons: stale.map((id) => `upstream ${id} changed`), provisional: true, lockMatches: false };
     } else {
       const deps = await predictedDeps(ws, instance, predicted);

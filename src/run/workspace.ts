@@ -6,6 +6,7 @@ import { RunCache, type RunRecord } from '../store/run-cache.js';
 import { CacheEntryError, UnsafeCacheEntryError } from '../store/untrusted.js';
 import { definitionOf, fingerprintOf, keyOf, type Fingerprint } from '../fingerprint.js';
 import { StageGraph } from '../graph.js';
+import { UserError } from '../errors.js';
 import { ContentHasher, type ManifestEntry } from '../hash/content-hasher.js';
 import { StatCache } from '../hash/stat-cache.js';
 import { symlinkEscapeChecker } from '../paths.js';
@@ -76,11 +77,16 @@ export class Workspace {
 
   /** Decides what `instance` needs given its current dep hashes. */
   async decide(instance: StageInstance, deps: Record<string, string>, force = false): Promise<Decision> {
+    const entry = this.lock.get(instance.id);
+    if (instance.frozen) return this.decideFrozen(instance, entry);
     const fingerprint = fingerprintOf(instance, deps);
     const key = keyOf(fingerprint);
-    const entry = this.lock.get(instance.id);
     let reasons: string[];
     const lockMatches = entry?.key === key;
+    if (instance.alwaysChanged && !force) {
+      reasons = ['always_changed: runs every time'];
+      return { action: 'run', key, fingerprint, reasons, lockMatches };
+    }
     if (force) {
       reasons = ['forced (--force)'];
     } else if (entry?.key === key) {
@@ -91,6 +97,21 @@ export class Workspace {
     }
     const record = force ? undefined : this.restorable(key, reasons);
     return record ? { action: 'restore', key, fingerprint, reasons, record, lockMatches } : { action: 'run', key, fingerprint, reasons, lockMatches };
+  }
+
+  /**
+   * A frozen stage is not checked for changes and never runs: the locked entry stands, its outs
+   * restored from the cache if they are gone. Without a locked entry or a restorable cache it
+   * cannot be had, which is an error rather than a silent run.
+   */
+  private async decideFrozen(instance: StageInstance, entry: LockEntry | undefined): Promise<Decision> {
+    if (!entry) throw new UserError(`${instance.id} is frozen but pipeline.lock has no run of it; unfreeze it (frozen: false) to build it once`, instance.location);
+    const fingerprint: Fingerprint = { definition: entry.cmd, outs: Object.keys(entry.outs).sort(), params: entry.params, deps: entry.deps, env: entry.env ?? {} };
+    const reasons = await this.outProblems(entry);
+    if (reasons.length === 0) return { action: 'up-to-date', key: entry.key, fingerprint, reasons, lockMatches: true };
+    const record = this.restorable(entry.key, reasons);
+    if (!record) throw new UserError(`${instance.id} is frozen and ${reasons.join(', ')}, which the cache cannot restore; unfreeze it (frozen: false) to rebuild it`, instance.location);
+    return { action: 'restore', key: entry.key, fingerprint, reasons: ['frozen', ...reasons], record, lockMatches: true };
   }
 
   private async outProblems(entry: LockEntry): Promise<string[]> {

@@ -36,6 +36,10 @@ export interface StageInstance {
   /** Instance ids that must finish first (resolved from `after:`). */
   after: string[];
   resources: Resources;
+  /** DVC's always_changed: runs every time (early cutoff still spares dependents when its outs come out identical). */
+  alwaysChanged?: boolean;
+  /** DVC's frozen: never checked or run; what pipeline.lock records is what it has. */
+  frozen?: boolean;
   /** Overrides the run's executor for this stage (a name in src/executors/registry.ts). */
   executor?: string;
   /** Per-executor option blocks (`slurm: {...}`), by executor name. */

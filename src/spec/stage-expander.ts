@@ -14,6 +14,8 @@ import type { PathSegment, YamlSource } from './yaml-source.js';
 export interface RawStage {
   desc?: string;
   meta?: unknown;
+  always_changed?: boolean;
+  frozen?: boolean;
   cmd?: string | string[];
   uses?: string;
   with?: Record<string, unknown>;
@@ -226,6 +228,8 @@ export class StageExpander {
     if (options !== undefined) instance.with = options;
     if (ports) instance.ports = ports;
     if (body.executor !== undefined) instance.executor = body.executor;
+    if (body.always_changed) instance.alwaysChanged = true;
+    if (body.frozen) instance.frozen = true;
     return instance;
   }
 
