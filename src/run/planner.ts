@@ -72,7 +72,7 @@ async function predictDep(ws: Workspace, dep: string, restored: [string, StoredO
     // The dep lies inside a restored directory: read it out of that directory's manifest.
     const [out, stored] = enclosing;
     const inner = dep.slice(out.length + 1);
-    const entries = stored.kind === 'dir' ? ws.store.readManifest(stored.hash) : [];
+    const entries = stored.kind === 'dir' ? ws.manifestOf(stored.hash) : [];
     const file = entries.find((e) => e.path === inner);
     if (file) return file.hash;
     const under = entries.filter((e) => e.path.startsWith(inner + '/')).map((e) => ({ ...e, path: e.path.slice(inner.length + 1) }));
@@ -85,7 +85,7 @@ async function predictDep(ws: Workspace, dep: string, restored: [string, StoredO
     const rel = out.slice(dep.length + 1);
     entries = entries.filter((e) => !isWithin(e.path, rel));
     if (stored.kind === 'file') entries.push({ path: rel, hash: stored.hash, exec: stored.exec });
-    else for (const e of ws.store.readManifest(stored.hash)) entries.push({ ...e, path: `${rel}/${e.path}` });
+    else for (const e of ws.manifestOf(stored.hash)) entries.push({ ...e, path: `${rel}/${e.path}` });
   }
   return dirHash(entries);
 }

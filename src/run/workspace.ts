@@ -40,6 +40,8 @@ export class Workspace {
   readonly lock: Lockfile;
   readonly layout: ProjectLayout;
   readonly cacheDir: string;
+  /** Directory manifests read (and checked) this command: deciding and restoring read the same ones. */
+  private readonly manifests = new Map<string, ManifestEntry[]>();
 
   /**
    * `statCache` and `lock` may be shared between workspaces over the same directory: watch mode
@@ -131,7 +133,7 @@ export class Workspace {
       if (!record) return undefined;
       for (const out of Object.values(record.outs)) {
         if (!this.store.has(out.hash)) return undefined;
-        if (out.kind === 'dir') this.store.readManifest(out.hash);
+        if (out.kind === 'dir') this.manifestOf(out.hash);
       }
       return record;
     } catch (error) {
@@ -139,6 +141,16 @@ export class Workspace {
       reasons.push(`${error.message}; running instead`);
       return undefined;
     }
+  }
+
+  /** A directory manifest from the cache, checked once per command (a refused one throws each time). */
+  manifestOf(hash: string): ManifestEntry[] {
+    let entries = this.manifests.get(hash);
+    if (!entries) {
+      entries = this.store.readManifest(hash);
+      this.manifests.set(hash, entries);
+    }
+    return entries;
   }
 
   /**
@@ -153,7 +165,7 @@ export class Workspace {
       const stored = record.outs[out];
       if (!stored) throw new CorruptObjectError(`(run ${record.key} has no out ${out})`, 'missing');
       this.checkOutsideLinks(out);
-      if (stored.kind === 'dir') manifests.set(out, this.store.readManifest(stored.hash));
+      if (stored.kind === 'dir') manifests.set(out, this.manifestOf(stored.hash));
     }
     for (const out of instance.outs) {
       const stored = record.outs[out]!;
