@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../../src/fs-atomic.js';
 import { declaration } from './declaration.js';
 import { ANALYSIS_SIZE, type Inspection } from './inspect.js';
 
@@ -62,10 +63,7 @@ export class ItemMemo {
       const item = this.data.items[entry[1]];
       if (item) items[entry[1]] = item;
     }
-    mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ version: MEMO_VERSION, paths, items }));
-    renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify({ version: MEMO_VERSION, paths, items }));
   }
 }
 
