@@ -3,12 +3,12 @@ import path from 'node:path';
 import jsYaml from 'js-yaml';
 import { UserError } from '../errors.js';
 import type { Workspace } from '../run/workspace.js';
-import { flattenParams, isPlainObject, ParamsLoader } from '../spec/params.js';
+import { isPlainObject, ParamsLoader } from '../spec/params.js';
 import { YamlSource } from '../spec/yaml-source.js';
 import type { LockEntry } from '../store/lockfile.js';
 import { isSha256 } from '../store/untrusted.js';
 import { resolveRevision, showAt } from './git.js';
-import { metricsFilesOf, parseMetrics, scalars, type Scalar } from './metrics-files.js';
+import { flatScalars, metricsFilesOf, parseMetrics, type Scalar } from './metrics-files.js';
 
 /** DVC's shapes: `{file: {key: {old, new}}}`, metrics with `diff` (new - old) where both are numbers. */
 export type ParamsDiff = Record<string, Record<string, { old: Scalar; new: Scalar }>>;
@@ -28,10 +28,10 @@ export function paramsDiff(ws: Workspace, rev: string): ParamsDiff {
   const files = ws.project.inputFiles.filter((f) => f !== ws.project.specFile).sort();
   const diff: ParamsDiff = {};
   for (const file of files) {
-    const newValues = scalars(flattenParams(now.load(file).values));
+    const newValues = flatScalars(now.load(file).values);
     let oldValues: Record<string, Scalar> = {};
     try {
-      oldValues = scalars(flattenParams(then.load(file).values));
+      oldValues = flatScalars(then.load(file).values);
     } catch (error) {
       if (!(error instanceof UserError && error.message === 'file not found')) throw error;
     }

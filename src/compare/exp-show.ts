@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import type { Workspace } from '../run/workspace.js';
-import { flattenParams } from '../spec/params.js';
-import { metricsFilesOf, parseMetrics, scalars, type Scalar } from './metrics-files.js';
+import { flatScalars, metricsFilesOf, parseMetrics, type Scalar } from './metrics-files.js';
 
 /** One stage instance that has metrics: what it used and what it got. */
 export interface ExpRow {
@@ -40,7 +39,7 @@ export function expRows(ws: Workspace, selected: Set<string>): ExpRow[] {
       const prefix = files.length > 1 ? `${path.posix.basename(file)}:` : '';
       for (const [key, value] of Object.entries(parseMetrics(text, file))) metrics[prefix + key] = value;
     }
-    rows.push({ id: instance.id, stage: instance.stage, params: scalars(flattenParams(instance.params)), metrics });
+    rows.push({ id: instance.id, stage: instance.stage, params: flatScalars(instance.params), metrics });
   }
   return rows;
 }

@@ -33,11 +33,16 @@ export function parseMetrics(text: string, file: string): Record<string, Scalar>
     throw new UserError(`${file} is not ${file.endsWith('.json') ? 'JSON' : 'YAML'} (${(error as Error).message.split('\n')[0]}); a metrics file is a JSON or YAML mapping`);
   }
   if (!isPlainObject(data)) throw new UserError(`${file}: a metrics file is a JSON or YAML mapping (got ${Array.isArray(data) ? 'a list' : typeof data})`);
-  return scalars(flattenParams(data));
+  return flatScalars(data);
+}
+
+/** A params tree or metrics file as dotted scalars (`{val: {auc: 0.9}}` -> `{'val.auc': 0.9}`). */
+export function flatScalars(tree: unknown): Record<string, Scalar> {
+  return scalars(flattenParams(tree));
 }
 
 /** Dotted values that a table can show: numbers, strings, booleans, null; not lists or empty mappings. */
-export function scalars(flat: Record<string, unknown>): Record<string, Scalar> {
+function scalars(flat: Record<string, unknown>): Record<string, Scalar> {
   const out: Record<string, Scalar> = {};
   for (const [key, value] of Object.entries(flat)) {
     if (value === null || ['number', 'string', 'boolean'].includes(typeof value)) out[key] = value as Scalar;
