@@ -84,7 +84,7 @@ export async function runCommand(targets: string[], options: Common & RunFlags):
     : process.stderr.isTTY
       ? new (await import('../ui/tty-reporter.js')).TtyReporter()
       : new PlainReporter(options.verbose);
-  const lock = new ProjectLock(ws.project.dir);
+  const lock = new ProjectLock(ws.project.specDir);
   let waited = false;
   await lock.acquire({
     wait: options.wait,

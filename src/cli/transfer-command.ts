@@ -7,7 +7,10 @@ import { transferProgress } from '../ui/transfer-progress.js';
 
 export async function transfer(verb: 'push' | 'pull', ws: Workspace, selected: Set<string>): Promise<number> {
   const remote = resolveRemote(ws.project);
-  const keys = [...selected].map((id) => ws.lock.get(id)?.key).filter((k): k is string => k !== undefined);
+  // DVC's `push: false`: that out stays off the remote, and a run record without it there would
+  // promise what the remote cannot give; so the whole run stays local (others rerun the stage).
+  const kept = verb === 'push' ? [...selected].filter((id) => Object.values(ws.project.byId.get(id)?.outOptions ?? {}).some((o) => o.push === false)) : [];
+  const keys = [...selected].filter((id) => !kept.includes(id)).map((id) => ws.lock.get(id)?.key).filter((k): k is string => k !== undefined);
   const unlocked = [...selected].filter((id) => !ws.lock.get(id));
   const progress = transferProgress(verb);
   const started = Date.now();
@@ -28,6 +31,7 @@ export async function transfer(verb: 'push' | 'pull', ws: Workspace, selected: S
   process.stderr.write(
     `${verb}: ${report.runs} run records, ${report.objects} objects (${formatBytes(report.bytes)}, ${formatBytes(report.bytes / Math.max(seconds, 1e-3))}/s) moved, ${report.present} already there ${dim(`· ${remote.url}`)}\n`,
   );
+  if (kept.length) process.stderr.write(dim(`kept off the remote (an out has push: false): ${kept.join(', ')}\n`));
   if (unlocked.length) process.stderr.write(dim(`${unlocked.length} stage instances are not in pipeline.lock yet (never run): nothing to ${verb} for them\n`));
   if (report.missing.length) process.stderr.write(yellow(`${report.missing.length} run records ${verb === 'push' ? 'are not in the local cache' : 'are not (completely) on the remote'}\n`));
   if (report.corrupt.length) process.stderr.write(red(`${report.corrupt.length} downloads did not match their hash and were discarded: ${report.corrupt.join(', ')}\n`));

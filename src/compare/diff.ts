@@ -6,6 +6,7 @@ import type { Workspace } from '../run/workspace.js';
 import { isPlainObject, ParamsLoader } from '../spec/params.js';
 import { YamlSource } from '../spec/yaml-source.js';
 import type { LockEntry } from '../store/lockfile.js';
+import type { StageInstance } from '../spec/model.js';
 import { isSha256 } from '../store/untrusted.js';
 import { resolveRevision, showAt } from './git.js';
 import { flatScalars, metricsFilesOf, parseMetrics, type Scalar } from './metrics-files.js';
@@ -67,15 +68,24 @@ export function metricsDiff(ws: Workspace, rev: string): MetricsDiffResult {
   const lock = lockAt(ws, commit, rev);
   const diff: MetricsDiff = {};
   const missing: string[] = [];
-  for (const instance of ws.project.instances) {
-    for (const file of metricsFilesOf(instance)) {
+  // Top-level metrics of a dvc.yaml that no stage writes: the committed file is all there is.
+  const written = new Set(ws.project.instances.flatMap((i) => metricsFilesOf(i)));
+  const unowned = ws.project.metrics.filter((file) => !written.has(file));
+  const owners: { instance?: StageInstance; files: string[] }[] = [...ws.project.instances.map((instance) => ({ instance, files: metricsFilesOf(instance) })), { files: unowned }];
+  for (const { instance, files } of owners) {
+    for (const file of files) {
       let now: Record<string, Scalar> = {};
       try {
         now = parseMetrics(readFileSync(path.resolve(ws.project.dir, file), 'utf8'), file);
       } catch (error) {
         if (error instanceof UserError) throw error;
       }
-      const oldText = oldMetricsText(ws, lock[instance.id], file, (problem) => missing.push(`${file} (${instance.id}) at ${rev}: ${problem}`)) ?? showAt(ws.project.dir, commit, file);
+      // A `cache: false` metrics file is never in the cache: git has it (DVC's way).
+      const fromCache =
+        !instance || Object.entries(instance.outOptions).some(([out, o]) => o.cache === false && (file === out || file.startsWith(`${out}/`)))
+          ? undefined
+          : oldMetricsText(ws, lock[instance.id], file, (problem) => missing.push(`${file} (${instance.id}) at ${rev}: ${problem}`));
+      const oldText = fromCache ?? showAt(ws.project.dir, commit, file);
       const old = oldText === undefined ? {} : parseMetrics(oldText, `${file} at ${rev}`);
       const entries: MetricsDiff[string] = {};
       for (const [key, change] of Object.entries(changed(old, now))) {
@@ -88,7 +98,7 @@ export function metricsDiff(ws: Workspace, rev: string): MetricsDiffResult {
 }
 
 function lockAt(ws: Workspace, commit: string, rev: string): Record<string, LockEntry> {
-  const text = showAt(ws.project.dir, commit, 'pipeline.lock');
+  const text = showAt(ws.project.dir, commit, path.relative(ws.project.dir, ws.layout.lockFile).split(path.sep).join('/'));
   if (text === undefined) return {};
   let data: unknown;
   try {

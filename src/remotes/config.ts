@@ -11,7 +11,7 @@ import type { Remote } from './remote.js';
 export function resolveRemote(project: Project): Remote {
   const fromEnv = process.env.PIPELINE_REMOTE;
   if (fromEnv) return openRemote({ url: fromEnv, ...(process.env.PIPELINE_REMOTE_TOKEN_ENV ? { token_env: process.env.PIPELINE_REMOTE_TOKEN_ENV } : {}) }, project.dir);
-  const config = readLocalConfig(project.dir).remote ?? project.remote;
+  const config = readLocalConfig(project.specDir).remote ?? project.remote;
   if (!config) {
     throw new UserError(
       'no cache remote is configured: add `remote: { url: /shared/cache }` (or an http(s):// WebDAV URL, with token_env: VAR for a bearer token) to pipeline.yaml or .pipeline/config.yaml, or set PIPELINE_REMOTE',

@@ -20,7 +20,11 @@ import type { Workspace } from './workspace.js';
  * parsing a 10,000-stage spec or recomputing a key. Anything different: the full path runs.
  */
 interface Summary {
-  schema: 1;
+  schema: 2;
+  /** The project root, relative to the spec's folder ('' unless a dvc.yaml sits in a subfolder). */
+  root: string;
+  /** pipeline.lock, relative to the root. */
+  lockFile: string;
   /** The files hashed into `inputs`. */
   files: string[];
   inputs: string;
@@ -45,13 +49,14 @@ function readOr(file: string, fallback: string): string {
   }
 }
 
-function summaryFile(projectDir: string): string {
-  return new ProjectLayout(projectDir).state('noop.json');
+function summaryFile(specDir: string): string {
+  return new ProjectLayout(specDir).state('noop.json');
 }
 
-function inputsHash(projectDir: string, files: string[]): string {
+/** `files` and the lock are relative to the project root (for a dvc.yaml in a subfolder, its repository's). */
+function inputsHash(root: string, files: string[], lockFile: string): string {
   const parts = [engineVersion];
-  for (const file of [...new Set([...files, 'pipeline.lock'])].sort()) parts.push(file, readOr(path.join(projectDir, file), '\0missing'));
+  for (const file of [...new Set([...files, lockFile])].sort()) parts.push(file, readOr(path.join(root, file), '\0missing'));
   return sha256Text(parts.join('\0'));
 }
 
@@ -61,7 +66,7 @@ export function inputFilesOf(project: Project): string[] {
 
 /** Records the summary after a full, successful, all-up-to-date-or-done run (call after the lock is flushed). */
 export function writeSummary(ws: Workspace): void {
-  const file = summaryFile(ws.project.dir);
+  const file = summaryFile(ws.project.specDir);
   const now = BigInt(Date.now()) * 1_000_000n;
   const paths: [string, string][] = [];
   for (const [rel, sig] of ws.hasher.observed.entries()) {
@@ -73,10 +78,13 @@ export function writeSummary(ws: Workspace): void {
     paths.push([rel, sig]);
   }
   const files = inputFilesOf(ws.project);
+  const lockFile = path.relative(ws.project.dir, ws.layout.lockFile);
   const summary: Summary = {
-    schema: 1,
+    schema: 2,
+    root: path.relative(ws.project.specDir, ws.project.dir),
+    lockFile,
     files,
-    inputs: inputsHash(ws.project.dir, files),
+    inputs: inputsHash(ws.project.dir, files, lockFile),
     globs: ws.project.globs,
     ids: ws.project.instances.map((i) => i.id),
     paths,
@@ -89,20 +97,21 @@ export function writeSummary(ws: Workspace): void {
   }
 }
 
-export function forgetSummary(projectDir: string): void {
-  rmSync(summaryFile(projectDir), { force: true });
+export function forgetSummary(specDir: string): void {
+  rmSync(summaryFile(specDir), { force: true });
 }
 
 /** The instance ids, when nothing has changed since the summary was written; otherwise undefined. */
-export function unchangedSinceSummary(projectDir: string): string[] | undefined {
+export function unchangedSinceSummary(specDir: string): string[] | undefined {
   let summary: Summary;
   try {
-    summary = JSON.parse(readFileSync(summaryFile(projectDir), 'utf8')) as Summary;
+    summary = JSON.parse(readFileSync(summaryFile(specDir), 'utf8')) as Summary;
   } catch {
     return undefined;
   }
-  if (summary.schema !== 1) return undefined;
-  if (inputsHash(projectDir, summary.files) !== summary.inputs) return undefined;
+  if (summary.schema !== 2) return undefined;
+  const projectDir = path.resolve(specDir, summary.root);
+  if (inputsHash(projectDir, summary.files, summary.lockFile) !== summary.inputs) return undefined;
   for (const { pattern, matches } of summary.globs) {
     const now = globSync(pattern, { cwd: projectDir, onlyFiles: true, expandDirectories: false }).sort();
     if (now.length !== matches.length || now.some((m, i) => m !== matches[i])) return undefined;

@@ -216,7 +216,7 @@ export class Runner {
       const job: Job = {
         id: instance.id,
         script: commandFor(instance, this.ws),
-        cwd: this.ws.project.dir,
+        cwd: path.join(this.ws.project.dir, instance.cwd),
         env,
         logFile,
         resources: instance.resources,
@@ -239,10 +239,13 @@ export class Runner {
       if ('missing' in stored) {
         return this.fail(instance, durationMs, `the command succeeded but did not write ${stored.missing.join(', ')}`, logFile, 0);
       }
-      onDiskFull(
-        () => this.ws.runs.put({ key: decision.key, stage: instance.id, outs: stored.outs, durationMs, finishedAt: new Date().toISOString() }),
-        () => this.ws.cacheFull(`the run record of ${instance.id}`),
-      );
+      // A run with an uncached out has nothing to restore it from: no record, only the lock.
+      if (stored.cached) {
+        onDiskFull(
+          () => this.ws.runs.put({ key: decision.key, stage: instance.id, outs: stored.outs, durationMs, finishedAt: new Date().toISOString() }),
+          () => this.ws.cacheFull(`the run record of ${instance.id}`),
+        );
+      }
       const outHashes = Object.fromEntries(Object.entries(stored.outs).map(([out, s]) => [out, s.hash]));
       this.ws.recordInLock(instance, decision, outHashes);
       this.reporter.emit({ event: 'finished', stage: instance.id, duration_ms: durationMs });

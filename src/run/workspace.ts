@@ -50,20 +50,21 @@ export class Workspace {
    */
   constructor(readonly project: Project, options: { cacheDir?: string; statCache?: StatCache; lock?: Lockfile } = {}) {
     this.graph = new StageGraph(project);
-    this.layout = new ProjectLayout(project.dir, options.cacheDir);
+    this.layout = new ProjectLayout(project.dir, options.cacheDir, project.specDir);
     this.cacheDir = this.layout.cacheDir;
-    this.hasher = new ContentHasher(project.dir, options.statCache ?? Workspace.statCacheFor(project.dir));
+    this.hasher = new ContentHasher(project.dir, options.statCache ?? Workspace.statCacheFor(project.specDir));
     this.store = new ObjectStore(this.cacheDir);
     this.runs = new RunCache(this.cacheDir);
-    this.lock = options.lock ?? Workspace.lockFor(project.dir);
+    this.lock = options.lock ?? Workspace.lockFor(project.specDir);
   }
 
-  static statCacheFor(projectDir: string): StatCache {
-    return new StatCache(new ProjectLayout(projectDir).state('stat-cache.json'));
+  /** `specDir`: the folder holding the spec, where pipeline.lock and .pipeline/ live. */
+  static statCacheFor(specDir: string): StatCache {
+    return new StatCache(new ProjectLayout(specDir).state('stat-cache.json'));
   }
 
-  static lockFor(projectDir: string): Lockfile {
-    const layout = new ProjectLayout(projectDir);
+  static lockFor(specDir: string): Lockfile {
+    const layout = new ProjectLayout(specDir);
     return new Lockfile(layout.lockFile, layout.state('lock.json'));
   }
 
@@ -226,10 +227,14 @@ export class Workspace {
     }
   }
 
-  /** Hashes a finished stage's outs into the object store. Returns what is missing, if anything. */
-  async storeOuts(instance: StageInstance): Promise<{ outs: Record<string, StoredOut> } | { missing: string[] }> {
+  /**
+   * Hashes a finished stage's outs into the object store. Returns what is missing, if anything.
+   * An out with `cache: false` is hashed but not stored; `cached` then says the run cannot be restored.
+   */
+  async storeOuts(instance: StageInstance): Promise<{ outs: Record<string, StoredOut>; cached: boolean } | { missing: string[] }> {
     const outs: Record<string, StoredOut> = {};
     const missing: string[] = [];
+    let cached = true;
     for (const out of instance.outs) {
       this.hasher.invalidate(out);
       const hashed = await this.hasher.hash(out);
@@ -238,12 +243,17 @@ export class Workspace {
         missing.push(out);
         continue;
       }
+      if (instance.outOptions[out]?.cache === false) {
+        outs[out] = hashed.kind === 'file' ? { kind: 'file', hash: hashed.hash, exec: hashed.exec } : { kind: 'dir', hash: hashed.hash };
+        cached = false;
+        continue;
+      }
       outs[out] = onDiskFull(
         (): StoredOut => (hashed.kind === 'file' ? { kind: 'file', hash: this.store.putFile(abs, hashed.hash), exec: hashed.exec } : { kind: 'dir', hash: this.store.putDirectory(hashed.entries, abs) }),
         () => this.cacheFull(`out ${out} of ${instance.id}`, sizeOfPath(abs)),
       );
     }
-    return missing.length ? { missing } : { outs };
+    return missing.length ? { missing } : { outs, cached };
   }
 
   /** Why and what to do when the cache's disk fills up while `what` is being stored. */
@@ -270,10 +280,15 @@ export class Workspace {
     this.lock.set(instance.id, entry);
   }
 
-  /** Removes outs before a run, so a stage never sees (or leaves behind) stale results. */
+  /** Removes outs before a run, so a stage never sees (or leaves behind) stale results; `persist: true` ones stay for the command to update. */
   clearOuts(instance: StageInstance): void {
     for (const out of instance.outs) {
       const abs = path.join(this.project.dir, out);
+      if (instance.outOptions[out]?.persist) {
+        mkdirSync(path.dirname(abs), { recursive: true });
+        this.hasher.invalidate(out);
+        continue;
+      }
       if (existsSync(abs)) rmSync(abs, { recursive: true, force: true });
       mkdirSync(path.dirname(abs), { recursive: true });
       this.hasher.invalidate(out);

@@ -24,7 +24,7 @@ export function openWorkspace(options: SessionOptions, shared: ConstructorParame
  * used; `created` carries them across watch passes (a job one pass submitted is awaited by the next).
  */
 export function executorChooser(ws: Workspace, flag: string | undefined, created = new Map<string, Executor>()): (instance: StageInstance) => Executor {
-  const fallback = flag ?? readLocalConfig(ws.project.dir).executor ?? ws.project.executor ?? 'local';
+  const fallback = flag ?? readLocalConfig(ws.project.specDir).executor ?? ws.project.executor ?? 'local';
   executorKind(fallback, flag ? undefined : { file: '.pipeline/config.yaml or pipeline.yaml (executor:)' });
   return (instance) => {
     const name = instance.executor ?? fallback;

@@ -45,6 +45,11 @@ export function lookup(expr: string, scopes: readonly Scope[], where: Where): un
   );
 }
 
+/** The dotted names that `${...}` expressions in `text` read (escaped ones left out). */
+export function expressionsIn(text: string): string[] {
+  return [...text.matchAll(expression)].filter((m) => !m[0].startsWith('\\')).map((m) => m[1]);
+}
+
 function isValidExpression(expr: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/.test(expr);
 }
@@ -53,17 +58,17 @@ function isValidExpression(expr: string): boolean {
  * Replaces `${...}` in a string. A string that is exactly one expression keeps the value's
  * type (so `params: ${exp}` yields the config); `\${` stays literal.
  */
-export function interpolate(text: string, scopes: readonly Scope[], where: Where, quote?: (value: string) => string): unknown {
+export function interpolate(text: string, scopes: readonly Scope[], where: Where, render?: (value: unknown) => string): unknown {
   const single = /^\$\{\s*([^}]*?)\s*\}$/.exec(text);
-  if (single && !quote) {
+  if (single && !render) {
     checkExpression(single[1], where);
     return lookup(single[1], scopes, where);
   }
   return text.replace(expression, (match: string, expr: string) => {
     if (match.startsWith('\\')) return match.slice(1);
     checkExpression(expr, where);
-    const text = stringify(lookup(expr, scopes, where));
-    return quote ? quote(text) : text;
+    const value = lookup(expr, scopes, where);
+    return render ? render(value) : stringify(value);
   });
 }
 

@@ -7,8 +7,12 @@ import { ParamsLoader, type ParamTree } from './params.js';
 import { ProjectLayout } from '../store/layout.js';
 import { CheckedOptions } from './checked-options.js';
 import { readValidatedSpec } from './spec-cache.js';
-import { applyOverrides, checkedPath, StageExpander, type RawStage } from './stage-expander.js';
+import { applyOverrides, checkedPath, StageExpander, type RawStage, type SpecContext } from './stage-expander.js';
 import type { YamlSource } from './yaml-source.js';
+import { pipelineDialect } from './dialect.js';
+import { DvcContext, type VarsEntry } from './dvc/context.js';
+import { dvcDialect } from './dvc/dialect.js';
+import { dvcRepositoryRoot } from './dvc/root.js';
 
 export interface LoadOptions {
   /** Path to pipeline.yaml (absolute or relative to cwd). */
@@ -24,42 +28,68 @@ interface RawSpec {
   executor?: string;
   params?: string[];
   stages: Record<string, RawStage>;
+  /** dvc.yaml only. */
+  vars?: VarsEntry[];
+  metrics?: string[];
 }
 
 
 export function loadProject(options: LoadOptions): Project {
   const specAbs = path.resolve(options.specFile);
-  const dir = path.dirname(specAbs);
+  const specDir = path.dirname(specAbs);
   const specName = path.basename(specAbs);
-  const source = readValidatedSpec(specAbs, specName, dir);
+  const dvc = specName === 'dvc.yaml';
+  const dir = projectRootOf(specAbs);
+  const base = path.relative(dir, specDir).split(path.sep).join('/');
+  const specFile = path.posix.join(base, specName);
+  const source = readValidatedSpec(specAbs, specName, specDir, dvc ? 'dvc.yaml' : 'pipeline.yaml');
   const raw = source.data as RawSpec;
   const overrides = parseOverrides(options.overrides ?? []);
   const loader = new ParamsLoader(dir);
 
-  const inputFiles = new Set<string>([specName]);
-  let params: ParamTree = {};
-  // dvc.yaml: stage params come from params.yaml by default, and a top-level `params:` lists
-  // files the stages write (dvclive's), not params to read: DVC's meaning, kept.
-  const dvc = specName === 'dvc.yaml';
-  const globalParams = dvc ? (existsSync(path.join(dir, 'params.yaml')) ? ['params.yaml'] : []) : (raw.params ?? []);
-  globalParams.forEach((file, index) => {
-    const rel = checkedPath(file, () => source.locate(['params', index]));
-    const resolved = withLocation(() => loader.load(rel), () => source.locate(['params', index]));
-    resolved.files.forEach((f) => inputFiles.add(f));
-    params = { ...params, ...resolved.values };
-  });
-  params = applyOverrides(params, overrides);
+  const inputFiles = new Set<string>([specFile]);
+  const spec: SpecContext = { source, dir, base, loader, params: {}, overrides, dialect: dvc ? dvcDialect : pipelineDialect };
+  if (dvc) {
+    // DVC's meaning: params.yaml beside the spec, then `vars:`; a top-level `params:` lists files
+    // the stages write (dvclive's), not params to read.
+    const paramsFile = path.posix.join(base, 'params.yaml');
+    let context = DvcContext.empty();
+    if (existsSync(path.join(dir, paramsFile))) {
+      const resolved = loader.load(paramsFile);
+      resolved.files.forEach((f) => inputFiles.add(f));
+      context = context.with(applyOverrides(resolved.values, overrides), paramsFile, { file: paramsFile });
+    }
+    const varsFiles = new Set<string>();
+    context = context.withVars(raw.vars ?? [], base, loader, (index) => () => source.locate(['vars', index]), varsFiles);
+    varsFiles.forEach((f) => inputFiles.add(f));
+    spec.dvc = { context, paramsFile };
+    spec.params = context.tree;
+  } else {
+    (raw.params ?? []).forEach((file, index) => {
+      const rel = checkedPath(file, () => source.locate(['params', index]));
+      const resolved = withLocation(() => loader.load(rel), () => source.locate(['params', index]));
+      resolved.files.forEach((f) => inputFiles.add(f));
+      spec.params = { ...spec.params, ...resolved.values };
+    });
+    spec.params = applyOverrides(spec.params, overrides);
+  }
 
-  const checkedOptions = new CheckedOptions(new ProjectLayout(dir).state('options.json'));
+  spec.checkedOptions = new CheckedOptions(new ProjectLayout(dir, undefined, specDir).state('options.json'));
   const instances: StageInstance[] = [];
   const globs: { pattern: string; matches: string[] }[] = [];
   for (const [name, stage] of Object.entries(raw.stages ?? {})) {
-    const expander = new StageExpander(name, stage, source, dir, loader, params, overrides, checkedOptions);
+    const expander = new StageExpander(name, stage, spec);
     for (const instance of expander.expand()) instances.push(instance);
     expander.files.forEach((f) => inputFiles.add(f));
     globs.push(...expander.globs);
   }
-  checkedOptions.save();
+  spec.checkedOptions.save();
+  const metrics = dvc ? (raw.metrics ?? []).map((file, index) => checkedPath(file, () => source.locate(['metrics', index]), false, base)) : [];
+  // A top-level metrics file that a stage writes is that stage's metrics file (exp show, metrics diff).
+  for (const file of metrics) {
+    const producer = instances.find((i) => i.outs.some((out) => file === out || file.startsWith(`${out}/`)));
+    if (producer && !producer.metrics.includes(file)) producer.metrics.push(file);
+  }
 
   const byId = new Map<string, StageInstance>();
   for (const instance of instances) {
@@ -70,7 +100,27 @@ export function loadProject(options: LoadOptions): Project {
     byId.set(instance.id, instance);
   }
   resolveAfter(instances, Object.keys(raw.stages ?? {}), source);
-  return { ...(raw.remote ? { remote: raw.remote } : {}), ...(raw.executor ? { executor: raw.executor } : {}), dir, specFile: specName, params, inputFiles: [...inputFiles], instances, globs, byId, stageNames: Object.keys(raw.stages ?? {}) };
+  return {
+    ...(raw.remote ? { remote: raw.remote } : {}),
+    ...(raw.executor ? { executor: raw.executor } : {}),
+    dir,
+    specFile,
+    specDir,
+    metrics,
+    params: spec.params,
+    inputFiles: [...inputFiles],
+    instances,
+    globs,
+    byId,
+    stageNames: Object.keys(raw.stages ?? {}),
+  };
+}
+
+
+/** The folder every path of the spec is relative to: its own, or for a dvc.yaml its repository root (DVC's meaning). */
+export function projectRootOf(specAbs: string): string {
+  const specDir = path.dirname(specAbs);
+  return path.basename(specAbs) === 'dvc.yaml' ? dvcRepositoryRoot(specDir) : specDir;
 }
 
 

@@ -10,6 +10,16 @@ export interface Resources {
   time?: string | number;
 }
 
+/** What an out may ask beyond being an out (DVC's output options); absent means the default. */
+export interface OutOptions {
+  /** false: hashed and locked but not stored in the cache, so never restored (DVC's cache: false). */
+  cache: boolean;
+  /** true: left in place when the stage runs again, for a command that updates it. */
+  persist: boolean;
+  /** false: the stage's runs are not pushed to remotes. */
+  push: boolean;
+}
+
 /** One runnable unit: a stage, or one entry of a stage's matrix/foreach. */
 export interface StageInstance {
   /** `name` or `name@k=v,k=v` (matrix) or `name@item` (foreach). */
@@ -29,6 +39,10 @@ export interface StageInstance {
   outs: string[];
   metrics: string[];
   plots: string[];
+  /** Options of outs that have any (by path). */
+  outOptions: Record<string, Partial<OutOptions>>;
+  /** Where the command runs, relative to the project root ('' for the root): DVC's wdir. */
+  cwd: string;
   /** The param values this instance names; the only params in its key. */
   params: Record<string, unknown>;
   /** Files whose edits can change `params` (for watch and explanations). */
@@ -55,9 +69,17 @@ export interface Project {
   executor?: string;
   /** The cache remote named in pipeline.yaml, if any. */
   remote?: RemoteConfig;
-  /** Absolute directory holding pipeline.yaml; every path in the spec is relative to it. */
+  /**
+   * Absolute project root; every path pipeline records is relative to it. The spec's own folder,
+   * or for a dvc.yaml its repository root (DVC's meaning: the spec may sit in a subfolder).
+   */
   dir: string;
+  /** The spec, relative to `dir`. */
   specFile: string;
+  /** Absolute folder of the spec: pipeline.lock and .pipeline/ live here. */
+  specDir: string;
+  /** Metrics files named at the top level of a dvc.yaml (they feed `exp show` and `metrics diff`). */
+  metrics: string[];
   /** Global params after `extends:` and `-S` overrides. */
   params: Record<string, unknown>;
   /** Spec file, global params files and every config file a matrix read. */

@@ -6,7 +6,11 @@ import leven from 'leven';
 import { builtinNames } from '../builtins.js';
 import { executorKinds, executorNames } from '../executors/registry.js';
 import { UserError } from '../errors.js';
+import { dvcSchema } from './dvc/schema.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
+
+/** Which file's syntax: pipeline.yaml, or DVC's dvc.yaml (which adds vars, wdir, top-level metrics/plots/artifacts). */
+export type SpecKind = 'pipeline.yaml' | 'dvc.yaml';
 
 const require = createRequire(import.meta.url);
 
@@ -14,7 +18,7 @@ export const schemaPath = fileURLToPath(new URL('../../../schema/pipeline.schema
 
 type JsonSchema = { properties?: Record<string, unknown>; [key: string]: unknown };
 
-let compiled: { validate: ValidateFunction; schema: JsonSchema } | undefined;
+const compiled = new Map<SpecKind, { validate: ValidateFunction; schema: JsonSchema }>();
 
 /**
  * The spec schema with the executor registry filled in: `executor:` names every registered
@@ -32,28 +36,30 @@ export function specSchema(): JsonSchema {
   return schema;
 }
 
-function validator(): { validate: ValidateFunction; schema: JsonSchema } {
-  if (!compiled) {
-    const schema = specSchema();
+function validator(kind: SpecKind): { validate: ValidateFunction; schema: JsonSchema } {
+  let entry = compiled.get(kind);
+  if (!entry) {
+    const schema = kind === 'dvc.yaml' ? dvcSchema(specSchema()) : specSchema();
     // Loaded on demand: compiling the schema is a sizeable share of a no-op run's start-up.
     const Ajv = require('ajv') as typeof import('ajv').default;
     const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-    compiled = { validate: ajv.compile(schema), schema };
+    entry = { validate: ajv.compile(schema), schema };
+    compiled.set(kind, entry);
   }
-  return compiled;
+  return entry;
 }
 
-/** Validates a parsed pipeline.yaml against the shipped schema; throws the most useful error. */
-export function validateSpecSchema(source: YamlSource): void {
-  const { validate, schema } = validator();
+/** Validates a parsed spec against its schema; throws the most useful error. */
+export function validateSpecSchema(source: YamlSource, kind: SpecKind = 'pipeline.yaml'): void {
+  const { validate, schema } = validator(kind);
   if (validate(source.data)) return;
   const errors = validate.errors ?? [];
   const best = pickMostSpecific(errors);
   throw toUserError(best, source, schema);
 }
 
-export function schemaText(): string {
-  return JSON.stringify(specSchema());
+export function schemaText(kind: SpecKind = 'pipeline.yaml'): string {
+  return JSON.stringify(kind === 'dvc.yaml' ? dvcSchema(specSchema()) : specSchema());
 }
 
 /**

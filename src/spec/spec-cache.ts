@@ -3,7 +3,8 @@ import { writeFileAtomic } from '../fs-atomic.js';
 import { ProjectLayout } from '../store/layout.js';
 import { sha256Text } from '../hash/sha256.js';
 import { UserError } from '../errors.js';
-import { schemaText, validateSpecSchema } from './schema.js';
+import { schemaText, validateSpecSchema, type SpecKind } from './schema.js';
+import { refuseUnsupportedDvc } from './dvc/unsupported.js';
 import { YamlSource } from './yaml-source.js';
 
 /**
@@ -11,7 +12,7 @@ import { YamlSource } from './yaml-source.js';
  * by the hash of the spec text and the schema. A 10,000-stage spec parses in about a second;
  * a no-op run should not pay that for a file that has not changed since it last passed.
  */
-export function readValidatedSpec(specAbs: string, displayName: string, projectDir: string): YamlSource {
+export function readValidatedSpec(specAbs: string, displayName: string, stateDir: string, kind: SpecKind): YamlSource {
   let text: string;
   try {
     text = readFileSync(specAbs, 'utf8');
@@ -19,8 +20,8 @@ export function readValidatedSpec(specAbs: string, displayName: string, projectD
     const code = (error as NodeJS.ErrnoException).code;
     throw new UserError(code === 'ENOENT' ? `file not found (run pipeline in the directory holding ${displayName}, or pass -f PATH)` : `cannot read file (${code})`, { file: displayName });
   }
-  const cacheFile = new ProjectLayout(projectDir).state('spec.json');
-  const fingerprint = sha256Text(schemaText() + '\0' + text);
+  const cacheFile = new ProjectLayout(stateDir).state('spec.json');
+  const fingerprint = sha256Text(schemaText(kind) + '\0' + text);
   try {
     const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { fingerprint: string; data: unknown };
     if (cached.fingerprint === fingerprint) return YamlSource.fromParsed(text, displayName, cached.data);
@@ -28,7 +29,8 @@ export function readValidatedSpec(specAbs: string, displayName: string, projectD
     // No usable cache: parse below.
   }
   const source = YamlSource.parse(text, displayName);
-  validateSpecSchema(source);
+  if (kind === 'dvc.yaml') refuseUnsupportedDvc(source);
+  validateSpecSchema(source, kind);
   try {
     writeFileAtomic(cacheFile, JSON.stringify({ fingerprint, data: source.data }));
   } catch {

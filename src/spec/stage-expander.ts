@@ -6,8 +6,11 @@ import { executorKinds } from '../executors/registry.js';
 import { normalizeDepPath, normalizeProjectPath } from '../paths.js';
 import { bindPorts } from './builtin-ports.js';
 import type { CheckedOptions } from './checked-options.js';
-import { ConfigRef, interpolate, interpolateString, shellQuote, stringify, type Scope } from './interpolate.js';
-import type { Resources, StageInstance } from './model.js';
+import type { Dialect, Entry } from './dialect.js';
+import type { DvcContext, VarsEntry } from './dvc/context.js';
+import { ConfigRef, expressionsIn, interpolate, interpolateString, type Scope } from './interpolate.js';
+import type { OutOptions, Resources, StageInstance } from './model.js';
+import { splitOutEntry, type RawOutEntry } from './out-entries.js';
 import { getParam, isPlainObject, setParam, type ParamsLoader, type ParamTree } from './params.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
@@ -22,9 +25,12 @@ export interface RawStage {
   /** A list for `cmd:` stages; a mapping onto declared input names for `uses:` stages. */
   deps?: string[] | Record<string, string>;
   params?: string | (string | Record<string, string[] | null>)[];
-  outs?: string[] | Record<string, string>;
-  metrics?: string[];
-  plots?: string[];
+  outs?: RawOutEntry[] | Record<string, string>;
+  metrics?: RawOutEntry[];
+  plots?: RawOutEntry[];
+  /** dvc.yaml: values for `${...}`, and the folder the command runs in. */
+  vars?: VarsEntry[];
+  wdir?: string;
   after?: string | string[];
   resources?: Partial<Resources>;
   executor?: string;
@@ -40,30 +46,57 @@ export function applyOverrides(tree: ParamTree, overrides: [string, unknown][]):
 }
 
 
-export function checkedPath(raw: string, where: Where, outsideAllowed = false): string {
-  const result = outsideAllowed ? normalizeDepPath(raw) : normalizeProjectPath(raw);
+export function checkedPath(raw: string, where: Where, outsideAllowed = false, base = ''): string {
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(raw)) {
+    throw new UserError(
+      `"${raw}" is a URL: pipeline hashes local files, so DVC's external dependencies and outputs are not supported. Fetch it in a stage of its own (cmd: aws s3 cp ${raw} data/..., outs: [data/...]) or mount it and name the local path`,
+      where,
+    );
+  }
+  const joined = base && !path.isAbsolute(raw) ? path.posix.join(base, raw) : raw;
+  const result = outsideAllowed ? normalizeDepPath(joined) : normalizeProjectPath(joined);
   if ('error' in result) throw new UserError(result.error, where);
   return result.path;
 }
 
 
-/** Expands one stage of pipeline.yaml into its instances (one, or one per matrix/foreach entry). */
+/** What every stage of one spec expands against. */
+export interface SpecContext {
+  source: YamlSource;
+  /** Absolute project root. */
+  dir: string;
+  /** The spec's folder relative to the root ('' when it is the root): where commands run and paths start. */
+  base: string;
+  loader: ParamsLoader;
+  /** The global params (for a dvc.yaml: params.yaml and the top-level vars). */
+  params: ParamTree;
+  overrides: [string, unknown][];
+  dialect: Dialect;
+  /** dvc.yaml: where each value of `params` came from, for stage vars and tracked params. */
+  dvc?: { context: DvcContext; paramsFile: string };
+  checkedOptions?: CheckedOptions;
+}
+
+/** Expands one stage of a spec into its instances (one, or one per matrix/foreach entry). */
 export class StageExpander {
   readonly files = new Set<string>();
   readonly globs: { pattern: string; matches: string[] }[] = [];
   private readonly body: RawStage;
   private readonly bodyPath: PathSegment[];
 
+  private readonly source: YamlSource;
+  private readonly params: ParamTree;
+  /** Where the command runs and relative paths start: the spec's folder, then DVC's wdir. */
+  private readonly cwd: string;
+  private readonly dvc?: { context: DvcContext; paramsFile: string };
+
   constructor(
     private readonly name: string,
     private readonly stage: RawStage,
-    private readonly source: YamlSource,
-    private readonly dir: string,
-    private readonly loader: ParamsLoader,
-    private readonly params: ParamTree,
-    private readonly overrides: [string, unknown][],
-    private readonly checkedOptions?: CheckedOptions,
+    private readonly spec: SpecContext,
   ) {
+    const source = spec.source;
+    this.source = source;
     if (stage.foreach !== undefined) {
       if (!stage.do) throw new UserError(`stage "${name}" has foreach but no do: block`, () => this.at([], true));
       if (stage.matrix) throw new UserError(`stage "${name}" has both foreach and matrix; use one`, () => this.at(['matrix'], true));
@@ -82,6 +115,18 @@ export class StageExpander {
     if (this.body.cmd && this.body.uses) {
       throw new UserError(`stage "${name}" has both cmd: and uses:; a stage is one or the other`, () => this.at(['uses'], true));
     }
+    const wdir = this.body.wdir ?? stage.wdir;
+    this.cwd = wdir === undefined ? spec.base : path.posix.normalize(path.posix.join(spec.base, wdir)).replace(/^\.$/, '');
+    if (this.cwd === '..' || this.cwd.startsWith('../')) throw new UserError(`wdir: ${wdir} leaves the repository`, () => this.at(['wdir']));
+    this.params = spec.params;
+    if (spec.dvc) {
+      let context = spec.dvc.context;
+      for (const [vars, at] of [[stage.vars, ['stages', name, 'vars']], [stage.do?.vars, [...this.bodyPath, 'vars']]] as const) {
+        if (vars) context = context.withVars(vars, this.cwd, spec.loader, (index) => () => source.locate([...at, index]), this.files);
+      }
+      this.dvc = { context, paramsFile: spec.dvc.paramsFile };
+      this.params = context.tree;
+    }
   }
 
   private at(sub: PathSegment[], key = false): SourceLocation {
@@ -97,41 +142,44 @@ export class StageExpander {
     return entries.map(({ suffix, vars }) => this.instance(suffix ? `${this.name}@${suffix}` : this.name, vars));
   }
 
-  private entries(): { suffix: string; vars: Scope }[] {
+  private entries(): Entry[] {
     const { matrix, foreach } = this.stage;
+    const { dialect } = this.spec;
     if (matrix) {
-      let combos: { parts: string[]; vars: Scope }[] = [{ parts: [], vars: {} }];
+      let combos: [string, unknown, number][][] = [[]];
       for (const [key, spec] of Object.entries(matrix)) {
-        const values = typeof spec === 'string' ? this.globConfigs(key, spec) : spec;
-        combos = combos.flatMap((combo) =>
-          values.map((value) => ({
-            parts: [...combo.parts, `${key}=${value instanceof ConfigRef ? value.name : stringify(value)}`],
-            vars: { ...combo.vars, [key]: value },
-          })),
-        );
+        const values = typeof spec !== 'string' ? spec : spec.trimStart().startsWith('${') ? this.listParam(spec, ['matrix', key]) : this.globConfigs(key, spec);
+        combos = combos.flatMap((combo) => values.map((value, index) => [...combo, [key, value, index] as [string, unknown, number]]));
       }
-      return combos.map((combo) => ({ suffix: combo.parts.join(','), vars: combo.vars }));
+      return combos.map((combo) => dialect.matrixEntry(combo));
     }
     if (foreach !== undefined) {
       const items = typeof foreach === 'string' ? interpolate(foreach, [this.params], () => this.at(['foreach'])) : foreach;
-      if (Array.isArray(items)) return items.map((item) => ({ suffix: stringify(item), vars: { item } }));
+      if (Array.isArray(items)) return dialect.listEntries(items);
       if (isPlainObject(items)) return Object.entries(items).map(([key, item]) => ({ suffix: key, vars: { key, item } }));
       throw new UserError('foreach must be a list, a mapping, or ${...} naming one', () => this.at(['foreach']));
     }
     return [{ suffix: '', vars: {} }];
   }
 
+  /** A matrix value written as `${key}` naming a list in the params. */
+  private listParam(text: string, at: PathSegment[]): unknown[] {
+    const value = interpolate(text, [this.params], () => this.at(at));
+    if (!Array.isArray(value) || value.length === 0) throw new UserError(`${text} must name a non-empty list (got ${JSON.stringify(value)})`, () => this.at(at));
+    return value;
+  }
+
   private globConfigs(key: string, pattern: string): ConfigRef[] {
     const where = () => this.at(['matrix', key]);
-    const files = globSync(pattern, { cwd: this.dir, onlyFiles: true, expandDirectories: false }).sort();
+    const files = globSync(pattern, { cwd: this.spec.dir, onlyFiles: true, expandDirectories: false }).sort();
     this.globs.push({ pattern, matches: files });
     if (files.length === 0) {
       throw new UserError(`matrix ${key}: the glob "${pattern}" matches no files`, where);
     }
     return files.map((file) => {
-      const resolved = this.loader.load(file);
+      const resolved = this.spec.loader.load(file);
       resolved.files.forEach((f) => this.files.add(f));
-      const config = applyOverrides(resolved.values, this.overrides);
+      const config = applyOverrides(resolved.values, this.spec.overrides);
       const name = path.posix.basename(file).replace(/\.(ya?ml|json)$/i, '');
       return new ConfigRef(name, file, config, resolved.files);
     });
@@ -144,13 +192,19 @@ export class StageExpander {
     if (scope) scopes.push(scope);
     scopes.push(this.params);
 
-    const pathOf = (raw: string, at: PathSegment[]) => checkedPath(interpolateString(raw, scopes, () => this.field(at)), () => this.field(at), at[0] === 'deps');
+    const pathOf = (raw: string, at: PathSegment[]) => checkedPath(interpolateString(raw, scopes, () => this.field(at)), () => this.field(at), at[0] === 'deps', this.cwd);
+    const outOptions: Record<string, Partial<OutOptions>> = {};
     const strings = (field: 'deps' | 'outs' | 'metrics' | 'plots'): string[] => {
       const list = body[field] ?? [];
       if (!Array.isArray(list)) {
         throw new UserError(`${field}: as a mapping names the inputs/outputs of a built-in (uses:); a cmd: stage lists its paths: ${field}: [a, b]`, () => this.field([field]));
       }
-      return list.map((raw, index) => pathOf(raw, [field, index]));
+      return list.map((entry, index) => {
+        const { raw, options } = splitOutEntry(entry, () => this.field([field, index]));
+        const at = pathOf(raw, [field, index]);
+        if (Object.keys(options).length) outOptions[at] = { ...outOptions[at], ...options };
+        return at;
+      });
     };
     const uses = body.uses !== undefined ? interpolateString(body.uses, scopes, () => this.field(['uses'])) : undefined;
     const options = body.with !== undefined ? (interpolateDeep(body.with, scopes, () => this.field(['with'])) as Record<string, unknown>) : undefined;
@@ -164,12 +218,12 @@ export class StageExpander {
             options,
             path: (raw, field, key) => pathOf(raw, [field, key]),
             locate: (at, key) => this.source.locate([...this.bodyPath, ...at], key),
-            checked: this.checkedOptions,
+            checked: this.spec.checkedOptions,
           });
 
     const commands = body.cmd === undefined ? [] : Array.isArray(body.cmd) ? body.cmd : [body.cmd];
     const render = (within: Scope[]) =>
-      commands.map((text, index) => String(interpolate(text, within, () => this.field(Array.isArray(body.cmd) ? ['cmd', index] : ['cmd']), shellQuote)));
+      commands.map((text, index) => String(interpolate(text, within, () => this.field(Array.isArray(body.cmd) ? ['cmd', index] : ['cmd']), this.spec.dialect.commandText)));
     const cmd = render(scopes);
     const commandWith = (params: Record<string, unknown>) => {
       const shifted = scopes.map((scope, i) =>
@@ -208,7 +262,9 @@ export class StageExpander {
       outs,
       metrics,
       plots,
-      params: stageParams,
+      outOptions,
+      cwd: this.cwd,
+      params: this.dvc ? { ...this.dvc.context.tracked(this.readsOf(vars), this.dvc.paramsFile), ...stageParams } : stageParams,
       paramFiles,
       after: [],
       resources,
@@ -233,6 +289,18 @@ export class StageExpander {
     return instance;
   }
 
+  /** The names the stage's `${...}` read from the params (not from its foreach/matrix entry): what DVC tracks. */
+  private readsOf(vars: Scope): string[] {
+    const reads: string[] = [];
+    const visit = (value: unknown): void => {
+      if (typeof value === 'string') reads.push(...expressionsIn(value).filter((expr) => !(expr.split('.')[0] in vars)));
+      else if (Array.isArray(value)) value.forEach(visit);
+      else if (isPlainObject(value)) Object.entries(value).forEach(([key, child]) => (visit(key), visit(child)));
+    };
+    visit(Object.entries(this.body).filter(([key]) => key !== 'vars'));
+    return reads;
+  }
+
   /** The stage's named params, or a matrix config when `params: ${exp}`. */
   private resolveParams(vars: Scope): { params: Record<string, unknown>; files: string[]; scope?: Scope } {
     const spec = this.body.params;
@@ -243,8 +311,8 @@ export class StageExpander {
         return { params: { ...value.config }, files: value.files, scope: value.config };
       }
       if (typeof value === 'string') {
-        const resolved = this.loader.load(checkedPath(value, () => this.field(['params'])));
-        const config = applyOverrides(resolved.values, this.overrides);
+        const resolved = this.spec.loader.load(checkedPath(value, () => this.field(['params']), false, this.cwd));
+        const config = applyOverrides(resolved.values, this.spec.overrides);
         return { params: config, files: resolved.files, scope: config };
       }
       throw new UserError('params: as a string must name a matrix config (${exp}) or a params file', () => this.field(['params']));
@@ -262,15 +330,15 @@ export class StageExpander {
         return;
       }
       for (const [file, keys] of Object.entries(item)) {
-        const rel = checkedPath(file, () => this.field(['params', index]));
-        const resolved = this.loader.load(rel);
-        const tree = applyOverrides(resolved.values, this.overrides);
+        const rel = checkedPath(file, () => this.field(['params', index]), false, this.cwd);
+        const resolved = this.spec.loader.load(rel);
+        const tree = applyOverrides(resolved.values, this.spec.overrides);
         files.push(...resolved.files);
         // DVC's `- params.yaml:` with no keys: the whole file.
         for (const key of keys ?? Object.keys(tree)) {
           const hit = getParam(tree, key);
           if (!hit.found) throw new UserError(`param "${key}" is not defined in ${rel} (${suggestKeys(tree, key)})`, () => this.field(['params', index]));
-          out[`${rel}:${key}`] = hit.value;
+          out[this.dvc?.paramsFile === rel ? key : `${rel}:${key}`] = hit.value;
         }
       }
     });

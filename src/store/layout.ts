@@ -8,25 +8,31 @@ import path from 'node:path';
 export class ProjectLayout {
   readonly cacheDir: string;
 
+  /**
+   * `specDir` holds pipeline.lock and `.pipeline/`; it is the project root except for a dvc.yaml
+   * in a subfolder of its repository, whose lock sits beside it (and beside dvc.lock) while
+   * `cache/` stays at the root, shared by every spec of the repository.
+   */
   constructor(
     readonly projectDir: string,
     cacheDir = process.env.PIPELINE_CACHE_DIR ?? path.join(projectDir, 'cache'),
+    readonly specDir = projectDir,
   ) {
     this.cacheDir = path.resolve(projectDir, cacheDir);
   }
 
   get lockFile(): string {
-    return path.join(this.projectDir, 'pipeline.lock');
+    return path.join(this.specDir, 'pipeline.lock');
   }
 
   /** Per-clone state, never shared or committed. */
   state(name: 'stat-cache.json' | 'lock.json' | 'spec.json' | 'options.json' | 'noop.json' | 'run.lock' | 'config.yaml'): string {
-    return path.join(this.projectDir, '.pipeline', name);
+    return path.join(this.specDir, '.pipeline', name);
   }
 
   /** What a built-in keeps across runs (per-item memos); per clone, never an out. */
   stageCache(stage: string): string {
-    return path.join(this.projectDir, '.pipeline', 'stage-cache', stage);
+    return path.join(this.specDir, '.pipeline', 'stage-cache', stage);
   }
 
   get logsDir(): string {

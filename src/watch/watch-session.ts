@@ -8,6 +8,7 @@ import { Workspace } from '../run/workspace.js';
 import type { Executor } from '../executors/executor.js';
 import { executorChooser, openWorkspace } from '../session/session.js';
 import type { WatchReporter } from './watch-reporter.js';
+import { projectRootOf } from '../spec/load.js';
 
 export interface WatchOptions {
   specFile: string;
@@ -46,10 +47,12 @@ export class WatchSession {
     private readonly options: WatchOptions,
     private readonly reporter: WatchReporter,
   ) {
-    this.projectDir = path.dirname(path.resolve(options.specFile));
+    const specAbs = path.resolve(options.specFile);
+    const specDir = path.dirname(specAbs);
+    this.projectDir = projectRootOf(specAbs);
     this.shared = new SharedRunState(options.jobs, options.gpus);
-    this.statCache = Workspace.statCacheFor(this.projectDir);
-    this.lock = Workspace.lockFor(this.projectDir);
+    this.statCache = Workspace.statCacheFor(specDir);
+    this.lock = Workspace.lockFor(specDir);
   }
 
   async start(): Promise<void> {
@@ -59,7 +62,7 @@ export class WatchSession {
       ignored: (p: string) => /(^|[\\/])(cache|\.pipeline|\.git|node_modules)([\\/]|$)/.test(path.relative(this.projectDir, p)),
     });
     this.watcher.on('all', (_event, changed) => this.onChange(changed));
-    this.watch([path.basename(this.options.specFile)]);
+    this.watch([path.relative(this.projectDir, path.resolve(this.options.specFile))]);
     this.startPass();
     await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
   }
@@ -77,7 +80,7 @@ export class WatchSession {
   private watch(relPaths: Iterable<string>): void {
     const wanted = new Set(relPaths);
     const added = [...wanted].filter((p) => !this.watched.has(p));
-    const removed = [...this.watched].filter((p) => !wanted.has(p) && p !== path.basename(this.options.specFile));
+    const removed = [...this.watched].filter((p) => !wanted.has(p) && p !== path.relative(this.projectDir, path.resolve(this.options.specFile)));
     if (added.length) this.watcher!.add(added.map((p) => path.resolve(this.projectDir, p)));
     if (removed.length) this.watcher!.unwatch(removed.map((p) => path.resolve(this.projectDir, p)));
     for (const p of added) this.watched.add(p);

@@ -1,0 +1,134 @@
+import path from 'node:path';
+import { UserError, type Where } from '../../errors.js';
+import { getParam, isPlainObject, type ParamsLoader, type ParamTree } from '../params.js';
+
+/** One `vars:` entry: a params file (`file`, `file:key1,key2`) or values written inline. */
+export type VarsEntry = string | Record<string, unknown>;
+
+/**
+ * The values `${...}` reads in a dvc.yaml, with DVC's rules (dvc.org, "vars"): params.yaml first,
+ * then each `vars:` entry in order, merged; a value defined twice is an error, not an override.
+ * It remembers which file every value came from, because DVC makes the values a stage reads from
+ * a params file (never inline vars) params of that stage.
+ */
+export class DvcContext {
+  private constructor(
+    readonly tree: ParamTree,
+    /** Dotted key of each merged-in subtree or leaf -> its file (undefined: inline). */
+    private readonly origins: Map<string, string | undefined>,
+  ) {}
+
+  static empty(): DvcContext {
+    return new DvcContext({}, new Map());
+  }
+
+  /** This context with `values` from `file` (undefined: written inline) merged in. */
+  with(values: ParamTree, file: string | undefined, where: Where): DvcContext {
+    const origins = new Map(this.origins);
+    const tree = merge(this.tree, values, '', file, origins, where);
+    return new DvcContext(tree, origins);
+  }
+
+  /** This context with a `vars:` list merged in; files are relative to `base` (the stage's wdir). */
+  withVars(entries: VarsEntry[], base: string, loader: ParamsLoader, where: (index: number) => Where, files: Set<string>): DvcContext {
+    let context: DvcContext = this;
+    entries.forEach((entry, index) => {
+      if (typeof entry !== 'string') {
+        context = context.with(entry, undefined, () => resolve(where(index)));
+        return;
+      }
+      const [file, keyList] = splitVarsFile(entry);
+      const rel = path.posix.normalize(path.posix.join(base, file));
+      let values: ParamTree;
+      try {
+        values = loader.load(rel).values;
+      } catch (error) {
+        if (error instanceof UserError && error.message === 'file not found') throw new UserError(`vars: ${rel} not found`, where(index));
+        throw error;
+      }
+      files.add(rel);
+      if (keyList !== undefined) {
+        const picked: ParamTree = {};
+        for (const key of keyList) {
+          const hit = getParam(values, key);
+          if (!hit.found) throw new UserError(`vars: "${key}" is not defined in ${rel} (it has: ${Object.keys(values).join(', ') || 'nothing'})`, where(index));
+          picked[key] = hit.value;
+        }
+        values = picked;
+      }
+      context = context.with(values, rel, () => resolve(where(index)));
+    });
+    return context;
+  }
+
+  /**
+   * The params a stage takes on by reading `exprs` (dotted names): every leaf under each one that
+   * came from a file, as `key` for params.yaml and `file:key` for other files.
+   */
+  tracked(exprs: Iterable<string>, defaultFile: string): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const expr of exprs) {
+      const hit = getParam(this.tree, expr);
+      if (!hit.found) continue;
+      for (const [key, value] of leaves(hit.value, expr)) {
+        const file = this.originOf(key);
+        if (file === undefined) continue;
+        out[file === defaultFile ? key : `${file}:${key}`] = value;
+      }
+    }
+    return out;
+  }
+
+  private originOf(key: string): string | undefined {
+    for (let at = key; ; at = at.slice(0, at.lastIndexOf('.'))) {
+      if (this.origins.has(at)) return this.origins.get(at);
+      if (!at.includes('.')) return undefined;
+    }
+  }
+}
+
+function splitVarsFile(entry: string): [string, string[] | undefined] {
+  // `params.json:clean,feats`; a Windows drive letter is not a concern in a POSIX-only tool.
+  const colon = entry.lastIndexOf(':');
+  if (colon <= 0) return [entry, undefined];
+  return [entry.slice(0, colon), entry.slice(colon + 1).split(',').map((k) => k.trim()).filter(Boolean)];
+}
+
+function merge(base: ParamTree, over: ParamTree, prefix: string, file: string | undefined, origins: Map<string, string | undefined>, where: Where): ParamTree {
+  const out: ParamTree = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const dotted = prefix ? `${prefix}.${key}` : key;
+    const prior = out[key];
+    if (prior === undefined) {
+      out[key] = value;
+      origins.set(dotted, file);
+    } else if (isPlainObject(prior) && isPlainObject(value)) {
+      out[key] = merge(prior, value, dotted, file, origins, where);
+    } else {
+      throw new UserError(`vars: "${dotted}" is already defined${describeOrigin(origins, dotted)}; DVC does not let vars redefine a value (rename one of them)`, where);
+    }
+  }
+  return out;
+}
+
+function describeOrigin(origins: Map<string, string | undefined>, dotted: string): string {
+  for (let at = dotted; ; at = at.slice(0, at.lastIndexOf('.'))) {
+    if (origins.has(at)) {
+      const file = origins.get(at);
+      return file ? ` by ${file}` : ' inline';
+    }
+    if (!at.includes('.')) return '';
+  }
+}
+
+function* leaves(value: unknown, prefix: string): Generator<[string, unknown]> {
+  if (isPlainObject(value) && Object.keys(value).length > 0) {
+    for (const [key, child] of Object.entries(value)) yield* leaves(child, `${prefix}.${key}`);
+  } else {
+    yield [prefix, value];
+  }
+}
+
+function resolve(where: Where) {
+  return typeof where === 'function' ? where() : where;
+}

@@ -1,0 +1,26 @@
+import { stringify } from '../interpolate.js';
+import type { Dialect } from '../dialect.js';
+import { isPlainObject } from '../params.js';
+import { dvcCommandText } from './unpack.js';
+
+const composite = (value: unknown) => Array.isArray(value) || isPlainObject(value);
+
+/**
+ * dvc.yaml as DVC reads it: values enter commands as written (a dict unpacks into flags), instance
+ * ids are DVC's (`build@us`, `train@0` for a list of mappings, `train@cnn-feature1` for a matrix,
+ * `train@params0-...` for a composite matrix value), matrix values are `${item.<key>}`, and
+ * the params a stage reads through `${...}` are its params.
+ */
+export const dvcDialect: Dialect = {
+  name: 'dvc.yaml',
+  commandText: dvcCommandText,
+  listEntries: (items) =>
+    items.some(composite)
+      ? items.map((item, index) => ({ suffix: String(index), vars: { item } }))
+      : items.map((item) => ({ suffix: stringify(item), vars: { item } })),
+  matrixEntry: (combo) => ({
+    suffix: combo.map(([key, value, index]) => (composite(value) ? `${key}${index}` : stringify(value))).join('-'),
+    vars: { item: Object.fromEntries(combo.map(([key, value]) => [key, value])) },
+  }),
+  tracksInterpolatedParams: true,
+};

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cli, executions, makeProject, read, writeFiles } from './helpers.js';
+
+/**
+ * dvc.yaml templating as dvc.org documents it ("Templating", "vars", "Dictionary unpacking",
+ * "foreach stages", "matrix stages"): values enter commands as written, params.yaml values a
+ * stage reads become its params, vars merge without redefinition, instance ids are DVC's.
+ */
+function instanceIds(dir: string): string[] {
+  const r = cli(dir, ['status', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { stage: string }[]).map((s) => s.stage).sort();
+}
+
+describe('dvc.yaml templating', () => {
+  it('vars (inline, a file, file:keys, stage-level) resolve ${...}; params.yaml values a stage reads are its params, vars are not', () => {
+    const dir = makeProject({
+      'params.yaml': 'models:\n  us:\n    threshold: 10\n    filename: model-us.txt\n',
+      'params.json': '{"clean": {"filename": "clean.txt"}, "feats": {"exec": "echo featurize"}, "unused": 1}\n',
+      'config/build.yaml': 'build:\n  tag: v2\n',
+      'clean.txt': 'c\n',
+      'dvc.yaml': [
+        'vars:',
+        '  - params.json:clean,feats',
+        '  - desc: Reusable description',
+        '    prog: echo built',
+        'stages:',
+        '  build-us:',
+        '    desc: ${desc}',
+        '    vars:',
+        '      - config/build.yaml',
+        '    cmd: ${prog} ${models.us.threshold} ${build.tag} > ${models.us.filename}',
+        '    deps:',
+        '      - ${clean.filename}',
+        '    outs:',
+        '      - ${models.us.filename}',
+        '  featurize:',
+        '    cmd: ${feats.exec} > feats.txt',
+        '    outs: [feats.txt]',
+      ].join('\n'),
+    });
+    const r = cli(dir, ['run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(read(dir, 'model-us.txt'), 'built 10 v2\n', 'vars values enter the command unquoted, as DVC writes them');
+    assert.equal(read(dir, 'feats.txt'), 'featurize\n');
+    const lock = read(dir, 'pipeline.lock');
+    assert.match(lock, /models\.us\.threshold: 10/, 'a params.yaml value the stage reads is a param');
+    assert.match(lock, /params\.json:feats\.exec: echo featurize/, 'a vars file value is a param of that file');
+    assert.match(lock, /config\/build\.yaml:build\.tag: v2/);
+    assert.doesNotMatch(lock, /\bprog\b|\bdesc:/, 'inline vars are not params (DVC: "values from vars are not tracked")');
+    writeFiles(dir, { 'params.yaml': 'models:\n  us:\n    threshold: 11\n    filename: model-us.txt\n' });
+    assert.match(cli(dir, ['status']).stdout, /^build-us: param models\.us\.threshold 10 -> 11$/m);
+  });
+
+  it('a value defined twice (params.yaml and vars) is an error naming both, as in DVC', () => {
+    const dir = makeProject({
+      'params.yaml': 'grp:\n  a: 1\n',
+      'dvc.yaml': 'vars:\n  - grp:\n      b: 2\n  - grp:\n      a: 7\nstages:\n  s:\n    cmd: echo ${grp.a} ${grp.b} > o\n    outs: [o]\n',
+    });
+    const r = cli(dir, ['validate']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /dvc\.yaml:4:5: vars: "grp\.a" is already defined by params\.yaml; DVC does not let vars redefine a value/);
+    writeFiles(dir, { 'dvc.yaml': 'vars:\n  - grp:\n      b: 2\nstages:\n  s:\n    cmd: echo ${grp.a} ${grp.b} > o\n    outs: [o]\n' });
+    assert.equal(cli(dir, ['run']).code, 0, 'mappings merge key by key');
+    assert.equal(read(dir, 'o'), '1 2\n');
+  });
+
+  it('dictionary unpacking: ${dict} in cmd becomes --key value flags (bools store_true, lists nargs, nested keys dotted)', () => {
+    const dir = makeProject({
+      'params.yaml': "train:\n  epochs: 10\n  opt:\n    lr: 0.1\n  aug: true\n  dropout: false\n  layers: [2, 4]\n  name: my model\n",
+      'dvc.yaml': 'stages:\n  train:\n    cmd: printf "%s\\n" ${train} > args.txt\n    outs: [args.txt]\n',
+    });
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.equal(read(dir, 'args.txt'), ['--epochs', '10', '--opt.lr', '0.1', '--aug', '--layers', '2', '4', '--name', 'my model', ''].join('\n'));
+    assert.match(read(dir, 'pipeline.lock'), /train\.opt\.lr: 0\.1/, 'every leaf of an unpacked dict is a param');
+  });
+
+  it("matrix: ${item.<key>}, DVC's ids (train@cnn-f1, key<index> for composite values) as targets", () => {
+    const dir = makeProject({
+      'params.yaml': 'features: [f1, f2]\n',
+      'dvc.yaml': [
+        'stages:',
+        '  train:',
+        '    matrix:',
+        '      model: [cnn, xgb]',
+        '      feature: ${features}',
+        '    cmd: echo train@${item.model}-${item.feature} >> runs.log && echo ${item.model} ${item.feature} > ${item.model}-${item.feature}.txt',
+        '    outs:',
+        '      - ${item.model}-${item.feature}.txt',
+        '  tune:',
+        '    matrix:',
+        '      opts: [{lr: 1}, {lr: 2}]',
+        '    cmd: echo ${item.opts.lr} > tune-${item.opts.lr}.txt',
+        '    outs:',
+        '      - tune-${item.opts.lr}.txt',
+      ].join('\n'),
+    });
+    const ids = instanceIds(dir);
+    assert.deepEqual(ids, ['train@cnn-f1', 'train@cnn-f2', 'train@xgb-f1', 'train@xgb-f2', 'tune@opts0', 'tune@opts1']);
+    assert.equal(cli(dir, ['run', 'train@xgb-f2']).code, 0);
+    assert.deepEqual(executions(dir), ['train@xgb-f2'], 'an instance id is a target');
+    assert.equal(read(dir, 'xgb-f2.txt'), 'xgb f2\n');
+    assert.equal(cli(dir, ['run', 'train']).code, 0, 'the stage name runs all its instances');
+    assert.equal(executions(dir).length, 4);
+  });
+
+  it('foreach: a list of values names instances by value, a list of mappings by index, a mapping by key', () => {
+    const dir = makeProject({
+      'dvc.yaml': [
+        'stages:',
+        '  build:',
+        '    foreach: [us, uk]',
+        '    do:',
+        '      cmd: echo ${item} > build-${item}.txt',
+        '      outs:',
+        '        - build-${item}.txt',
+        '  fit:',
+        '    foreach:',
+        '      - {os: linux, n: 1}',
+        '      - {os: mac, n: 2}',
+        '    do:',
+        '      cmd: echo ${item.os} > fit-${item.n}.txt',
+        '      outs:',
+        '        - fit-${item.n}.txt',
+        '  process:',
+        '    foreach:',
+        '      dataset1: {thresh: 10}',
+        '      dataset2: {thresh: 20}',
+        '    do:',
+        '      cmd: echo ${key} ${item.thresh} > ${key}.txt',
+        '      outs:',
+        '        - ${key}.txt',
+      ].join('\n'),
+    });
+    const ids = instanceIds(dir);
+    assert.deepEqual(ids, ['build@uk', 'build@us', 'fit@0', 'fit@1', 'process@dataset1', 'process@dataset2']);
+    assert.equal(cli(dir, ['run', 'fit@1', 'process@dataset1']).code, 0);
+    assert.equal(read(dir, 'fit-2.txt'), 'mac\n');
+    assert.equal(read(dir, 'dataset1.txt'), 'dataset1 10\n');
+  });
+});
