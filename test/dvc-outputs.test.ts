@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { cli, executions, git, makeProject, read, writeFiles } from './helpers.js';
+
+/** dvc.yaml's output options, top-level sections, wdir, subfolders and what we refuse, from dvc.org's dvc.yaml reference. */
+describe('dvc.yaml outputs and layout', () => {
+  it('cache: false is locked but not stored, so a deleted copy reruns; persist: true is left for the command to update', () => {
+    const dir = makeProject({
+      'params.yaml': 'round: 1\n',
+      'dvc.yaml': [
+        'stages:',
+        '  grow:',
+        '    cmd: >-',
+        '      echo grow >> runs.log && echo ${round} >> history.txt && echo summary ${round} > summary.txt',
+        '      && echo "{\\"round\\": ${round}}" > metrics.json',
+        '    outs:',
+        '      - history.txt:',
+        '          persist: true',
+        '      - summary.txt:',
+        '          cache: false',
+        '    metrics:',
+        '      - metrics.json:',
+        '          cache: false',
+      ].join('\n'),
+    });
+    assert.equal(cli(dir, ['run']).code, 0);
+    const lock = read(dir, 'pipeline.lock');
+    const hashOf = (file: string) => new RegExp(`${file.replace('.', '\\.')}: ([0-9a-f]{64})`).exec(lock)?.[1];
+    assert.ok(hashOf('summary.txt'), 'an uncached out is in the lock');
+    const objects = readdirSync(path.join(dir, 'cache/objects'), { recursive: true }).map(String);
+    assert.ok(!objects.some((o) => o.replace('/', '') === hashOf('summary.txt')), 'but not in the cache');
+    assert.ok(!existsSync(path.join(dir, 'cache/runs')), 'and the run has no record to restore from');
+    writeFiles(dir, { 'params.yaml': 'round: 2\n' });
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.equal(read(dir, 'history.txt'), '1\n2\n', 'persist: the out was not deleted before the run');
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.equal(executions(dir).length, 2, 'up to date while its outs are there');
+    assert.equal(cli(dir, ['exp', 'show', '--json']).code, 0);
+    assert.match(cli(dir, ['exp', 'show', '--json']).stdout, /"round": 2/);
+    rmSync(path.join(dir, 'summary.txt'));
+    assert.match(cli(dir, ['status']).stdout, /^grow: out summary\.txt missing$/m);
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.equal(executions(dir).length, 3, 'nothing to restore an uncached out from: the stage runs');
+  });
+
+  it('push: false keeps the stage off the remote; the rest is pushed', () => {
+    const dir = makeProject({
+      'dvc.yaml': [
+        'stages:',
+        '  big:',
+        '    cmd: echo big > big.bin',
+        '    outs:',
+        '      - big.bin:',
+        '          push: false',
+        '  small:',
+        '    cmd: cat big.bin > small.txt',
+        '    deps: [big.bin]',
+        '    outs: [small.txt]',
+      ].join('\n'),
+    });
+    const remote = mkdtempSync(path.join(tmpdir(), 'pipeline-remote-'));
+    assert.equal(cli(dir, ['run']).code, 0);
+    const r = cli(dir, ['cache', 'push'], { PIPELINE_REMOTE: remote });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /kept off the remote \(an out has push: false\): big/);
+    const lock = read(dir, 'pipeline.lock');
+    const keyOf = (stage: string) => new RegExp(`^  ${stage}:\\n    key: ([0-9a-f]{64})`, 'm').exec(lock)?.[1];
+    assert.deepEqual(readdirSync(path.join(remote, 'runs')), [`${keyOf('small')}.json`]);
+  });
+
+  it('top-level metrics, plots and artifacts are accepted; a top-level metrics file a stage writes is shown by exp show', () => {
+    const dir = makeProject({
+      'dvc.yaml': [
+        'metrics:',
+        '  - eval/metrics.json',
+        'plots:',
+        '  - eval/roc.csv:',
+        '      x: fpr',
+        '      y: tpr',
+        '      template: simple',
+        '  - confusion:',
+        '      template: confusion',
+        '      x: actual',
+        '      y:',
+        '        eval/preds.csv: predicted',
+        'artifacts:',
+        '  text-classification:',
+        '    path: model.txt',
+        '    type: model',
+        '    labels: [nlp]',
+        'stages:',
+        '  evaluate:',
+        '    cmd: >-',
+        '      mkdir -p eval && echo \'{"acc": 0.75}\' > eval/metrics.json && echo model > model.txt',
+        '    outs: [eval, model.txt]',
+      ].join('\n'),
+    });
+    assert.equal(cli(dir, ['run']).code, 0);
+    const shown = JSON.parse(cli(dir, ['exp', 'show', '--json']).stdout) as { id: string; metrics: Record<string, number> }[];
+    assert.deepEqual(shown.map((r) => [r.id, r.metrics.acc]), [['evaluate', 0.75]]);
+  });
+
+  it('wdir: the command runs there and its paths are relative to it', () => {
+    const dir = makeProject({
+      'src/data.txt': 'raw\n',
+      'dvc.yaml': 'stages:\n  prep:\n    wdir: src\n    cmd: tr a-z A-Z < data.txt > ../out/prepared.txt\n    deps: [data.txt]\n    outs: [../out/prepared.txt]\n',
+    });
+    writeFiles(dir, { 'out/.keep': '' });
+    const r = cli(dir, ['run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(read(dir, 'out/prepared.txt'), 'RAW\n');
+    assert.match(read(dir, 'pipeline.lock'), /src\/data\.txt/);
+  });
+
+  it('a dvc.yaml in a subfolder: the repository root is the project root, ../ paths inside it work, the lock sits beside dvc.yaml, dvc.lock is left alone', () => {
+    const dir = makeProject({
+      'data/raw.txt': 'raw\n',
+      'sub/params.yaml': 'n: 3\n',
+      'sub/dvc.lock': 'schema: "2.0"\nstages: {}\n',
+      'sub/dvc.yaml': 'stages:\n  train:\n    cmd: echo ${n} | cat - ../data/raw.txt > ../models/model.txt\n    deps: [../data/raw.txt]\n    outs: [../models/model.txt]\n',
+    });
+    writeFiles(dir, { 'models/.keep': '' });
+    git(dir, 'init', '-q');
+    const sub = path.join(dir, 'sub');
+    const r = cli(sub, ['run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(read(dir, 'models/model.txt'), '3\nraw\n');
+    assert.match(read(sub, 'pipeline.lock'), /models\/model\.txt: [0-9a-f]{64}/, 'paths in the lock are relative to the repository root');
+    assert.equal(read(sub, 'dvc.lock'), 'schema: "2.0"\nstages: {}\n');
+    assert.ok(existsSync(path.join(dir, 'cache/runs')), 'the cache is the repository’s');
+    assert.match(cli(sub, ['run', '--json']).stdout, /"ran":0,"restored":0/);
+    writeFiles(dir, { 'data/raw.txt': 'new\n' });
+    assert.match(cli(sub, ['status']).stdout, /^train: dep data\/raw\.txt changed$/m);
+  });
+
+  it("refuses what it does not support with the DVC feature's name and what to do instead", () => {
+    const cases: [string, RegExp][] = [
+      ['stages:\n  get:\n    cmd: echo\n    deps:\n      - s3://bucket/data.csv\n    outs: [data.csv]\n', /dvc\.yaml:5:9: "s3:\/\/bucket\/data\.csv" is a URL: pipeline hashes local files, so DVC's external dependencies and outputs are not supported/],
+      ['stages:\n  train:\n    cmd: python train.py\n    live:\n      dvclive:\n        summary: true\n', /dvc\.yaml:4:5: dvclive's `live:` section \(DVC 2\.x\) is not supported: write the metrics with dvclive as usual and list its files under metrics:/],
+      ['stages:\n  train:\n    cmd: python train.py\n    outz: [m]\n', /dvc\.yaml:4:5: unknown key "outz" in stages\.train; did you mean "outs"\?/],
+      ['datasets:\n  - name: d\nstages: {}\n', /dvc\.yaml:1:1: unknown key "datasets" in top level/],
+    ];
+    for (const [spec, expected] of cases) {
+      const dir = makeProject({ 'dvc.yaml': spec });
+      const r = cli(dir, ['validate']);
+      assert.equal(r.code, 2, spec);
+      assert.match(r.stderr, expected);
+    }
+  });
+});
+
