@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { plotSpec } from '../src/plots/plot-page.js';
 import { cli, executions, git, makeProject, read, writeFiles } from './helpers.js';
 
 /** dvc.yaml's output options, top-level sections, wdir, subfolders and what we refuse, from dvc.org's dvc.yaml reference. */
@@ -101,6 +102,17 @@ describe('dvc.yaml outputs and layout', () => {
     assert.equal(cli(dir, ['run']).code, 0);
     const shown = JSON.parse(cli(dir, ['exp', 'show', '--json']).stdout) as { id: string; metrics: Record<string, number> }[];
     assert.deepEqual(shown.map((r) => [r.id, r.metrics.acc]), [['evaluate', 0.75]]);
+
+    assert.match(cli(dir, ['plots', 'show']).stderr, /plot data eval\/roc\.csv does not exist yet: run the stage that writes it/);
+    writeFiles(dir, { 'eval/roc.csv': 'fpr,tpr\n0,0\n0.5,0.8\n1,1\n', 'eval/preds.csv': 'actual,predicted\ncat,cat\ncat,dog\ndog,dog\n' });
+    const r = cli(dir, ['plots', 'show', '-o', 'out']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^2 plots: out\/index\.html$/m);
+    const page = read(dir, 'out/index.html');
+    assert.equal(page.match(/<svg /g)?.length, 2);
+    assert.match(page, /<section id="confusion">/);
+    const roc = plotSpec({ id: 'eval/roc.csv', template: 'simple', x: 'fpr', y: { 'eval/roc.csv': ['tpr'] } }, dir) as unknown as { data: { values: unknown[] } };
+    assert.deepEqual(roc.data.values, [0, 0.5, 1].map((x, i) => ({ x, y: [0, 0.8, 1][i], series: 'eval/roc.csv: tpr' })));
   });
 
   it('wdir: the command runs there and its paths are relative to it', () => {

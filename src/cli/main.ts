@@ -12,6 +12,7 @@ import { dim, formatBytes, green, red } from '../ui/format.js';
 import { executorNames } from '../executors/registry.js';
 import type { InitOptions } from './init-command.js';
 import { registerCompareCommands } from './compare-commands.js';
+import { registerPlotsCommand } from './plots-command.js';
 import { collect, open, positiveInt, type Common } from './common.js';
 import { runCommand, statusCommand, type RunFlags } from './run-command.js';
 import { transfer } from './transfer-command.js';
@@ -104,6 +105,7 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   registerCompareCommands(program, (code) => (exitCode = code));
+  registerPlotsCommand(program);
 
   program
     .command('stages')

@@ -13,6 +13,7 @@ import { pipelineDialect } from './dialect.js';
 import { DvcContext, type VarsEntry } from './dvc/context.js';
 import { dvcDialect } from './dvc/dialect.js';
 import { dvcRepositoryRoot } from './dvc/root.js';
+import { parsePlotEntry } from './plot-entries.js';
 
 export interface LoadOptions {
   /** Path to pipeline.yaml (absolute or relative to cwd). */
@@ -31,6 +32,7 @@ interface RawSpec {
   /** dvc.yaml only. */
   vars?: VarsEntry[];
   metrics?: string[];
+  plots?: unknown[];
 }
 
 
@@ -85,6 +87,7 @@ export function loadProject(options: LoadOptions): Project {
   }
   spec.checkedOptions.save();
   const metrics = dvc ? (raw.metrics ?? []).map((file, index) => checkedPath(file, () => source.locate(['metrics', index]), false, base)) : [];
+  const plots = dvc ? (raw.plots ?? []).map((entry, index) => parsePlotEntry(entry, base, () => source.locate(['plots', index]))) : [];
   // A top-level metrics file that a stage writes is that stage's metrics file (exp show, metrics diff).
   for (const file of metrics) {
     const producer = instances.find((i) => i.outs.some((out) => file === out || file.startsWith(`${out}/`)));
@@ -107,6 +110,7 @@ export function loadProject(options: LoadOptions): Project {
     specFile,
     specDir,
     metrics,
+    plots,
     params: spec.params,
     inputFiles: [...inputFiles],
     instances,

@@ -20,6 +20,20 @@ export interface OutOptions {
   push: boolean;
 }
 
+/** A plot to draw (DVC's plot definition): data files with the fields to show on y, x, a template. */
+export interface PlotDefinition {
+  id: string;
+  /** Data file (project-relative) -> fields on y; none means its last column. */
+  y: Record<string, string[]>;
+  /** Field on x; none means the row index. */
+  x?: string;
+  /** DVC's template names: linear, simple, smooth, scatter, bar_horizontal, confusion, ... */
+  template: string;
+  title?: string;
+  x_label?: string;
+  y_label?: string;
+}
+
 /** One runnable unit: a stage, or one entry of a stage's matrix/foreach. */
 export interface StageInstance {
   /** `name` or `name@k=v,k=v` (matrix) or `name@item` (foreach). */
@@ -39,6 +53,8 @@ export interface StageInstance {
   outs: string[];
   metrics: string[];
   plots: string[];
+  /** Its `plots:` entries as plots to draw. */
+  plotDefinitions: PlotDefinition[];
   /** Options of outs that have any (by path). */
   outOptions: Record<string, Partial<OutOptions>>;
   /** Where the command runs, relative to the project root ('' for the root): DVC's wdir. */
@@ -80,6 +96,8 @@ export interface Project {
   specDir: string;
   /** Metrics files named at the top level of a dvc.yaml (they feed `exp show` and `metrics diff`). */
   metrics: string[];
+  /** Plots defined at the top level of a dvc.yaml. */
+  plots: PlotDefinition[];
   /** Global params after `extends:` and `-S` overrides. */
   params: Record<string, unknown>;
   /** Spec file, global params files and every config file a matrix read. */

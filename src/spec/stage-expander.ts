@@ -9,8 +9,9 @@ import type { CheckedOptions } from './checked-options.js';
 import type { Dialect, Entry } from './dialect.js';
 import type { DvcContext, VarsEntry } from './dvc/context.js';
 import { ConfigRef, expressionsIn, interpolate, interpolateString, type Scope } from './interpolate.js';
-import type { OutOptions, Resources, StageInstance } from './model.js';
+import type { OutOptions, PlotDefinition, Resources, StageInstance } from './model.js';
 import { splitOutEntry, type RawOutEntry } from './out-entries.js';
+import { parsePlotEntry } from './plot-entries.js';
 import { getParam, isPlainObject, setParam, type ParamsLoader, type ParamTree } from './params.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
@@ -194,6 +195,7 @@ export class StageExpander {
 
     const pathOf = (raw: string, at: PathSegment[]) => checkedPath(interpolateString(raw, scopes, () => this.field(at)), () => this.field(at), at[0] === 'deps', this.cwd);
     const outOptions: Record<string, Partial<OutOptions>> = {};
+    const plotDefinitions: PlotDefinition[] = [];
     const strings = (field: 'deps' | 'outs' | 'metrics' | 'plots'): string[] => {
       const list = body[field] ?? [];
       if (!Array.isArray(list)) {
@@ -203,6 +205,7 @@ export class StageExpander {
         const { raw, options } = splitOutEntry(entry, () => this.field([field, index]));
         const at = pathOf(raw, [field, index]);
         if (Object.keys(options).length) outOptions[at] = { ...outOptions[at], ...options };
+        if (field === 'plots') plotDefinitions.push(parsePlotEntry(typeof entry === 'string' ? at : { [at]: interpolateDeep(Object.values(entry)[0], scopes, () => this.field([field, index])) }, '', () => this.field([field, index])));
         return at;
       });
     };
@@ -263,6 +266,7 @@ export class StageExpander {
       metrics,
       plots,
       outOptions,
+      plotDefinitions,
       cwd: this.cwd,
       params: this.dvc ? { ...this.dvc.context.tracked(this.readsOf(vars), this.dvc.paramsFile), ...stageParams } : stageParams,
       paramFiles,
