@@ -172,6 +172,9 @@ export async function statusCommand(targets: string[], options: Common & { json?
     const how = p.action === 'restore' ? dim(' [restorable from cache]') : '';
     process.stdout.write(`${bold(p.id)}: ${p.reasons.join('; ')}${how}\n`);
   }
+  for (const p of planned) {
+    if (p.action === 'up-to-date' && ws.project.byId.get(p.id)?.frozen) process.stdout.write(`${bold(p.id)}: ${dim("frozen: not checked, pipeline.lock's run stands")}\n`);
+  }
   const fresh = planned.length - stale.length;
   process.stdout.write(stale.length === 0 ? `${green('✓')} everything is up to date (${fresh} stage instances)\n` : dim(`${stale.length} stale, ${fresh} up to date\n`));
   return 0;

@@ -6,7 +6,8 @@ export type RunEvent =
   | { event: 'started'; stage: string; action: 'run' | 'restore'; reasons: string[]; gpus?: string[] }
   | { event: 'finished'; stage: string; duration_ms: number }
   | { event: 'restored'; stage: string; duration_ms: number }
-  | { event: 'skipped'; stage: string; reason: 'up-to-date' }
+  /** `frozen`: a frozen stage, not even checked (DVC's frozen). */
+  | { event: 'skipped'; stage: string; reason: 'up-to-date' | 'frozen' }
   | { event: 'failed'; stage: string; duration_ms: number; exit_code?: number; signal?: string; message: string; log: string; log_tail: string[] }
   | { event: 'blocked'; stage: string; by: string }
   | { event: 'cancelled'; stage: string }

@@ -135,7 +135,7 @@ export class Runner {
       return this.instance(instance, [], priority);
     }
     if (decision.action === 'up-to-date') {
-      this.reporter.emit({ event: 'skipped', stage: instance.id, reason: 'up-to-date' });
+      this.reporter.emit({ event: 'skipped', stage: instance.id, reason: instance.frozen ? 'frozen' : 'up-to-date' });
       return 'up-to-date';
     }
     return (await this.queue.add(() => this.perform(instance, decision), { priority })) ?? 'cancelled';

@@ -39,6 +39,7 @@ export function describe(event: RunEvent, verbose: boolean): string | undefined 
     case 'restored':
       return `${green('↺')} ${event.stage} ${dim(`restored from cache, ${formatDuration(event.duration_ms)}`)}`;
     case 'skipped':
+      if (event.reason === 'frozen') return `${dim('❄')} ${event.stage} ${dim("frozen: not checked, pipeline.lock's run stands")}`;
       return verbose ? `${dim('·')} ${event.stage} ${dim('up to date')}` : undefined;
     case 'failed':
       return [
