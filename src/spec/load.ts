@@ -3,7 +3,7 @@ import path from 'node:path';
 import jsYaml from 'js-yaml';
 import { UserError, type Where } from '../errors.js';
 import type { Project, StageInstance } from './model.js';
-import { ParamsLoader, type ParamTree } from './params.js';
+import { ParamsLoader } from './params.js';
 import { ProjectLayout } from '../store/layout.js';
 import { CheckedOptions } from './checked-options.js';
 import { readValidatedSpec } from './spec-cache.js';

@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { globSync } from 'tinyglobby';
 import { resolveBuiltin } from '../builtins.js';
-import { UserError, type SourceLocation, type Where } from '../errors.js';
-import { executorKinds } from '../executors/registry.js';
-import { normalizeDepPath, normalizeProjectPath } from '../paths.js';
+import { UserError, type SourceLocation } from '../errors.js';
 import { bindPorts } from './builtin-ports.js';
+import { applyOverrides, checkedPath, executorOptionsOf, interpolateDeep, suggestKeys } from './expand-helpers.js';
 import type { CheckedOptions } from './checked-options.js';
 import type { Dialect, Entry } from './dialect.js';
 import type { DvcContext, VarsEntry } from './dvc/context.js';
@@ -42,24 +41,7 @@ export interface RawStage {
 }
 
 
-export function applyOverrides(tree: ParamTree, overrides: [string, unknown][]): ParamTree {
-  return overrides.reduce((acc, [key, value]) => setParam(acc, key, value), tree);
-}
-
-
-export function checkedPath(raw: string, where: Where, outsideAllowed = false, base = ''): string {
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(raw)) {
-    throw new UserError(
-      `"${raw}" is a URL: pipeline hashes local files, so DVC's external dependencies and outputs are not supported. Fetch it in a stage of its own (cmd: aws s3 cp ${raw} data/..., outs: [data/...]) or mount it and name the local path`,
-      where,
-    );
-  }
-  const joined = base && !path.isAbsolute(raw) ? path.posix.join(base, raw) : raw;
-  const result = outsideAllowed ? normalizeDepPath(joined) : normalizeProjectPath(joined);
-  if ('error' in result) throw new UserError(result.error, where);
-  return result.path;
-}
-
+export { applyOverrides, checkedPath } from './expand-helpers.js';
 
 /** What every stage of one spec expands against. */
 export interface SpecContext {
@@ -349,33 +331,3 @@ export class StageExpander {
     return { params: out, files };
   }
 }
-
-
-function suggestKeys(tree: ParamTree, key: string): string {
-  const parent = key.includes('.') ? key.slice(0, key.lastIndexOf('.')) : '';
-  const node = parent ? getParam(tree, parent).value : tree;
-  const keys = isPlainObject(node) ? Object.keys(node).map((k) => (parent ? `${parent}.${k}` : k)) : [];
-  return keys.length ? `valid keys here: ${keys.join(', ')}` : 'no such key';
-}
-
-
-function interpolateDeep(value: unknown, scopes: Scope[], where: Where): unknown {
-  if (typeof value === 'string') {
-    const result = interpolate(value, scopes, where);
-    return result instanceof ConfigRef ? result.path : result;
-  }
-  if (Array.isArray(value)) return value.map((v) => interpolateDeep(v, scopes, where));
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateDeep(v, scopes, where)]));
-  return value;
-}
-
-/** The stage's option blocks named after executors (`slurm:`); the schema has checked their shape. */
-function executorOptionsOf(body: RawStage): Record<string, Record<string, unknown>> {
-  const blocks: Record<string, Record<string, unknown>> = {};
-  for (const kind of executorKinds) {
-    const block = (body as Record<string, unknown>)[kind.name];
-    if (kind.options && isPlainObject(block)) blocks[kind.name] = block;
-  }
-  return blocks;
-}
-
