@@ -187,7 +187,11 @@ export class StageExpander {
         const { raw, options } = splitOutEntry(entry, () => this.field([field, index]));
         const at = pathOf(raw, [field, index]);
         if (Object.keys(options).length) outOptions[at] = { ...outOptions[at], ...options };
-        if (field === 'plots') plotDefinitions.push(parsePlotEntry(typeof entry === 'string' ? at : { [at]: interpolateDeep(Object.values(entry)[0], scopes, () => this.field([field, index])) }, '', () => this.field([field, index])));
+        if (field === 'plots') {
+          const where = () => this.field([field, index]);
+          const written = interpolateString(raw, scopes, where);
+          plotDefinitions.push(parsePlotEntry(typeof entry === 'string' ? written : { [written]: interpolateDeep(Object.values(entry)[0], scopes, where) }, this.cwd, where));
+        }
         return at;
       });
     };
