@@ -97,3 +97,49 @@ export function pairedTTest(a: readonly number[], b: readonly number[]): { t: nu
   const t = mean(diffs) / (sd / Math.sqrt(n));
   return { t, p: 2 * (1 - studentTCdf(Math.abs(t), n - 1)), df: n - 1 };
 }
+
+const logit = (p: number) => Math.log(p / (1 - p));
+const expit = (x: number) => 1 / (1 + Math.exp(-x));
+
+/**
+ * Mean over folds with an interval that stays inside [0, 1], for bounded metrics (AUC, accuracy,
+ * F1, ...): a t interval on the logit scale, mapped back. A plain t interval over 5 folds leaves
+ * [0, 1] whenever folds disagree near a bound ([0.582, 1.080] for an AUC); the logit one is
+ * asymmetric there instead, and equals the plain one in the middle of the range. Fold values of
+ * exactly 0 or 1 are clipped to [eps, 1 - eps] first (eps = 1e-3), or the logit is infinite.
+ */
+export function logitMeanCi(values: readonly number[], level = 0.95, eps = 1e-3): { mean: number; std: number; lo: number; hi: number; n: number } {
+  const plain = meanCi(values, level);
+  if (values.length < 2) return plain;
+  const scaled = meanCi(values.map((v) => logit(Math.min(1 - eps, Math.max(eps, v)))), level);
+  return { ...plain, lo: expit(scaled.lo), hi: expit(scaled.hi) };
+}
+
+/**
+ * Nadeau and Bengio's corrected resampled t-test (Machine Learning 52, 2003) for two models scored
+ * on the same k folds: the folds' training sets overlap, so the plain paired t-test's variance
+ * sigma^2 / k is too small; the corrected one is (1/k + n_test/n_train) sigma^2, with k - 1
+ * degrees of freedom. Two-sided p.
+ */
+export function correctedPairedTTest(a: readonly number[], b: readonly number[], testTrainRatio: number): { t: number; p: number; df: number } {
+  const diffs = a.map((v, i) => v - b[i]);
+  const k = diffs.length;
+  const m = mean(diffs);
+  const variance = std(diffs) ** 2;
+  if (variance === 0) return { t: m === 0 ? 0 : Infinity * Math.sign(m), p: m === 0 ? 1 : 0, df: k - 1 };
+  const t = m / Math.sqrt((1 / k + testTrainRatio) * variance);
+  return { t, p: 2 * (1 - studentTCdf(Math.abs(t), k - 1)), df: k - 1 };
+}
+
+/** Holm's step-down adjustment of p-values for m comparisons (statsmodels multipletests, method='holm'), in the input order. */
+export function holm(pValues: readonly number[]): number[] {
+  const m = pValues.length;
+  const order = pValues.map((p, i) => [p, i] as const).sort((x, y) => x[0] - y[0]);
+  const adjusted = new Array<number>(m);
+  let running = 0;
+  order.forEach(([p, index], rank) => {
+    running = Math.max(running, Math.min(1, (m - rank) * p));
+    adjusted[index] = running;
+  });
+  return adjusted;
+}
