@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { meanCi } from '../metrics/stats.js';
+import { logitMeanCi, mean, meanCi } from '../metrics/stats.js';
 import { StageError, type BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
 
@@ -8,6 +8,7 @@ import { declaration } from './declaration.js';
 interface FoldFile {
   fold: number;
   best_epoch: number;
+  /** Metrics, and `n`: how many images the fold scored. */
   val: Record<string, number>;
   train: Record<string, number>;
   per_source_auc: Record<string, number>;
@@ -15,8 +16,11 @@ interface FoldFile {
 }
 
 export const METRICS = ['auc', 'pr_auc', 'accuracy', 'f1', 'precision', 'recall', 'log_loss'] as const;
+/** Metrics in [0, 1], whose intervals must stay there: a logit-scale t interval (see logitMeanCi). */
+const BOUNDED = new Set<string>(['auc', 'pr_auc', 'accuracy', 'f1', 'precision', 'recall']);
+const INTERVALS = '95% t interval over folds, on the logit scale for metrics in [0, 1] (AUC, PR-AUC, accuracy, F1, precision, recall) so it stays in [0, 1]; on the raw scale for log loss and the train-val gap';
 
-/** Per experiment over folds: mean, std and 95% t-interval of every metric, per-source AUC, gaps. */
+/** Per experiment over folds: mean, std and 95% interval of every metric, per-source AUC, gaps. */
 export const aggregate: BuiltinStage = {
   declaration,
   async run(ctx) {
@@ -25,14 +29,17 @@ export const aggregate: BuiltinStage = {
     const foldDirs = existsSync(runsDir) ? readdirSync(runsDir).filter((d) => existsSync(path.join(runsDir, d, 'metrics.json'))).sort() : [];
     if (foldDirs.length === 0) throw new StageError(`${runsDir}: no fold*/metrics.json`);
     const folds = foldDirs.map((d) => JSON.parse(readFileSync(path.join(runsDir, d, 'metrics.json'), 'utf8')) as FoldFile);
-    const metrics = Object.fromEntries(METRICS.map((m) => [m, { ...meanCi(folds.map((f) => f.val[m])), values: folds.map((f) => f.val[m]) }]));
+    const metrics = Object.fromEntries(METRICS.map((m) => [m, { ...(BOUNDED.has(m) ? logitMeanCi : meanCi)(folds.map((f) => f.val[m])), values: folds.map((f) => f.val[m]) }]));
     const sources = [...new Set(folds.flatMap((f) => Object.keys(f.per_source_auc)))].sort();
-    const perSource = Object.fromEntries(sources.map((s) => [s, { ...meanCi(folds.map((f) => f.per_source_auc[s]).filter((v) => v !== undefined)), values: folds.map((f) => f.per_source_auc[s]) }]));
+    const perSource = Object.fromEntries(sources.map((s) => [s, { ...logitMeanCi(folds.map((f) => f.per_source_auc[s]).filter((v) => v !== undefined)), values: folds.map((f) => f.per_source_auc[s]) }]));
     const sourceMeans = sources.map((s) => perSource[s].mean);
     const gap = folds.map((f) => f.train.auc - f.val.auc);
     const result = {
       experiment: String(ctx.options.experiment ?? path.basename(runsDir)),
       folds: folds.map((f) => f.fold),
+      intervals: INTERVALS,
+      // What the Nadeau-Bengio correction needs: how much of the data each fold tested on, per image trained on.
+      test_train_ratio: folds.every((f) => f.val.n > 0 && f.train.n > 0) ? mean(folds.map((f) => f.val.n / f.train.n)) : null,
       metrics,
       per_source_auc: perSource,
       per_source_auc_variance: sourceMeans.length > 1 ? sourceMeans.reduce((a, m) => a + (m - sourceMeans.reduce((x, y) => x + y, 0) / sourceMeans.length) ** 2, 0) / (sourceMeans.length - 1) : 0,

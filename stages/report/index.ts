@@ -4,7 +4,7 @@ import jsYaml from 'js-yaml';
 import sharp from 'sharp';
 import { confusion, rocCurve } from '../metrics/metrics.js';
 import { samplePath } from '../runtime/manifest.js';
-import { pairedTTest } from '../metrics/stats.js';
+import { correctedPairedTTest, holm } from '../metrics/stats.js';
 import type { BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
 import { aspectStrip, aucBars, learningCurves, perSourceBars, rocCurves, scalingCurves, toSvg } from './charts.js';
@@ -36,6 +36,9 @@ interface Result {
   train_val_gap: Stat;
   best_epochs: number[];
   backend: string;
+  /** n_test / n_train of the folds (the Nadeau-Bengio correction); absent in results of older aggregates. */
+  test_train_ratio?: number | null;
+  intervals?: string;
 }
 
 interface OofRow {
@@ -132,6 +135,7 @@ export const report: BuiltinStage = {
       duplicates: string[][];
       unreadable: string[];
     };
+    const comparisons = compareWithBaselines(study, results);
     const html: string[] = [];
     const names = classNames(dataDir);
     const title = names ? `${names.positive} vs ${names.negative}: study report` : 'Real vs fake faces: study report';
@@ -151,11 +155,20 @@ export const report: BuiltinStage = {
     }
     md.push('## Data', '', `${eda.images} images, ${eda.groups} ${names ? 'groups' : 'identities'}. Shortcut check: ${eda.shortcut.finding}`, '');
 
+    const ratios = [...results.values()].map((r) => r.test_train_ratio).filter((v): v is number => typeof v === 'number');
+    const methods =
+      `Intervals: 95% t intervals over the folds, on the logit scale for metrics bounded by [0, 1] (AUC, PR-AUC, accuracy, F1), so they stay inside it. ` +
+      `Comparisons: Δ AUC against each experiment's baseline over the same folds, tested with Nadeau and Bengio's corrected resampled t-test ` +
+      `(the folds' training sets overlap, so the paired t-test's variance is scaled by 1/k + n_test/n_train${ratios.length ? `, n_test/n_train = ${f3(ratios[0])}` : ''}); ` +
+      `p (Holm) adjusts those p-values for the ${comparisons.size} comparisons in this report. Accuracy and F1 use a 0.5 threshold on the predicted probability.`;
+    html.push(`<p class="methods">${esc(methods)}</p>`);
+    md.push(methods, '');
+
     for (const phase of [...new Set(study.map((s) => s.phase))]) {
       const members = study.filter((s) => s.phase === phase);
       html.push(`<h2>Phase ${phase}</h2>`);
       md.push(`## Phase ${phase}`, '');
-      const header = ['experiment', 'question', 'setting', 'AUC [95% CI]', 'Δ AUC vs baseline', 'p (paired t, folds)', 'PR-AUC', 'accuracy', 'F1', 'log loss', 'train-val gap', ...(since ? [`AUC since ${sinceLabel}`] : [])];
+      const header = ['experiment', 'question', 'setting', 'AUC [95% CI]', 'Δ AUC vs baseline', 'p (corrected t)', 'p (Holm)', 'PR-AUC', 'accuracy', 'F1', 'log loss', 'train-val gap', ...(since ? [`AUC since ${sinceLabel}`] : [])];
       html.push(`<table><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr>`);
       md.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
       for (const s of members) {
@@ -163,10 +176,10 @@ export const report: BuiltinStage = {
         const base = s.baseline ? results.get(s.baseline) : undefined;
         let cells: string[];
         if (!r) {
-          cells = [s.name, s.question, s.label, 'missing (no results)', '', '', '', '', '', '', '', ...(since ? [''] : [])];
+          cells = [s.name, s.question, s.label, 'missing (no results)', '', '', '', '', '', '', '', '', ...(since ? [''] : [])];
         } else {
           const delta = base ? r.metrics.auc.mean - base.metrics.auc.mean : undefined;
-          const test = base && base.metrics.auc.values.length === r.metrics.auc.values.length ? pairedTTest(r.metrics.auc.values, base.metrics.auc.values) : undefined;
+          const test = comparisons.get(s.name);
           cells = [
             s.name,
             s.question,
@@ -174,6 +187,7 @@ export const report: BuiltinStage = {
             ci(r.metrics.auc),
             delta === undefined ? (s.baseline ? 'baseline missing' : '—') : `${delta >= 0 ? '+' : ''}${delta.toFixed(3)} vs ${s.baseline}`,
             test ? test.p.toFixed(3) : '—',
+            test ? test.holm.toFixed(3) : '—',
             f3(r.metrics.pr_auc.mean),
             f3(r.metrics.accuracy.mean),
             f3(r.metrics.f1.mean),
@@ -275,4 +289,23 @@ function sinceCell(since: SinceDiff, resultsFile: string): string {
   if (change.new === null) return `${change.old.toFixed(3)} → missing`;
   const d = change.diff ?? change.new - change.old;
   return `${change.old.toFixed(3)} → ${change.new.toFixed(3)} (${d >= 0 ? '+' : ''}${d.toFixed(3)})`;
+}
+
+
+/**
+ * Every experiment against its baseline over the same folds: the corrected resampled t-test's p,
+ * and Holm's adjustment across all of the report's comparisons (a reader scans them all at once).
+ */
+function compareWithBaselines(study: StudyInfo[], results: Map<string, Result>): Map<string, { p: number; holm: number }> {
+  const tests: [string, number][] = [];
+  for (const s of study) {
+    const r = results.get(s.name);
+    const base = s.baseline ? results.get(s.baseline) : undefined;
+    if (!r || !base || base.metrics.auc.values.length !== r.metrics.auc.values.length) continue;
+    const k = r.metrics.auc.values.length;
+    const ratio = r.test_train_ratio ?? 1 / Math.max(1, k - 1);
+    tests.push([s.name, correctedPairedTTest(r.metrics.auc.values, base.metrics.auc.values, ratio).p]);
+  }
+  const adjusted = holm(tests.map(([, p]) => p));
+  return new Map(tests.map(([name, p], i) => [name, { p, holm: adjusted[i] }]));
 }
