@@ -22,7 +22,7 @@ export function dvcSchema(base: JsonSchema): JsonSchema {
   const schema = structuredClone(base);
   const top = schema.properties!;
   top.vars = vars;
-  top.params = { description: 'Params files your stages write (dvclive): shown by params diff; not read for `${...}`.', type: 'array', items: { type: 'string', minLength: 1 } };
+  top.params = { description: 'Params files your stages write (dvclive): accepted; pipeline does not read them (they are outputs).', type: 'array', items: { type: 'string', minLength: 1 } };
   top.metrics = { description: 'Metrics files (JSON/YAML) for exp show and metrics diff.', type: 'array', items: { type: 'string', minLength: 1 } };
   top.plots = { description: 'DVC plot definitions: a path, or { id: { x, y, template, ... } }.', type: 'array', items: plotEntry };
   top.artifacts = {
