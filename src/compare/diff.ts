@@ -7,6 +7,7 @@ import { isPlainObject, ParamsLoader } from '../spec/params.js';
 import { YamlSource } from '../spec/yaml-source.js';
 import type { LockEntry } from '../store/lockfile.js';
 import type { StageInstance } from '../spec/model.js';
+import { isWithin } from '../paths.js';
 import { isSha256 } from '../store/untrusted.js';
 import { resolveRevision, showAt } from './git.js';
 import { flatScalars, metricsFilesOf, parseMetrics, type Scalar } from './metrics-files.js';
@@ -82,7 +83,7 @@ export function metricsDiff(ws: Workspace, rev: string): MetricsDiffResult {
       }
       // A `cache: false` metrics file is never in the cache: git has it (DVC's way).
       const fromCache =
-        !instance || Object.entries(instance.outOptions).some(([out, o]) => o.cache === false && (file === out || file.startsWith(`${out}/`)))
+        !instance || Object.entries(instance.outOptions).some(([out, o]) => o.cache === false && isWithin(file, out))
           ? undefined
           : oldMetricsText(ws, lock[instance.id], file, (problem) => missing.push(`${file} (${instance.id}) at ${rev}: ${problem}`));
       const oldText = fromCache ?? showAt(ws.project.dir, commit, file);

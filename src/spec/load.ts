@@ -4,6 +4,7 @@ import jsYaml from 'js-yaml';
 import { UserError, type Where } from '../errors.js';
 import type { Project, StageInstance } from './model.js';
 import { ParamsLoader } from './params.js';
+import { isWithin } from '../paths.js';
 import { ProjectLayout } from '../store/layout.js';
 import { CheckedOptions } from './checked-options.js';
 import { readValidatedSpec } from './spec-cache.js';
@@ -90,7 +91,7 @@ export function loadProject(options: LoadOptions): Project {
   const plots = dvc ? (raw.plots ?? []).map((entry, index) => parsePlotEntry(entry, base, () => source.locate(['plots', index]))) : [];
   // A top-level metrics file that a stage writes is that stage's metrics file (exp show, metrics diff).
   for (const file of metrics) {
-    const producer = instances.find((i) => i.outs.some((out) => file === out || file.startsWith(`${out}/`)));
+    const producer = instances.find((i) => i.outs.some((out) => isWithin(file, out)));
     if (producer && !producer.metrics.includes(file)) producer.metrics.push(file);
   }
 
