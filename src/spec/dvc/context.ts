@@ -34,7 +34,7 @@ export class DvcContext {
     let context: DvcContext = this;
     entries.forEach((entry, index) => {
       if (typeof entry !== 'string') {
-        context = context.with(entry, undefined, () => resolve(where(index)));
+        context = context.with(entry, undefined, where(index));
         return;
       }
       const [file, keyList] = splitVarsFile(entry);
@@ -56,7 +56,7 @@ export class DvcContext {
         }
         values = picked;
       }
-      context = context.with(values, rel, () => resolve(where(index)));
+      context = context.with(values, rel, where(index));
     });
     return context;
   }
@@ -127,8 +127,4 @@ function* leaves(value: unknown, prefix: string): Generator<[string, unknown]> {
   } else {
     yield [prefix, value];
   }
-}
-
-function resolve(where: Where) {
-  return typeof where === 'function' ? where() : where;
 }
