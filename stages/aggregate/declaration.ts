@@ -3,7 +3,7 @@ import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
 /** What the engine checks a `uses: aggregate` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
   name: 'aggregate',
-  version: '2',
+  version: '3',
   description: 'per-experiment means and intervals over folds',
   entry: 'aggregate/main.js',
   inputs: {

@@ -15,10 +15,10 @@ interface FoldFile {
   backend?: string;
 }
 
-export const METRICS = ['auc', 'pr_auc', 'accuracy', 'f1', 'precision', 'recall', 'log_loss'] as const;
+export const METRICS = ['auc', 'pr_auc', 'accuracy', 'balanced_accuracy', 'f1', 'precision', 'recall', 'log_loss'] as const;
 /** Metrics in [0, 1], whose intervals must stay there: a logit-scale t interval (see logitMeanCi). */
-const BOUNDED = new Set<string>(['auc', 'pr_auc', 'accuracy', 'f1', 'precision', 'recall']);
-const INTERVALS = '95% t interval over folds, on the logit scale for metrics in [0, 1] (AUC, PR-AUC, accuracy, F1, precision, recall) so it stays in [0, 1]; on the raw scale for log loss and the train-val gap';
+const BOUNDED = new Set<string>(['auc', 'pr_auc', 'accuracy', 'balanced_accuracy', 'f1', 'precision', 'recall']);
+const INTERVALS = '95% t interval over folds, on the logit scale for metrics in [0, 1] (AUC, PR-AUC, accuracy, balanced accuracy, F1, precision, recall) so it stays in [0, 1]; on the raw scale for log loss and the train-val gap';
 
 /** Per experiment over folds: mean, std and 95% interval of every metric, per-source AUC, gaps. */
 export const aggregate: BuiltinStage = {
@@ -29,7 +29,10 @@ export const aggregate: BuiltinStage = {
     const foldDirs = existsSync(runsDir) ? readdirSync(runsDir).filter((d) => existsSync(path.join(runsDir, d, 'metrics.json'))).sort() : [];
     if (foldDirs.length === 0) throw new StageError(`${runsDir}: no fold*/metrics.json`);
     const folds = foldDirs.map((d) => JSON.parse(readFileSync(path.join(runsDir, d, 'metrics.json'), 'utf8')) as FoldFile);
-    const metrics = Object.fromEntries(METRICS.map((m) => [m, { ...(BOUNDED.has(m) ? logitMeanCi : meanCi)(folds.map((f) => f.val[m])), values: folds.map((f) => f.val[m]) }]));
+    // A metric some trainer does not write (balanced accuracy from an older or a custom one) is left out, not made NaN.
+    const present = METRICS.filter((m) => folds.every((f) => typeof f.val[m] === 'number'));
+    const metrics = Object.fromEntries(present.map((m) => [m, { ...(BOUNDED.has(m) ? logitMeanCi : meanCi)(folds.map((f) => f.val[m])), values: folds.map((f) => f.val[m]) }]));
+    const thresholds = folds.map((f) => f.val.threshold ?? 0.5);
     const sources = [...new Set(folds.flatMap((f) => Object.keys(f.per_source_auc)))].sort();
     const perSource = Object.fromEntries(sources.map((s) => [s, { ...logitMeanCi(folds.map((f) => f.per_source_auc[s]).filter((v) => v !== undefined)), values: folds.map((f) => f.per_source_auc[s]) }]));
     const sourceMeans = sources.map((s) => perSource[s].mean);
@@ -45,6 +48,7 @@ export const aggregate: BuiltinStage = {
       per_source_auc_variance: sourceMeans.length > 1 ? sourceMeans.reduce((a, m) => a + (m - sourceMeans.reduce((x, y) => x + y, 0) / sourceMeans.length) ** 2, 0) / (sourceMeans.length - 1) : 0,
       train_val_gap: { ...meanCi(gap), values: gap },
       best_epochs: folds.map((f) => f.best_epoch),
+      thresholds,
       backend: folds[0].backend ?? 'unknown',
     };
     mkdirSync(path.dirname(out), { recursive: true });

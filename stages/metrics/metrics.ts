@@ -79,28 +79,61 @@ export interface BinaryMetrics {
   auc: number;
   pr_auc: number;
   accuracy: number;
+  /** Mean of the two recalls: what accuracy means when the classes are unbalanced or the threshold is off. */
+  balanced_accuracy: number;
   f1: number;
   precision: number;
   recall: number;
   log_loss: number;
+  /** The threshold the thresholded metrics used (p >= threshold is positive). */
+  threshold: number;
   n: number;
 }
 
-/** Every metric at once; thresholded ones use p >= 0.5, undefined ratios are 0 (zero_division=0). */
-export function binaryMetrics(labels: readonly number[], scores: readonly number[]): BinaryMetrics {
-  const c = confusion(labels, scores);
+/** Every metric at once; thresholded ones use p >= threshold, undefined ratios are 0 (zero_division=0). */
+export function binaryMetrics(labels: readonly number[], scores: readonly number[], threshold = 0.5): BinaryMetrics {
+  const c = confusion(labels, scores, threshold);
   const precision = c.tp + c.fp === 0 ? 0 : c.tp / (c.tp + c.fp);
   const recall = c.tp + c.fn === 0 ? 0 : c.tp / (c.tp + c.fn);
+  const specificity = c.tn + c.fp === 0 ? 0 : c.tn / (c.tn + c.fp);
+  // sklearn's balanced_accuracy_score averages the recalls of the classes present.
+  const present = [c.tp + c.fn, c.tn + c.fp].filter((n) => n > 0).length;
   return {
     auc: rocAuc(labels, scores),
     pr_auc: averagePrecision(labels, scores),
     accuracy: (c.tp + c.tn) / labels.length,
+    balanced_accuracy: present === 0 ? 0 : (recall + specificity) / present,
     f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall),
     precision,
     recall,
     log_loss: logLoss(labels, scores),
+    threshold,
     n: labels.length,
   };
+}
+
+/**
+ * The threshold that maximises Youden's J (TPR - FPR, equivalently balanced accuracy) on the
+ * given predictions, taken among the scores themselves as scikit-learn's roc_curve does, the
+ * highest on ties. Chosen on a fold's training predictions, it is applied to its validation
+ * images, so accuracy stops measuring calibration. 0.5 when one class is missing.
+ */
+export function youdenThreshold(labels: readonly number[], scores: readonly number[]): number {
+  const positives = labels.filter((l) => l === 1).length;
+  const negatives = labels.length - positives;
+  if (positives === 0 || negatives === 0) return 0.5;
+  const order = [...labels.keys()].sort((a, b) => scores[b] - scores[a]);
+  let tp = 0;
+  let fp = 0;
+  let best = { j: -Infinity, threshold: 0.5 };
+  for (let i = 0; i < order.length; i++) {
+    if (labels[order[i]] === 1) tp++;
+    else fp++;
+    if (i < order.length - 1 && scores[order[i + 1]] === scores[order[i]]) continue;
+    const j = tp / positives - fp / negatives;
+    if (j > best.j) best = { j, threshold: scores[order[i]] };
+  }
+  return best.threshold;
 }
 
 /** ROC curve points (fpr, tpr) at every distinct threshold, for plots. */

@@ -46,6 +46,8 @@ interface OofRow {
   label: number;
   source: string;
   prob: number;
+  /** The call at the fold's threshold (chosen on its training predictions). */
+  pred: number;
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -84,8 +86,8 @@ function readOof(runsDir: string): OofRow[] {
       const file = path.join(runsDir, fold, 'oof.csv');
       if (!existsSync(file)) return [];
       return readFileSync(file, 'utf8').trim().split('\n').slice(1).map((line) => {
-        const [id, label, source, prob] = line.split(',');
-        return { id, label: Number(label), source, prob: Number(prob) };
+        const [id, label, source, prob, pred] = line.split(',');
+        return { id, label: Number(label), source, prob: Number(prob), pred: pred === undefined ? (Number(prob) >= 0.5 ? 1 : 0) : Number(pred) };
       });
     });
 }
@@ -160,7 +162,7 @@ export const report: BuiltinStage = {
       `Intervals: 95% t intervals over the folds, on the logit scale for metrics bounded by [0, 1] (AUC, PR-AUC, accuracy, F1), so they stay inside it. ` +
       `Comparisons: Δ AUC against each experiment's baseline over the same folds, tested with Nadeau and Bengio's corrected resampled t-test ` +
       `(the folds' training sets overlap, so the paired t-test's variance is scaled by 1/k + n_test/n_train${ratios.length ? `, n_test/n_train = ${f3(ratios[0])}` : ''}); ` +
-      `p (Holm) adjusts those p-values for the ${comparisons.size} comparisons in this report. Accuracy and F1 use a 0.5 threshold on the predicted probability.`;
+      `p (Holm) adjusts those p-values for the ${comparisons.size} comparisons in this report. Accuracy, balanced accuracy and F1 use each fold's own threshold, chosen on its training predictions (Youden's J: the training ROC's point furthest above the diagonal), never on the images they score.`;
     html.push(`<p class="methods">${esc(methods)}</p>`);
     md.push(methods, '');
 
@@ -168,7 +170,7 @@ export const report: BuiltinStage = {
       const members = study.filter((s) => s.phase === phase);
       html.push(`<h2>Phase ${phase}</h2>`);
       md.push(`## Phase ${phase}`, '');
-      const header = ['experiment', 'question', 'setting', 'AUC [95% CI]', 'Δ AUC vs baseline', 'p (corrected t)', 'p (Holm)', 'PR-AUC', 'accuracy', 'F1', 'log loss', 'train-val gap', ...(since ? [`AUC since ${sinceLabel}`] : [])];
+      const header = ['experiment', 'question', 'setting', 'AUC [95% CI]', 'Δ AUC vs baseline', 'p (corrected t)', 'p (Holm)', 'PR-AUC', 'accuracy', 'balanced acc.', 'F1', 'log loss', 'train-val gap', ...(since ? [`AUC since ${sinceLabel}`] : [])];
       html.push(`<table><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr>`);
       md.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
       for (const s of members) {
@@ -176,7 +178,7 @@ export const report: BuiltinStage = {
         const base = s.baseline ? results.get(s.baseline) : undefined;
         let cells: string[];
         if (!r) {
-          cells = [s.name, s.question, s.label, 'missing (no results)', '', '', '', '', '', '', '', '', ...(since ? [''] : [])];
+          cells = [s.name, s.question, s.label, 'missing (no results)', '', '', '', '', '', '', '', '', '', ...(since ? [''] : [])];
         } else {
           const delta = base ? r.metrics.auc.mean - base.metrics.auc.mean : undefined;
           const test = comparisons.get(s.name);
@@ -190,6 +192,7 @@ export const report: BuiltinStage = {
             test ? test.holm.toFixed(3) : '—',
             f3(r.metrics.pr_auc.mean),
             f3(r.metrics.accuracy.mean),
+            f3(r.metrics.balanced_accuracy?.mean),
             f3(r.metrics.f1.mean),
             f3(r.metrics.log_loss.mean),
             f3(r.train_val_gap.mean),
@@ -223,10 +226,10 @@ export const report: BuiltinStage = {
         return rocCurve(oof.map((o) => o.label), oof.map((o) => o.prob)).map((p, order) => ({ experiment: s.name, order, ...p }));
       });
       html.push(`<div class="chart">${await toSvg(rocCurves(roc, `Phase ${phase}: ROC (pooled out-of-fold)`))}</div>`);
-      html.push('<h3>Confusion matrices (pooled out-of-fold, threshold 0.5)</h3><div class="cms">');
+      html.push('<h3>Confusion matrices (pooled out-of-fold, each fold at its training threshold)</h3><div class="cms">');
       for (const s of withResults) {
         const oof = readOof(path.join(runsRoot, s.name));
-        const c = confusion(oof.map((o) => o.label), oof.map((o) => o.prob));
+        const c = confusion(oof.map((o) => o.label), oof.map((o) => o.pred), 0.5);
         html.push(`<table class="cm"><caption>${esc(s.name)}</caption><tr><th></th><th>pred real</th><th>pred fake</th></tr><tr><th>real</th><td>${c.tn}</td><td>${c.fp}</td></tr><tr><th>fake</th><td>${c.fn}</td><td>${c.tp}</td></tr></table>`);
       }
       html.push('</div>');
@@ -243,7 +246,7 @@ export const report: BuiltinStage = {
     const first = study.find((s) => results.has(s.name));
     if (first && dataDir) {
       const oof = readOof(path.join(runsRoot, first.name));
-      const errors = oof.map((o) => ({ ...o, wrongness: o.label === 1 ? 1 - o.prob : o.prob })).filter((o) => o.wrongness > 0.5).sort((a, b) => b.wrongness - a.wrongness).slice(0, 8);
+      const errors = oof.map((o) => ({ ...o, wrongness: o.label === 1 ? 1 - o.prob : o.prob })).filter((o) => o.pred !== o.label).sort((a, b) => b.wrongness - a.wrongness).slice(0, 8);
       html.push(`<h2>Hardest errors (${esc(first.name)})</h2><div class="grid">`);
       for (const e of errors) html.push(await imageTag(samplePath(dataDir, { path: e.id }), `${e.label ? (names?.positive ?? 'fake') : (names?.negative ?? 'real')} (${e.source}) p(${names?.positive ?? 'fake'})=${e.prob.toFixed(2)}`));
       html.push(errors.length ? '</div>' : '<p>No misclassified images.</p></div>');

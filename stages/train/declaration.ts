@@ -3,7 +3,7 @@ import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
 /** What the engine checks a `uses: train` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
   name: 'train',
-  version: '6',
+  version: '7',
   description: 'TensorFlow.js training of one experiment x fold',
   entry: 'train/main.js',
   inputs: {

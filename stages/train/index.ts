@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { binaryMetrics } from '../metrics/metrics.js';
+import { binaryMetrics, youdenThreshold } from '../metrics/metrics.js';
 import { rng, shuffle } from '../runtime/rng.js';
 import { StageError, type BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
@@ -182,12 +182,14 @@ export const train: BuiltinStage<TrainParams> = {
       const idx = valSet.flatMap((s, i) => (s.label === 0 || s.source === source ? [i] : []));
       perSource[source] = binaryMetrics(idx.map((i) => yVal[i]), idx.map((i) => valProbs[i])).auc;
     }
+    // The operating point comes from the training images, never from the fold it is scored on.
+    const threshold = youdenThreshold(yTrain, trainProbs);
     const metrics: FoldMetrics = {
       fold,
       best_epoch: best.epoch,
       epochs_run: history.length,
-      val: binaryMetrics(yVal, valProbs),
-      train: binaryMetrics(yTrain, trainProbs),
+      val: binaryMetrics(yVal, valProbs, threshold),
+      train: binaryMetrics(yTrain, trainProbs, threshold),
       per_source_auc: perSource,
       backend: backend.backend,
       backend_detail: backend.detail,
@@ -206,7 +208,7 @@ export const train: BuiltinStage<TrainParams> = {
       }),
     );
     writeFileSync(path.join(out, 'history.json'), JSON.stringify(history, null, 1) + '\n');
-    writeFileSync(path.join(out, 'oof.csv'), ['id,label,source,prob', ...valSet.map((s, i) => `${s.path},${s.label},${s.source},${valProbs[i].toPrecision(8)}`)].join('\n') + '\n');
+    writeFileSync(path.join(out, 'oof.csv'), ['id,label,source,prob,pred', ...valSet.map((s, i) => `${s.path},${s.label},${s.source},${valProbs[i].toPrecision(8)},${valProbs[i] >= threshold ? 1 : 0}`)].join('\n') + '\n');
     // Speed is measured, not a result: keep it out of metrics.json so reruns are byte-identical.
     const { train_images_per_second: speed, ...stable } = metrics;
     writeFileSync(path.join(out, 'metrics.json'), JSON.stringify(stable, null, 1) + '\n');

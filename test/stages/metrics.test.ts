@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { binaryMetrics } from '../../stages/metrics/metrics.js';
+import { binaryMetrics, youdenThreshold } from '../../stages/metrics/metrics.js';
 import { correctedPairedTTest, holm, logitMeanCi, meanCi, pairedTTest } from '../../stages/metrics/stats.js';
 
 /** Generated once by test/fixtures/metrics/make_fixtures.py with scikit-learn and scipy. */
 const fixtures = JSON.parse(readFileSync(fileURLToPath(new URL('../../../test/fixtures/metrics/expected.json', import.meta.url)), 'utf8')) as {
-  cases: { name: string; labels: number[]; scores: number[]; expected: Record<string, number> }[];
+  cases: { name: string; labels: number[]; scores: number[]; youden: number; at_youden: Record<string, number>; expected: Record<string, number> }[];
   intervals: { values: number[]; mean: number; std: number; lo: number; hi: number }[];
   paired: { a: number[]; b: number[]; t: number; p: number }[];
   bounded: { values: number[]; lo: number; hi: number }[];
@@ -22,6 +22,12 @@ describe('metrics equal scikit-learn to 1e-9', () => {
     it(c.name, () => {
       const m = binaryMetrics(c.labels, c.scores) as unknown as Record<string, number>;
       for (const [key, expected] of Object.entries(c.expected)) close(m[key], expected, `${c.name}.${key}`);
+    });
+    it(`${c.name}: Youden's threshold equals the argmax of tpr - fpr over roc_curve, and the metrics at it`, () => {
+      const threshold = youdenThreshold(c.labels, c.scores);
+      assert.equal(threshold, c.youden);
+      const m = binaryMetrics(c.labels, c.scores, threshold) as unknown as Record<string, number>;
+      for (const [key, expected] of Object.entries(c.at_youden)) close(m[key], expected, `${c.name}.${key} at ${threshold}`);
     });
   }
   it('t confidence intervals equal scipy.stats.t.interval', () => {
