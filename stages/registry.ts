@@ -1,5 +1,6 @@
 import type { StageDeclaration } from '../src/protocol/stage-protocol.js';
 import { declaration as aggregate } from './aggregate/declaration.js';
+import { declaration as baseline } from './baseline/declaration.js';
 import { declaration as eda } from './eda/declaration.js';
 import { declaration as facecrop } from './facecrop/declaration.js';
 import { declaration as images } from './images/declaration.js';
@@ -9,4 +10,4 @@ import { declaration as synthFaces } from './synth-faces/declaration.js';
 import { declaration as train } from './train/declaration.js';
 
 /** Every built-in stage, by its declaration: a new built-in is a folder in stages/ plus one line here. */
-export const builtinDeclarations: readonly StageDeclaration[] = [synthFaces, images, facecrop, eda, split, train, aggregate, report];
+export const builtinDeclarations: readonly StageDeclaration[] = [synthFaces, images, facecrop, eda, split, train, baseline, aggregate, report];

@@ -7,6 +7,7 @@ import { samplePath } from '../runtime/manifest.js';
 import { correctedPairedTTest, holm } from '../metrics/stats.js';
 import type { BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
+import { probeVerdict } from './probe.js';
 import { aspectStrip, aucBars, learningCurves, perSourceBars, rocCurves, scalingCurves, toSvg } from './charts.js';
 
 /** What an experiment config says about its place in the study (`study:` block). */
@@ -18,6 +19,8 @@ interface StudyInfo {
   baseline?: string;
   fraction?: number;
   model?: string;
+  /** A baseline probe (configs/baseline/): a reference row in every phase, not a phase of its own. */
+  probe?: boolean;
 }
 
 interface Stat {
@@ -67,12 +70,14 @@ function readStudy(configsDir: string): StudyInfo[] {
   for (const folder of readdirSync(configsDir).sort()) {
     const dir = path.join(configsDir, folder);
     const phase = /^phase(\d+)(-[\w-]+)?$/.exec(folder);
-    if (!phase || !existsSync(dir)) continue;
+    const probe = folder === 'baseline';
+    if ((!phase && !probe) || !existsSync(dir)) continue;
     for (const file of readdirSync(dir).sort()) {
       if (!/\.ya?ml$/.test(file)) continue;
       const name = file.replace(/\.ya?ml$/, '');
       const m = meta[name] ?? {};
-      out.push({ ...m, name, phase: Number(m.phase ?? phase[1]), question: String(m.question ?? ''), label: String(m.label ?? name) } as StudyInfo);
+      if (probe) out.push({ ...m, name, phase: 0, question: 'baseline probe', label: String(m.label ?? 'logistic regression on pixels'), probe: true } as StudyInfo);
+      else out.push({ ...m, name, phase: Number(m.phase ?? phase![1]), question: String(m.question ?? ''), label: String(m.label ?? name) } as StudyInfo);
     }
   }
   return out.sort((a, b) => a.phase - b.phase || a.name.localeCompare(b.name));
@@ -166,8 +171,10 @@ export const report: BuiltinStage = {
     html.push(`<p class="methods">${esc(methods)}</p>`);
     md.push(methods, '');
 
-    for (const phase of [...new Set(study.map((s) => s.phase))]) {
-      const members = study.filter((s) => s.phase === phase);
+    const probes = study.filter((s) => s.probe);
+    for (const phase of [...new Set(study.filter((s) => !s.probe).map((s) => s.phase))]) {
+      const networks = study.filter((s) => s.phase === phase && !s.probe);
+      const members = [...networks, ...probes];
       html.push(`<h2>Phase ${phase}</h2>`);
       md.push(`## Phase ${phase}`, '');
       const header = ['experiment', 'question', 'setting', 'AUC [95% CI]', 'Δ AUC vs baseline', 'p (corrected t)', 'p (Holm)', 'PR-AUC', 'accuracy', 'balanced acc.', 'F1', 'log loss', 'train-val gap', ...(since ? [`AUC since ${sinceLabel}`] : [])];
@@ -204,6 +211,12 @@ export const report: BuiltinStage = {
       }
       html.push('</table>');
       md.push('');
+      const auc = (s: StudyInfo) => ({ name: s.name, auc: results.get(s.name)!.metrics.auc.mean });
+      for (const probe of probes.filter((p) => results.has(p.name))) {
+        const verdict = probeVerdict(auc(probe), networks.filter((s) => results.has(s.name)).map(auc));
+        html.push(`<p class="probe">${esc(verdict)}</p>`);
+        md.push(verdict, '');
+      }
       const withResults = members.filter((s) => results.has(s.name));
       if (withResults.length === 0) continue;
       html.push(`<div class="chart">${await toSvg(aucBars(withResults.map((s) => ({ experiment: s.name, auc: results.get(s.name)!.metrics.auc.mean, lo: results.get(s.name)!.metrics.auc.lo, hi: results.get(s.name)!.metrics.auc.hi })), `Phase ${phase}: ROC AUC`))}</div>`);
@@ -243,7 +256,7 @@ export const report: BuiltinStage = {
       }
     }
 
-    const first = study.find((s) => results.has(s.name));
+    const first = study.find((s) => !s.probe && results.has(s.name));
     if (first && dataDir) {
       const oof = readOof(path.join(runsRoot, first.name));
       const errors = oof.map((o) => ({ ...o, wrongness: o.label === 1 ? 1 - o.prob : o.prob })).filter((o) => o.pred !== o.label).sort((a, b) => b.wrongness - a.wrongness).slice(0, 8);

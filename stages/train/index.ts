@@ -1,29 +1,20 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { binaryMetrics, youdenThreshold } from '../metrics/metrics.js';
+import { binaryMetrics } from '../metrics/metrics.js';
+import { scoreFold, writeRunFolder, type EpochRecord } from '../runtime/run-folder.js';
 import { rng, shuffle } from '../runtime/rng.js';
 import { StageError, type BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
-import { trainingSet, validationSet, type Split } from '../split/split.js';
+import { loadFold, readFold, type FoldDataParams } from '../runtime/fold-data.js';
 import { initBackend } from './backend.js';
-import { augment, channelStats, IMAGENET, loadImages } from './data.js';
+import { augment, channelStats, IMAGENET } from './data.js';
 import { buildModel, type ModelSpec } from './models.js';
 
 export interface TrainParams {
   seed: number;
   model: ModelSpec;
-  data: {
-    /** Which dataset directory to read: the raw images or the face crops. */
-    input: 'raw' | 'cropped';
-    size: number;
-    /** Fraction of the training groups (nested: 0.2 is inside 0.5). */
-    fraction: number;
-    /** Train without this fake source; it still appears in validation (a shortcut probe). */
-    holdout_source?: string;
-    /** `letterbox` evaluates real images padded to square (the matched-geometry probe). */
-    eval_geometry: 'same' | 'letterbox';
-  };
+  data: FoldDataParams & { size: number };
   train: {
     epochs: number;
     batch_size: number;
@@ -36,31 +27,6 @@ export interface TrainParams {
   };
 }
 
-export interface EpochRecord {
-  epoch: number;
-  lr: number;
-  train_loss: number;
-  train_auc: number;
-  val_loss: number;
-  val_auc: number;
-}
-
-/** The format any trainer writes for `aggregate` and `report` (see docs/formats.md). */
-export interface FoldMetrics {
-  fold: number;
-  best_epoch: number;
-  epochs_run: number;
-  val: ReturnType<typeof binaryMetrics>;
-  train: ReturnType<typeof binaryMetrics>;
-  per_source_auc: Record<string, number>;
-  backend: string;
-  backend_detail: string;
-  train_images_per_second: number;
-  n_train: number;
-  n_val: number;
-}
-
-
 function predict(model: tf.LayersModel, images: Float32Array, count: number, size: number, norm: { mean: number[]; std: number[] }, batch: number): number[] {
   const out: number[] = [];
   for (let start = 0; start < count; start += batch) {
@@ -72,12 +38,6 @@ function predict(model: tf.LayersModel, images: Float32Array, count: number, siz
     out.push(...Array.from(probs));
   }
   return out;
-}
-
-/** An optional input that this run's params need after all. */
-function requireInput(value: string | undefined, name: string, because: string): string {
-  if (!value) throw new StageError(`${because} needs the input \`${name}\` (deps: { ${name}: <folder> } in pipeline.yaml)`);
-  return value;
 }
 
 function bce(labels: number[], probs: number[]): number {
@@ -98,21 +58,12 @@ export const train: BuiltinStage<TrainParams> = {
   declaration,
   async run(ctx) {
     const { seed, model: modelSpec, data, train: opt } = ctx.params;
-    const fold = Number(ctx.options.fold);
-    if (!Number.isInteger(fold)) throw new StageError('train needs `with: { fold: ${fold} }`');
-    const splitFile = ctx.inputs.splits;
-    const dataDir = data.input === 'cropped' ? requireInput(ctx.inputs.cropped, 'cropped', 'data.input: cropped') : ctx.inputs.dataset;
     const out = ctx.outputs.run;
-    const split = JSON.parse(readFileSync(splitFile, 'utf8')) as Split;
-    if (fold < 0 || fold >= split.folds) throw new StageError(`fold ${fold} is outside the split's ${split.folds} folds`);
-
+    readFold(ctx, 'train');
     const backend = await initBackend(opt.backend === 'auto' ? undefined : opt.backend);
     ctx.log(`train ${ctx.id}: backend ${backend.backend} (${backend.detail})`);
-    const trainSet = trainingSet(split, fold, data.fraction, data.holdout_source);
-    const valSet = validationSet(split, fold);
     const size = data.size;
-    const xTrain = await loadImages(dataDir, trainSet, size, () => 'fill');
-    const xVal = await loadImages(dataDir, valSet, size, (s) => (data.eval_geometry === 'letterbox' && s.label === 0 ? 'letterbox' : 'fill'));
+    const { fold, trainSet, valSet, xTrain, xVal } = await loadFold(ctx, 'train', data, size);
     const yTrain = trainSet.map((s) => s.label);
     const yVal = valSet.map((s) => s.label);
     const norm = opt.normalization === 'real' ? channelStats(xTrain, trainSet.flatMap((s, i) => (s.label === 0 ? [i] : [])), size) : IMAGENET;
@@ -177,26 +128,9 @@ export const train: BuiltinStage<TrainParams> = {
     model.setWeights(best.weights);
     const valProbs = predict(model, xVal, valSet.length, size, norm, 64);
     const trainProbs = predict(model, xTrain, trainSet.length, size, norm, 64);
-    const perSource: Record<string, number> = {};
-    for (const source of [...new Set(valSet.filter((s) => s.label === 1).map((s) => s.source))].sort()) {
-      const idx = valSet.flatMap((s, i) => (s.label === 0 || s.source === source ? [i] : []));
-      perSource[source] = binaryMetrics(idx.map((i) => yVal[i]), idx.map((i) => valProbs[i])).auc;
-    }
-    // The operating point comes from the training images, never from the fold it is scored on.
-    const threshold = youdenThreshold(yTrain, trainProbs);
-    const metrics: FoldMetrics = {
-      fold,
-      best_epoch: best.epoch,
-      epochs_run: history.length,
-      val: binaryMetrics(yVal, valProbs, threshold),
-      train: binaryMetrics(yTrain, trainProbs, threshold),
-      per_source_auc: perSource,
-      backend: backend.backend,
-      backend_detail: backend.detail,
-      train_images_per_second: imagesTrained / Math.max(trainSeconds, 1e-9),
-      n_train: trainSet.length,
-      n_val: valSet.length,
-    };
+    const predictions = { fold, trainSet, valSet, trainProbs, valProbs };
+    const metrics = scoreFold(predictions, { best_epoch: best.epoch, epochs_run: history.length, backend: backend.backend, backend_detail: backend.detail });
+    const speed = imagesTrained / Math.max(trainSeconds, 1e-9);
 
     rmSync(out, { recursive: true, force: true });
     mkdirSync(out, { recursive: true });
@@ -207,11 +141,7 @@ export const train: BuiltinStage<TrainParams> = {
         return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
       }),
     );
-    writeFileSync(path.join(out, 'history.json'), JSON.stringify(history, null, 1) + '\n');
-    writeFileSync(path.join(out, 'oof.csv'), ['id,label,source,prob,pred', ...valSet.map((s, i) => `${s.path},${s.label},${s.source},${valProbs[i].toPrecision(8)},${valProbs[i] >= threshold ? 1 : 0}`)].join('\n') + '\n');
-    // Speed is measured, not a result: keep it out of metrics.json so reruns are byte-identical.
-    const { train_images_per_second: speed, ...stable } = metrics;
-    writeFileSync(path.join(out, 'metrics.json'), JSON.stringify(stable, null, 1) + '\n');
+    writeRunFolder(out, metrics, predictions, history);
     ctx.log(`fold ${fold}: val AUC ${metrics.val.auc.toFixed(4)} at epoch ${best.epoch}; ${speed.toFixed(1)} train images/s on ${backend.backend}`);
   },
 };

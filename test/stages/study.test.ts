@@ -62,7 +62,7 @@ describe('the built-in stages end to end (tiny study)', () => {
     const metrics = JSON.parse(read(dir, 'outputs/runs/a_cnn/fold0/metrics.json')) as { backend: string; val: { auc: number } };
     assert.equal(metrics.backend, 'wasm');
     assert.ok(metrics.val.auc >= 0 && metrics.val.auc <= 1);
-    assert.match(read(dir, 'outputs/runs/b_mobile/fold1/oof.csv'), /^id,label,source,prob\nimages\//);
+    assert.match(read(dir, 'outputs/runs/b_mobile/fold1/oof.csv'), /^id,label,source,prob,pred\nimages\//);
     const eda = JSON.parse(read(dir, 'outputs/eda/eda.json')) as { shortcut: { risk: boolean } };
     assert.equal(eda.shortcut.risk, true);
 

@@ -1,0 +1,43 @@
+import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
+
+/** What the engine checks a `uses: baseline` stage against (light: no stage code is loaded to plan a run). */
+export const declaration: StageDeclaration = {
+  name: 'baseline',
+  version: '1',
+  description: 'a logistic-regression probe on downsampled pixels, one fold, in the format train writes',
+  entry: 'baseline/main.js',
+  inputs: {
+    splits: { kind: 'file', description: 'splits.json from split' },
+    dataset: { kind: 'dir', description: 'the dataset the splits index' },
+    cropped: { kind: 'dir', required: false, description: 'face crops of the same images (read when data.input is cropped)' },
+  },
+  outputs: {
+    run: { kind: 'dir', description: 'model.json (scaler and coefficients), history.json, oof.csv, metrics.json' },
+  },
+  metrics: [{ output: 'run', file: 'metrics.json' }],
+  options: { type: 'object', additionalProperties: false, required: ['fold'], properties: { fold: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^[0-9]+$' }] } } },
+  params: {
+    type: 'object',
+    properties: {
+      data: {
+        type: 'object',
+        default: {},
+        properties: {
+          input: { enum: ['raw', 'cropped'], default: 'raw' },
+          fraction: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
+          holdout_source: { type: 'string' },
+          eval_geometry: { enum: ['same', 'letterbox'], default: 'same' },
+        },
+      },
+      probe: {
+        type: 'object',
+        default: {},
+        additionalProperties: false,
+        properties: {
+          pixels: { type: 'integer', minimum: 2, maximum: 64, default: 12, description: 'images are resized to pixels x pixels RGB' },
+          C: { type: 'number', exclusiveMinimum: 0, default: 1, description: "inverse L2 strength, scikit-learn's C" },
+        },
+      },
+    },
+  },
+};

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { trainingSet, validationSet, type Split } from '../split/split.js';
+import { loadImages } from '../train/data.js';
+import type { Sample } from './manifest.js';
+import { StageError, type StageContext } from './stage.js';
+
+/** The `data:` block a trainer (`train`, `baseline`) reads its fold's images by. */
+export interface FoldDataParams {
+  /** Which dataset directory to read: the raw images or the face crops. */
+  input: 'raw' | 'cropped';
+  /** Fraction of the training groups (nested: 0.2 is inside 0.5). */
+  fraction: number;
+  /** Train without this fake source; it still appears in validation (a shortcut probe). */
+  holdout_source?: string;
+  /** `letterbox` evaluates real images padded to square (the matched-geometry probe). */
+  eval_geometry: 'same' | 'letterbox';
+}
+
+export interface FoldData {
+  fold: number;
+  trainSet: Sample[];
+  valSet: Sample[];
+  /** size x size RGB in [0, 1], one image after another. */
+  xTrain: Float32Array;
+  xVal: Float32Array;
+}
+
+/** An optional input that this run's params need after all. */
+function requireInput(value: string | undefined, name: string, because: string): string {
+  if (!value) throw new StageError(`${because} needs the input \`${name}\` (deps: { ${name}: <folder> } in pipeline.yaml)`);
+  return value;
+}
+
+/** The fold a trainer was given (`with: { fold }`), checked against the split. */
+export function readFold(ctx: Pick<StageContext, 'options' | 'inputs'>, stage: string): { fold: number; split: Split } {
+  const fold = Number(ctx.options.fold);
+  if (!Number.isInteger(fold)) throw new StageError(`${stage} needs \`with: { fold: \${fold} }\``);
+  const split = JSON.parse(readFileSync(ctx.inputs.splits, 'utf8')) as Split;
+  if (fold < 0 || fold >= split.folds) throw new StageError(`fold ${fold} is outside the split's ${split.folds} folds`);
+  return { fold, split };
+}
+
+/** A fold's training and validation images at `size` px, as every trainer reads them. */
+export async function loadFold(ctx: Pick<StageContext, 'options' | 'inputs'>, stage: string, data: FoldDataParams, size: number): Promise<FoldData> {
+  const { fold, split } = readFold(ctx, stage);
+  const dataDir = data.input === 'cropped' ? requireInput(ctx.inputs.cropped, 'cropped', 'data.input: cropped') : ctx.inputs.dataset;
+  const trainSet = trainingSet(split, fold, data.fraction, data.holdout_source);
+  const valSet = validationSet(split, fold);
+  const xTrain = await loadImages(dataDir, trainSet, size, () => 'fill');
+  const xVal = await loadImages(dataDir, valSet, size, (s) => (data.eval_geometry === 'letterbox' && s.label === 0 ? 'letterbox' : 'fill'));
+  return { fold, trainSet, valSet, xTrain, xVal };
+}
