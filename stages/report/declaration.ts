@@ -12,6 +12,7 @@ export const declaration: StageDeclaration = {
     configs: { kind: 'dir', description: 'the experiment configs (configs/study.yaml names baselines)' },
     runs: { kind: 'dir', description: 'the run folders (predictions, histories)' },
     dataset: { kind: 'dir', required: false, description: 'the dataset (images for the hardest-errors grid)' },
+    sufficiency: { kind: 'dir', required: false, description: 'a sufficiency stage\'s folder: adds the data-sufficiency section' },
     since: { kind: 'file', required: false, description: 'a `pipeline metrics diff REV --json` of the results: adds an AUC-since-REV column' },
   },
   outputs: {

@@ -1,27 +1,15 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import jsYaml from 'js-yaml';
 import sharp from 'sharp';
 import { confusion, rocCurve } from '../metrics/metrics.js';
 import { samplePath } from '../runtime/manifest.js';
 import { correctedPairedTTest, holm } from '../metrics/stats.js';
 import type { BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
+import { readStudy, type StudyInfo } from '../runtime/study.js';
 import { probeVerdict } from './probe.js';
+import { sufficiencySection } from './sufficiency-section.js';
 import { aspectStrip, aucBars, learningCurves, perSourceBars, rocCurves, scalingCurves, toSvg } from './charts.js';
-
-/** What an experiment config says about its place in the study (`study:` block). */
-interface StudyInfo {
-  name: string;
-  phase: number;
-  question: string;
-  label: string;
-  baseline?: string;
-  fraction?: number;
-  model?: string;
-  /** A baseline probe (configs/baseline/): a reference row in every phase, not a phase of its own. */
-  probe?: boolean;
-}
 
 interface Stat {
   mean: number;
@@ -56,32 +44,6 @@ interface OofRow {
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const f3 = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(3));
 const ci = (s: Stat | undefined) => (s ? `${f3(s.mean)} [${f3(s.lo)}, ${f3(s.hi)}]` : 'n/a');
-
-/**
- * Every experiment config under `configsDir` (phase folders), with what `study.yaml` says about
- * it; a config that study.yaml does not describe still appears, under its folder's phase.
- */
-function readStudy(configsDir: string): StudyInfo[] {
-  const metaFile = path.join(configsDir, 'study.yaml');
-  const meta = existsSync(metaFile)
-    ? ((jsYaml.load(readFileSync(metaFile, 'utf8'), { schema: jsYaml.CORE_SCHEMA }) as { experiments?: Record<string, Partial<StudyInfo>> } | null)?.experiments ?? {})
-    : {};
-  const out: StudyInfo[] = [];
-  for (const folder of readdirSync(configsDir).sort()) {
-    const dir = path.join(configsDir, folder);
-    const phase = /^phase(\d+)(-[\w-]+)?$/.exec(folder);
-    const probe = folder === 'baseline';
-    if ((!phase && !probe) || !existsSync(dir)) continue;
-    for (const file of readdirSync(dir).sort()) {
-      if (!/\.ya?ml$/.test(file)) continue;
-      const name = file.replace(/\.ya?ml$/, '');
-      const m = meta[name] ?? {};
-      if (probe) out.push({ ...m, name, phase: 0, question: 'baseline probe', label: String(m.label ?? 'logistic regression on pixels'), probe: true } as StudyInfo);
-      else out.push({ ...m, name, phase: Number(m.phase ?? phase![1]), question: String(m.question ?? ''), label: String(m.label ?? name) } as StudyInfo);
-    }
-  }
-  return out.sort((a, b) => a.phase - b.phase || a.name.localeCompare(b.name));
-}
 
 function readOof(runsDir: string): OofRow[] {
   if (!existsSync(runsDir)) return [];
@@ -255,6 +217,10 @@ export const report: BuiltinStage = {
         html.push(`<div class="chart">${await toSvg(scalingCurves(rows, `Phase ${phase}: data scaling, overall and per source`))}</div>`);
       }
     }
+
+    const sufficient = sufficiencySection(ctx.inputs.sufficiency);
+    html.push(...sufficient.html);
+    md.push(...sufficient.md);
 
     const first = study.find((s) => !s.probe && results.has(s.name));
     if (first && dataDir) {

@@ -1,0 +1,43 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import jsYaml from 'js-yaml';
+
+/** What an experiment config says about its place in the study (`study:` block). */
+export interface StudyInfo {
+  name: string;
+  phase: number;
+  question: string;
+  label: string;
+  baseline?: string;
+  fraction?: number;
+  model?: string;
+  /** A baseline probe (configs/baseline/): a reference row in every phase, not a phase of its own. */
+  probe?: boolean;
+}
+
+/**
+ * Every experiment config under `configsDir` (phase folders), with what `study.yaml` says about
+ * it; a config that study.yaml does not describe still appears, under its folder's phase.
+ */
+export function readStudy(configsDir: string): StudyInfo[] {
+  const metaFile = path.join(configsDir, 'study.yaml');
+  const meta = existsSync(metaFile)
+    ? ((jsYaml.load(readFileSync(metaFile, 'utf8'), { schema: jsYaml.CORE_SCHEMA }) as { experiments?: Record<string, Partial<StudyInfo>> } | null)?.experiments ?? {})
+    : {};
+  const out: StudyInfo[] = [];
+  for (const folder of readdirSync(configsDir).sort()) {
+    const dir = path.join(configsDir, folder);
+    const phase = /^phase(\d+)(-[\w-]+)?$/.exec(folder);
+    const probe = folder === 'baseline';
+    if ((!phase && !probe) || !existsSync(dir)) continue;
+    for (const file of readdirSync(dir).sort()) {
+      if (!/\.ya?ml$/.test(file)) continue;
+      const name = file.replace(/\.ya?ml$/, '');
+      const m = meta[name] ?? {};
+      if (probe) out.push({ ...m, name, phase: 0, question: 'baseline probe', label: String(m.label ?? 'logistic regression on pixels'), probe: true } as StudyInfo);
+      else out.push({ ...m, name, phase: Number(m.phase ?? phase![1]), question: String(m.question ?? ''), label: String(m.label ?? name) } as StudyInfo);
+    }
+  }
+  return out.sort((a, b) => a.phase - b.phase || a.name.localeCompare(b.name));
+}
+
