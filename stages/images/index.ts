@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { csvField } from '../runtime/manifest.js';
+import { csvField, PROPERTY_COLUMNS } from '../runtime/manifest.js';
 import { StageError, type BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
 import { discover, type Candidate } from './discover.js';
@@ -24,7 +24,6 @@ interface Usable {
   properties: ImageProperties;
 }
 
-const PROPERTY_COLUMNS = ['width', 'height', 'aspect', 'luminance', 'contrast', 'sharpness', 'jpeg_quality'] as const;
 /** Images inspected at once: sharp decodes on libvips's own threads. */
 const CONCURRENCY = 4;
 

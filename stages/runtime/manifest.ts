@@ -27,11 +27,40 @@ export function derivedPath(dir: string, sample: { path: string }): string {
   return path.join(dir, sample.path.replace(/^\/+/, '').replace(/^(\.\.\/)+/, ''));
 }
 
-export function formatManifest(samples: readonly Sample[]): string {
-  return ['path,label,source,group', ...samples.map((s) => [s.path, s.label, s.source, s.group].map(csvField).join(','))].join('\n') + '\n';
+/** Per-image properties a manifest may carry (`images` and `synth-faces` measure them; the report breaks errors down by them). */
+export const PROPERTY_COLUMNS = ['width', 'height', 'aspect', 'luminance', 'contrast', 'sharpness', 'jpeg_quality'] as const;
+export type PropertyName = (typeof PROPERTY_COLUMNS)[number];
+export type Properties = Partial<Record<PropertyName, number | null>>;
+
+/** A manifest; with `properties` (one per sample), their columns too. */
+export function formatManifest(samples: readonly Sample[], properties?: readonly Properties[]): string {
+  const header = ['path', 'label', 'source', 'group', ...(properties ? PROPERTY_COLUMNS : [])];
+  const rows = samples.map((s, i) => [s.path, s.label, s.source, s.group, ...(properties ? PROPERTY_COLUMNS.map((c) => properties[i][c] ?? '') : [])].map(csvField).join(','));
+  return [header.join(','), ...rows].join('\n') + '\n';
 }
 
-export function csvField(value: string | number): string {
+/** The numeric properties of each sample of a dataset's manifest, by sample path; empty when it records none. */
+export function readProperties(dir: string): Map<string, Partial<Record<PropertyName, number>>> {
+  const manifest = path.join(dir, MANIFEST);
+  const out = new Map<string, Partial<Record<PropertyName, number>>>();
+  if (!existsSync(manifest)) return out;
+  const [head, ...lines] = readFileSync(manifest, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const header = splitCsv(head);
+  const columns = PROPERTY_COLUMNS.filter((c) => header.includes(c));
+  for (const line of lines) {
+    const cells = splitCsv(line);
+    const values: Partial<Record<PropertyName, number>> = {};
+    for (const c of columns) {
+      const text = cells[header.indexOf(c)];
+      if (text !== undefined && text !== '' && Number.isFinite(Number(text))) values[c] = Number(text);
+    }
+    out.set(cells[header.indexOf('path')], values);
+  }
+  return out;
+}
+
+export function csvField(value: string | number | null): string {
+  if (value === null) return '';
   const text = String(value);
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -1,7 +1,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { formatManifest, MANIFEST, type Sample } from '../runtime/manifest.js';
+import { inspect } from '../images/inspect.js';
+import { formatManifest, MANIFEST, type Properties, type Sample } from '../runtime/manifest.js';
 import { rng } from '../runtime/rng.js';
 import type { BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
@@ -34,6 +35,7 @@ export const synthFaces: BuiltinStage<SynthParams> = {
     const { seed, data } = ctx.params;
     rmSync(out, { recursive: true, force: true });
     const samples: Sample[] = [];
+    const properties: Properties[] = [];
     const total = data.identities * (data.real_per_identity + data.fake_per_identity);
     for (let i = 0; i < data.identities; i++) {
       if (ctx.signal.aborted) return;
@@ -56,12 +58,17 @@ export const synthFaces: BuiltinStage<SynthParams> = {
         }
         const rel = `images/${job.source}/${group}_${job.label ? 'fake' : 'real'}${job.k}.png`;
         mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
-        await sharp(toUint8(img), { raw: { width, height, channels: 3 } }).png({ compressionLevel: 6 }).toFile(path.join(out, rel));
+        const png = await sharp(toUint8(img), { raw: { width, height, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
+        writeFileSync(path.join(out, rel), png);
+        // The same measurements `images` records for a researcher's photos, so errors break down by them here too.
+        const inspected = await inspect(png);
+        if (!inspected.ok) throw new Error(`synth-faces: ${rel} did not decode (${inspected.reason})`);
         samples.push({ path: rel, label: job.label, source: job.source, group });
+        properties.push(inspected.properties);
       }
       ctx.progress({ images: `${samples.length}/${total}` });
     }
-    writeFileSync(path.join(out, MANIFEST), formatManifest(samples));
+    writeFileSync(path.join(out, MANIFEST), formatManifest(samples, properties));
     ctx.log(`synth-faces: ${samples.length} images of ${data.identities} identities in ${out}`);
   },
 };
