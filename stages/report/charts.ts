@@ -17,34 +17,41 @@ export function aucBars(rows: Row[], title: string): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+/** One small panel per experiment (training solid, validation dashed): readable at 2 experiments or 20. */
 export function learningCurves(rows: Row[], title: string): TopLevelSpec {
   return {
     title,
-    width: 360,
-    height: 200,
     data: { values: rows },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
-      y: { field: 'value', type: 'quantitative', title: 'AUC (mean over folds)', scale: { zero: false } },
-      color: { field: 'experiment', type: 'nominal' },
-      strokeDash: { field: 'split', type: 'nominal', title: 'set' },
+    facet: { field: 'experiment', type: 'nominal', title: null, header: { labelLimit: 160 } },
+    columns: 4,
+    spec: {
+      width: 150,
+      height: 90,
+      mark: { type: 'line', point: { size: 12 } },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+        y: { field: 'value', type: 'quantitative', title: 'AUC (fold mean)', scale: { zero: false } },
+        color: { field: 'split', type: 'nominal', title: 'set', scale: { range: ['#4c78a8', '#f58518'] } },
+        strokeDash: { field: 'split', type: 'nominal', title: 'set' },
+      },
     },
   } as TopLevelSpec;
 }
 
+/** One panel per fake source, experiments on the y axis: no 14-colour legend to decode. */
 export function perSourceBars(rows: Row[], title: string): TopLevelSpec {
   return {
     title,
-    width: { step: 14 },
-    height: 180,
     data: { values: rows },
-    mark: { type: 'bar', clip: true },
-    encoding: {
-      x: { field: 'source', type: 'nominal', title: null },
-      xOffset: { field: 'experiment', type: 'nominal' },
-      y: { field: 'auc', type: 'quantitative', scale: { domain: [0.4, 1] }, title: 'AUC real vs source' },
-      color: { field: 'experiment', type: 'nominal' },
+    facet: { field: 'source', type: 'nominal', title: 'real vs fake source' },
+    spec: {
+      width: 140,
+      height: { step: 14 },
+      mark: { type: 'bar', clip: true, color: '#4c78a8' },
+      encoding: {
+        y: { field: 'experiment', type: 'nominal', sort: null, title: null, axis: { labelLimit: 200 } },
+        x: { field: 'auc', type: 'quantitative', scale: { domain: [0.4, 1] }, title: 'AUC' },
+      },
     },
   } as TopLevelSpec;
 }
@@ -65,18 +72,22 @@ export function scalingCurves(rows: Row[], title: string): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+/** Pooled out-of-fold ROC, one small panel per experiment. */
 export function rocCurves(rows: Row[], title: string): TopLevelSpec {
   return {
     title,
-    width: 260,
-    height: 260,
     data: { values: rows },
-    mark: { type: 'line' },
-    encoding: {
-      x: { field: 'fpr', type: 'quantitative', title: 'false positive rate' },
-      y: { field: 'tpr', type: 'quantitative', title: 'true positive rate' },
-      color: { field: 'experiment', type: 'nominal' },
-      order: { field: 'order', type: 'quantitative' },
+    facet: { field: 'experiment', type: 'nominal', title: null, header: { labelLimit: 160 } },
+    columns: 5,
+    spec: {
+      width: 110,
+      height: 110,
+      mark: { type: 'line', color: '#4c78a8' },
+      encoding: {
+        x: { field: 'fpr', type: 'quantitative', title: 'FPR' },
+        y: { field: 'tpr', type: 'quantitative', title: 'TPR' },
+        order: { field: 'order', type: 'quantitative' },
+      },
     },
   } as TopLevelSpec;
 }

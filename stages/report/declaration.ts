@@ -18,6 +18,19 @@ export const declaration: StageDeclaration = {
   outputs: {
     report: { kind: 'dir', description: 'index.html and report.md' },
   },
-  options: { type: 'object', additionalProperties: false, properties: { since: { type: 'string', minLength: 1, description: 'how to name the revision the since input compares with (HEAD, main, v1)' } } },
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      since: { type: 'string', minLength: 1, description: 'how to name the revision the since input compares with (HEAD, main, v1)' },
+      bins: { type: 'integer', minimum: 2, maximum: 20, description: 'equal-count bins per image property in the errors-by-property section (default 4)' },
+      property_bins: {
+        type: 'object',
+        propertyNames: { enum: ['width', 'height', 'aspect', 'luminance', 'contrast', 'sharpness', 'jpeg_quality'] },
+        additionalProperties: { type: 'array', items: { type: 'number' }, minItems: 1 },
+        description: 'inner bin edges for a property instead of quantiles, e.g. { luminance: [0.3, 0.5] }',
+      },
+    },
+  },
   params: { type: 'object' },
 };

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import { confusion, rocCurve } from '../metrics/metrics.js';
 import { samplePath } from '../runtime/manifest.js';
 import { correctedPairedTTest, holm } from '../metrics/stats.js';
@@ -9,6 +8,9 @@ import { declaration } from './declaration.js';
 import { readStudy, type StudyInfo } from '../runtime/study.js';
 import { probeVerdict } from './probe.js';
 import { sufficiencySection } from './sufficiency-section.js';
+import { sweepSection } from './sweep-section.js';
+import { imageTag, readOof } from './run-files.js';
+import { propertySection } from './property-section.js';
 import { aspectStrip, aucBars, learningCurves, perSourceBars, rocCurves, scalingCurves, toSvg } from './charts.js';
 
 interface Stat {
@@ -32,32 +34,9 @@ interface Result {
   intervals?: string;
 }
 
-interface OofRow {
-  id: string;
-  label: number;
-  source: string;
-  prob: number;
-  /** The call at the fold's threshold (chosen on its training predictions). */
-  pred: number;
-}
-
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const f3 = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(3));
 const ci = (s: Stat | undefined) => (s ? `${f3(s.mean)} [${f3(s.lo)}, ${f3(s.hi)}]` : 'n/a');
-
-function readOof(runsDir: string): OofRow[] {
-  if (!existsSync(runsDir)) return [];
-  return readdirSync(runsDir)
-    .sort()
-    .flatMap((fold) => {
-      const file = path.join(runsDir, fold, 'oof.csv');
-      if (!existsSync(file)) return [];
-      return readFileSync(file, 'utf8').trim().split('\n').slice(1).map((line) => {
-        const [id, label, source, prob, pred] = line.split(',');
-        return { id, label: Number(label), source, prob: Number(prob), pred: pred === undefined ? (Number(prob) >= 0.5 ? 1 : 0) : Number(pred) };
-      });
-    });
-}
 
 function readHistory(runsDir: string): { epoch: number; val_auc: number; train_auc: number }[][] {
   if (!existsSync(runsDir)) return [];
@@ -65,11 +44,6 @@ function readHistory(runsDir: string): { epoch: number; val_auc: number; train_a
     .sort()
     .filter((fold) => existsSync(path.join(runsDir, fold, 'history.json')))
     .map((fold) => JSON.parse(readFileSync(path.join(runsDir, fold, 'history.json'), 'utf8')) as { epoch: number; val_auc: number; train_auc: number }[]);
-}
-
-async function imageTag(file: string, caption: string): Promise<string> {
-  const png = await sharp(file).resize(72, 90, { fit: 'contain', background: '#fff' }).png().toBuffer();
-  return `<figure><img src="data:image/png;base64,${png.toString('base64')}" alt="${esc(caption)}"><figcaption>${esc(caption)}</figcaption></figure>`;
 }
 
 /**
@@ -181,6 +155,7 @@ export const report: BuiltinStage = {
       }
       const withResults = members.filter((s) => results.has(s.name));
       if (withResults.length === 0) continue;
+      html.push(...(await sweepSection(networks, runsRoot)));
       html.push(`<div class="chart">${await toSvg(aucBars(withResults.map((s) => ({ experiment: s.name, auc: results.get(s.name)!.metrics.auc.mean, lo: results.get(s.name)!.metrics.auc.lo, hi: results.get(s.name)!.metrics.auc.hi })), `Phase ${phase}: ROC AUC`))}</div>`);
       const curves = withResults.flatMap((s) => {
         const histories = readHistory(path.join(runsRoot, s.name));
@@ -229,6 +204,10 @@ export const report: BuiltinStage = {
       html.push(`<h2>Hardest errors (${esc(first.name)})</h2><div class="grid">`);
       for (const e of errors) html.push(await imageTag(samplePath(dataDir, { path: e.id }), `${e.label ? (names?.positive ?? 'fake') : (names?.negative ?? 'real')} (${e.source}) p(${names?.positive ?? 'fake'})=${e.prob.toFixed(2)}`));
       html.push(errors.length ? '</div>' : '<p>No misclassified images.</p></div>');
+      const options = ctx.options as { bins?: number; property_bins?: Record<string, number[]> };
+      const byProperty = await propertySection(first.name, oof, dataDir, { negative: names?.negative ?? 'real', positive: names?.positive ?? 'fake' }, { bins: options.bins, edges: options.property_bins });
+      html.push(...byProperty.html);
+      md.push(...byProperty.md);
     }
 
     const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Study report</title><style>

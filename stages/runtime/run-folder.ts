@@ -25,6 +25,10 @@ export interface FoldMetrics {
   backend_detail: string;
   n_train: number;
   n_val: number;
+  /** Trainable parameters of the model (a sweep's compute axis is parameters x images seen). */
+  parameters: number;
+  /** Training images the model was shown, over every epoch run. */
+  images_seen: number;
 }
 
 /** What a fold's model predicted: P(positive) for each training and validation sample. */
@@ -41,7 +45,7 @@ export interface FoldPredictions {
  * applied to the validation images, never chosen on the images it scores; per-source AUC is
  * real vs each fake source among the validation images.
  */
-export function scoreFold(p: FoldPredictions, run: Pick<FoldMetrics, 'best_epoch' | 'epochs_run' | 'backend' | 'backend_detail'>): FoldMetrics {
+export function scoreFold(p: FoldPredictions, run: Pick<FoldMetrics, 'best_epoch' | 'epochs_run' | 'backend' | 'backend_detail' | 'parameters' | 'images_seen'>): FoldMetrics {
   const yTrain = p.trainSet.map((s) => s.label);
   const yVal = p.valSet.map((s) => s.label);
   const threshold = youdenThreshold(yTrain, p.trainProbs);
@@ -61,6 +65,8 @@ export function scoreFold(p: FoldPredictions, run: Pick<FoldMetrics, 'best_epoch
     backend_detail: run.backend_detail,
     n_train: p.trainSet.length,
     n_val: p.valSet.length,
+    parameters: run.parameters,
+    images_seen: run.images_seen,
   };
 }
 

@@ -13,6 +13,9 @@ export interface StudyInfo {
   model?: string;
   /** A baseline probe (configs/baseline/): a reference row in every phase, not a phase of its own. */
   probe?: boolean;
+  /** A cell of a width x data sweep: the report draws the phase's cells as heatmaps. */
+  sweep?: boolean;
+  width?: number;
 }
 
 /**

@@ -129,7 +129,7 @@ export const train: BuiltinStage<TrainParams> = {
     const valProbs = predict(model, xVal, valSet.length, size, norm, 64);
     const trainProbs = predict(model, xTrain, trainSet.length, size, norm, 64);
     const predictions = { fold, trainSet, valSet, trainProbs, valProbs };
-    const metrics = scoreFold(predictions, { best_epoch: best.epoch, epochs_run: history.length, backend: backend.backend, backend_detail: backend.detail });
+    const metrics = scoreFold(predictions, { best_epoch: best.epoch, epochs_run: history.length, backend: backend.backend, backend_detail: backend.detail, parameters: model.countParams(), images_seen: imagesTrained });
     const speed = imagesTrained / Math.max(trainSeconds, 1e-9);
 
     rmSync(out, { recursive: true, force: true });
