@@ -49,7 +49,8 @@ export function propertyBins(oof: readonly OofRow[], dataDir: string, options: P
     if (known.length < oof.length || known.length === 0) continue;
     const values = known.map((r) => properties.get(r.id)![property]!);
     if (new Set(values).size < 2) continue;
-    const edges = options.edges?.[property] ?? quantileEdges(values, options.bins ?? 4);
+    const given = options.edges?.[property];
+    const edges = given ? [...given].sort((a, b) => a - b) : quantileEdges(values, options.bins ?? 4);
     const bins = assignBins(values, edges);
     const digits = Math.max(...values.map(Math.abs)) >= 100 ? 0 : Math.max(...values.map(Math.abs)) >= 10 ? 1 : 3;
     for (let b = 0; b <= edges.length; b++) {
