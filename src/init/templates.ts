@@ -58,8 +58,17 @@ ${
     params: \${exp}
     resources: { gpu: 0.5 }
     outs: { run: "outputs/runs/\${exp.name}/fold\${fold}" }
+  baseline:                             # logistic regression on pixels, same folds: what the networks must beat
+    matrix:
+      exp: configs/baseline/*.yaml
+      fold: [0, 1, 2, 3, 4]
+    uses: baseline
+    with: { fold: "\${fold}" }
+    deps: { splits: outputs/splits.json, dataset: data/dataset }
+    params: \${exp}
+    outs: { run: "outputs/runs/\${exp.name}/fold\${fold}" }
   aggregate:
-    matrix: { exp: "configs/phase1/*.yaml" }
+    matrix: { exp: "configs/{phase1,baseline}/*.yaml" }
     uses: aggregate
     with: { experiment: "\${exp.name}" }
     deps: { runs: "outputs/runs/\${exp.name}" }
@@ -97,6 +106,7 @@ train:
   augment: false
   normalization: imagenet
 `,
+    'configs/baseline/probe_logreg.yaml': '# The baseline probe: L2 logistic regression on 16 x 16 pixels (not extending shared.yaml: tuning the networks never reruns it).\ndata: { input: raw, fraction: 1, eval_geometry: same }\nprobe: { pixels: 16, C: 1 }\n',
     'configs/phase1/cnn.yaml': 'extends: ../shared.yaml\n',
     'configs/phase1/resnet.yaml': 'extends: ../shared.yaml\nmodel: { arch: resnet, width: 8, depth: 1 }\n',
     'configs/phase1/cnn_augment.yaml': 'extends: ../shared.yaml\ntrain: { augment: true }\n',

@@ -13,7 +13,18 @@ function tinyStudy(): string {
     'configs/phase1/a_cnn.yaml': 'extends: ../shared.yaml\n',
     'configs/phase1/b_mobile.yaml': 'extends: ../shared.yaml\nmodel: { arch: mobilenet, width: 4, depth: 1 }\n',
     'configs/phase2/never_trained.yaml': 'extends: ../shared.yaml\ntrain: { augment: true }\n',
-    'configs/study.yaml': 'experiments:\n  a_cnn: { phase: 1, question: architecture, label: cnn }\n  b_mobile: { phase: 1, question: architecture, label: mobilenet, baseline: a_cnn }\n  never_trained: { phase: 2, question: augmentation, label: on, baseline: a_cnn }\n',
+    'configs/phase3/w4_half.yaml': 'extends: ../shared.yaml\ndata: { fraction: 0.5 }\n',
+    'configs/phase3/w4_full.yaml': 'extends: ../shared.yaml\n',
+    'configs/baseline/probe.yaml': 'data: { input: raw, fraction: 1, eval_geometry: same }\nprobe: { pixels: 6, C: 1 }\n',
+    'configs/study.yaml': [
+      'experiments:',
+      '  a_cnn: { phase: 1, question: architecture, label: cnn }',
+      '  b_mobile: { phase: 1, question: architecture, label: mobilenet, baseline: a_cnn }',
+      '  never_trained: { phase: 2, question: augmentation, label: on, baseline: a_cnn }',
+      '  w4_half: { phase: 3, question: width x data, label: half, model: cnn4, width: 4, fraction: 0.5, sweep: true }',
+      '  w4_full: { phase: 3, question: width x data, label: full, model: cnn4, width: 4, fraction: 1, sweep: true }',
+      '',
+    ].join('\n'),
     'pipeline.yaml': [
       'params: [configs/dataset.yaml]',
       'stages:',
@@ -21,14 +32,22 @@ function tinyStudy(): string {
       '  eda: { uses: eda, deps: { dataset: data/raw }, outs: { eda: outputs/eda } }',
       '  split: { uses: split, deps: { dataset: data/raw }, params: [seed, cv], outs: { splits: outputs/splits.json } }',
       '  train:',
-      '    matrix: { exp: "configs/phase1/*.yaml", fold: [0, 1] }',
+      '    matrix: { exp: "configs/{phase1,phase3}/*.yaml", fold: [0, 1] }',
       '    uses: train',
       '    with: { fold: "${fold}" }',
       '    deps: { splits: outputs/splits.json, dataset: data/raw }',
       '    params: ${exp}',
       '    outs: { run: "outputs/runs/${exp.name}/fold${fold}" }',
+      '  baseline:',
+      '    matrix: { exp: "configs/baseline/*.yaml", fold: [0, 1] }',
+      '    uses: baseline',
+      '    with: { fold: "${fold}" }',
+      '    deps: { splits: outputs/splits.json, dataset: data/raw }',
+      '    params: ${exp}',
+      '    outs: { run: "outputs/runs/${exp.name}/fold${fold}" }',
+      '  sufficiency: { uses: sufficiency, with: { targets: [0.8, 0.999] }, deps: { runs: outputs/runs, configs: configs }, outs: { sufficiency: outputs/sufficiency } }',
       '  aggregate:',
-      '    matrix: { exp: "configs/phase1/*.yaml" }',
+      '    matrix: { exp: "configs/{phase1,phase3,baseline}/*.yaml" }',
       '    uses: aggregate',
       '    with: { experiment: "${exp.name}" }',
       '    deps: { runs: "outputs/runs/${exp.name}" }',
@@ -40,7 +59,7 @@ function tinyStudy(): string {
       '  report:',
       '    uses: report',
       '    with: { since: HEAD }',
-      '    deps: { results: outputs/results, eda: outputs/eda, configs: configs, runs: outputs/runs, dataset: data/raw, since: outputs/since.json }',
+      '    deps: { results: outputs/results, eda: outputs/eda, configs: configs, runs: outputs/runs, dataset: data/raw, since: outputs/since.json, sufficiency: outputs/sufficiency }',
       '    outs: { report: outputs/report }',
     ].join('\n'),
   });
@@ -63,6 +82,20 @@ describe('the built-in stages end to end (tiny study)', () => {
     assert.equal(metrics.backend, 'wasm');
     assert.ok(metrics.val.auc >= 0 && metrics.val.auc <= 1);
     assert.match(read(dir, 'outputs/runs/b_mobile/fold1/oof.csv'), /^id,label,source,prob,pred\nimages\//);
+    const fold0 = JSON.parse(read(dir, 'outputs/runs/a_cnn/fold0/metrics.json')) as { val: { threshold: number; balanced_accuracy: number }; parameters: number; images_seen: number };
+    assert.ok(fold0.val.threshold > 0 && fold0.val.threshold < 1 && fold0.val.balanced_accuracy >= 0, 'a threshold from the training predictions, and balanced accuracy');
+    assert.ok(fold0.parameters > 0 && fold0.images_seen > 0, 'compute: parameters and images seen');
+    const probe = JSON.parse(read(dir, 'outputs/runs/probe/fold1/metrics.json')) as { backend: string; val: { auc: number } };
+    assert.equal(probe.backend, 'logistic-regression');
+    assert.match(html, /baseline probe \(probe: logistic regression on pixels, AUC 0\.\d{3}\)/, 'each phase says how its networks stand against the probe');
+    const sufficiency = JSON.parse(read(dir, 'outputs/sufficiency/sufficiency.json')) as { metric: string; curves: { model: string; points: { n: number; value: number }[]; params: { c: number; m: number; c0: number }; inverse: { target: number; n: number | null }[] }[] };
+    assert.equal(sufficiency.metric, 'auc');
+    assert.deepEqual(sufficiency.curves.map((c) => c.model), ['cnn4'], 'one curve per model that has two or more data fractions');
+    assert.equal(sufficiency.curves[0].points.length, 4, 'two fractions x two folds');
+    assert.deepEqual(sufficiency.curves[0].inverse.map((i) => i.target), [0.8, 0.999]);
+    assert.match(html, /<h2>Data sufficiency<\/h2>/);
+    assert.match(html, /Width x data sweep/);
+    assert.match(read(dir, 'outputs/report/report.md'), /## Errors by image property \(a_cnn\)[\s\S]*\| luminance \| ≤ 0\.\d{3} \| \d+ \|[\s\S]*\| source \| wiki \|/);
     const eda = JSON.parse(read(dir, 'outputs/eda/eda.json')) as { shortcut: { risk: boolean } };
     assert.equal(eda.shortcut.risk, true);
 
@@ -75,7 +108,7 @@ describe('the built-in stages end to end (tiny study)', () => {
     writeFileSync(path.join(dir, 'configs/phase1/b_mobile.yaml'), 'extends: ../shared.yaml\nmodel: { arch: mobilenet, width: 6, depth: 1 }\n');
     const edited = cli(dir, ['run', 'report', '--json']);
     const ran = edited.stdout.split('\n').filter((l) => l.includes('"event":"finished"')).map((l) => (JSON.parse(l) as { stage: string }).stage).sort();
-    assert.deepEqual(ran, ['aggregate@exp=b_mobile', 'report', 'since', 'train@exp=b_mobile,fold=0', 'train@exp=b_mobile,fold=1']);
+    assert.deepEqual(ran, ['aggregate@exp=b_mobile', 'report', 'since', 'sufficiency', 'train@exp=b_mobile,fold=0', 'train@exp=b_mobile,fold=1']);
     const report = read(dir, 'outputs/report/report.md');
     assert.match(report, /\| a_cnn \|.*\| unchanged \|/);
     const moved = JSON.parse(read(dir, 'outputs/since.json')) as Record<string, Record<string, { old: number; new: number }>>;
