@@ -50,7 +50,7 @@ export const sufficiency: BuiltinStage = {
     const targets = (ctx.options.targets as number[] | undefined) ?? [0.9, 0.95, 0.99];
     const study = readStudy(ctx.inputs.configs).filter((s) => !s.probe && s.model !== undefined && s.fraction !== undefined);
     if (study.length === 0) {
-      throw new StageError(`${path.join(ctx.inputs.configs, 'study.yaml')}: no experiment gives \`model\` and \`fraction\`; sufficiency fits one curve per model over the data fractions its experiments train on (e.g. p4_cnn_20pct: { model: simple_cnn, fraction: 0.2 })`);
+      throw new StageError(`${path.join(ctx.inputs.configs, 'study.yaml')}: no experiment gives \`model\` and \`fraction\`; sufficiency fits one curve per model over the data fractions its experiments train on (e.g. p4_w8_f25: { model: simple_cnn w8, fraction: 0.25 })`);
     }
     const models = [...new Set(study.map((s) => s.model!))];
     const curves: SufficiencyFile['curves'] = [];
