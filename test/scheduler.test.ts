@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { GpuPool } from '../src/run/gpu-pool.js';
@@ -97,7 +97,8 @@ describe('scheduler', () => {
   });
 
   it('a second run in the same project waits for the first and then finds nothing to do', async () => {
-    const dir = makeProject({ 'pipeline.yaml': 'stages:\n  s:\n    cmd: echo s >> runs.log && sleep 1.5 && echo s > s.txt\n    outs: [s.txt]\n' });
+    // The stage holds until the test says go, so a slow machine cannot let it finish before the second run starts.
+    const dir = makeProject({ 'pipeline.yaml': 'stages:\n  s:\n    cmd: echo s >> runs.log && while [ ! -f go ]; do sleep 0.05; done && echo s > s.txt\n    outs: [s.txt]\n' });
     const first = cliAsync(dir, ['run']);
     while (!executions(dir).includes('s')) await new Promise((r) => setTimeout(r, 50));
     const refused = cli(dir, ['run', '--no-wait']);
@@ -106,6 +107,9 @@ describe('scheduler', () => {
     const second = cliAsync(dir, ['run']);
     let stderr = '';
     second.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const deadline = Date.now() + 30000;
+    while (!/waiting for it to finish/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    writeFileSync(path.join(dir, 'go'), '');
     const [c1, c2] = await Promise.all([first, second].map((c) => new Promise<number | null>((resolve) => c.on('exit', resolve))));
     assert.equal(c1, 0);
     assert.equal(c2, 0);

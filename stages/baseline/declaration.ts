@@ -1,4 +1,5 @@
 import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
+import { foldOptions, trainerInputs } from '../runtime/trainer-ports.js';
 
 /** What the engine checks a `uses: baseline` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
@@ -6,16 +7,12 @@ export const declaration: StageDeclaration = {
   version: '1',
   description: 'a logistic-regression probe on downsampled pixels, one fold, in the format train writes',
   entry: 'baseline/main.js',
-  inputs: {
-    splits: { kind: 'file', description: 'splits.json from split' },
-    dataset: { kind: 'dir', description: 'the dataset the splits index' },
-    cropped: { kind: 'dir', required: false, description: 'face crops of the same images (read when data.input is cropped)' },
-  },
+  inputs: trainerInputs,
   outputs: {
     run: { kind: 'dir', description: 'model.json (scaler and coefficients), history.json, oof.csv, metrics.json' },
   },
   metrics: [{ output: 'run', file: 'metrics.json' }],
-  options: { type: 'object', additionalProperties: false, required: ['fold'], properties: { fold: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^[0-9]+$' }] } } },
+  options: foldOptions,
   params: {
     type: 'object',
     properties: {

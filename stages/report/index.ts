@@ -12,6 +12,7 @@ import { sweepSection } from './sweep-section.js';
 import { imageTag, readOof } from './run-files.js';
 import { propertySection } from './property-section.js';
 import { aspectStrip, aucBars, learningCurves, perSourceBars, rocCurves, scalingCurves, toSvg } from './charts.js';
+import { esc } from './html.js';
 
 interface Stat {
   mean: number;
@@ -34,7 +35,6 @@ interface Result {
   intervals?: string;
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const f3 = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(3));
 const ci = (s: Stat | undefined) => (s ? `${f3(s.mean)} [${f3(s.lo)}, ${f3(s.hi)}]` : 'n/a');
 

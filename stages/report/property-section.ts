@@ -3,8 +3,8 @@ import { toSvg } from '../../src/ui/svg-chart.js';
 import { assignBins, binStats, quantileEdges, type BinStats } from '../metrics/bins.js';
 import { PROPERTY_COLUMNS, readProperties, samplePath } from '../runtime/manifest.js';
 import { imageTag, type OofRow } from './run-files.js';
+import { esc } from './html.js';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const f3 = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toFixed(3));
 const withCi = (s: { value: number; lo: number; hi: number }) => (Number.isNaN(s.value) ? 'n/a (one class)' : Number.isNaN(s.lo) ? f3(s.value) : `${f3(s.value)} [${f3(s.lo)}, ${f3(s.hi)}]`);
 

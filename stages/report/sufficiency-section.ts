@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SufficiencyFile } from '../sufficiency/index.js';
+import { esc } from './html.js';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The report's "Data sufficiency" section from a `sufficiency` stage's folder: the fit per model, projections, and the n each target needs. */
 export function sufficiencySection(dir: string | undefined): { html: string[]; md: string[] } {

@@ -32,7 +32,7 @@ function requireInput(value: string | undefined, name: string, because: string):
 }
 
 /** The fold a trainer was given (`with: { fold }`), checked against the split. */
-export function readFold(ctx: Pick<StageContext, 'options' | 'inputs'>, stage: string): { fold: number; split: Split } {
+function readFold(ctx: Pick<StageContext, 'options' | 'inputs'>, stage: string): { fold: number; split: Split } {
   const fold = Number(ctx.options.fold);
   if (!Number.isInteger(fold)) throw new StageError(`${stage} needs \`with: { fold: \${fold} }\``);
   const split = JSON.parse(readFileSync(ctx.inputs.splits, 'utf8')) as Split;

@@ -1,4 +1,5 @@
 import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
+import { foldOptions, trainerInputs } from '../runtime/trainer-ports.js';
 
 /** What the engine checks a `uses: train` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
@@ -6,16 +7,12 @@ export const declaration: StageDeclaration = {
   version: '7',
   description: 'TensorFlow.js training of one experiment x fold',
   entry: 'train/main.js',
-  inputs: {
-    splits: { kind: 'file', description: 'splits.json from split' },
-    dataset: { kind: 'dir', description: 'the dataset the splits index' },
-    cropped: { kind: 'dir', required: false, description: 'face crops of the same images (read when data.input is cropped)' },
-  },
+  inputs: trainerInputs,
   outputs: {
     run: { kind: 'dir', description: 'weights, history.json, oof.csv, metrics.json' },
   },
   metrics: [{ output: 'run', file: 'metrics.json' }],
-  options: { type: 'object', additionalProperties: false, required: ['fold'], properties: { fold: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^[0-9]+$' }] } } },
+  options: foldOptions,
   params: {
   type: 'object',
   required: ['seed', 'model', 'data', 'train'],

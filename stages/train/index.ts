@@ -6,7 +6,7 @@ import { scoreFold, writeRunFolder, type EpochRecord } from '../runtime/run-fold
 import { rng, shuffle } from '../runtime/rng.js';
 import { StageError, type BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
-import { loadFold, readFold, type FoldDataParams } from '../runtime/fold-data.js';
+import { loadFold, type FoldDataParams } from '../runtime/fold-data.js';
 import { initBackend } from './backend.js';
 import { augment, channelStats, IMAGENET } from './data.js';
 import { buildModel, type ModelSpec } from './models.js';
@@ -59,11 +59,10 @@ export const train: BuiltinStage<TrainParams> = {
   async run(ctx) {
     const { seed, model: modelSpec, data, train: opt } = ctx.params;
     const out = ctx.outputs.run;
-    readFold(ctx, 'train');
-    const backend = await initBackend(opt.backend === 'auto' ? undefined : opt.backend);
-    ctx.log(`train ${ctx.id}: backend ${backend.backend} (${backend.detail})`);
     const size = data.size;
     const { fold, trainSet, valSet, xTrain, xVal } = await loadFold(ctx, 'train', data, size);
+    const backend = await initBackend(opt.backend === 'auto' ? undefined : opt.backend);
+    ctx.log(`train ${ctx.id}: backend ${backend.backend} (${backend.detail})`);
     const yTrain = trainSet.map((s) => s.label);
     const yVal = valSet.map((s) => s.label);
     const norm = opt.normalization === 'real' ? channelStats(xTrain, trainSet.flatMap((s, i) => (s.label === 0 ? [i] : [])), size) : IMAGENET;
