@@ -37,6 +37,9 @@ function readFold(ctx: Pick<StageContext, 'options' | 'inputs'>, stage: string):
   if (!Number.isInteger(fold)) throw new StageError(`${stage} needs \`with: { fold: \${fold} }\``);
   const split = JSON.parse(readFileSync(ctx.inputs.splits, 'utf8')) as Split;
   if (fold < 0 || fold >= split.folds) throw new StageError(`fold ${fold} is outside the split's ${split.folds} folds`);
+  if ((split.task ?? 'binary') !== 'binary') {
+    throw new StageError(`${stage} fits a binary classifier (labels 0/1) and this split's dataset is a ${split.task} task; multi-class and regression heads are not available in ${stage} yet`);
+  }
   return { fold, split };
 }
 

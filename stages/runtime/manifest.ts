@@ -5,7 +5,7 @@ import { StageError } from './stage.js';
 /** One image of a dataset. `path` is relative to the dataset directory. */
 export interface Sample {
   path: string;
-  /** 0 = real, 1 = fake. */
+  /** Binary: 0 = negative (real), 1 = positive (fake); multi-class: the class index; regression: the target. */
   label: number;
   source: string;
   /** The unit that must never straddle two folds (an identity). */
@@ -97,9 +97,10 @@ export function parseManifest(text: string, file: string): Sample[] {
   const index = Object.fromEntries(want.map((h) => [h, header.indexOf(h)])) as Record<string, number>;
   return lines.slice(1).map((line, i) => {
     const cells = splitCsv(line);
-    const label = Number(cells[index.label]);
-    if (label !== 0 && label !== 1) {
-      throw new StageError(`${file}:${i + 2}: label must be 0 or 1 (a binary study: negative, positive), got "${cells[index.label]}"; a multi-class or regression dataset (see its dataset.json) cannot be split or trained yet`);
+    const text = cells[index.label]?.trim() ?? '';
+    const label = Number(text);
+    if (text === '' || !Number.isFinite(label)) {
+      throw new StageError(`${file}:${i + 2}: label must be a number (0/1 for a binary study, a class index for multi-class, the target for regression), got "${cells[index.label] ?? ''}"`);
     }
     return { path: cells[index.path], label, source: cells[index.source], group: cells[index.group] };
   });

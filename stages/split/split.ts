@@ -1,9 +1,13 @@
 import { rng, shuffle } from '../runtime/rng.js';
 import type { Sample } from '../runtime/manifest.js';
+import type { Task } from '../runtime/dataset-task.js';
+import { assignBins, quantileEdges } from '../metrics/bins.js';
 
 export type Stratify = 'label' | 'label_source';
 
 export interface Split {
+  /** What the labels are (absent in splits written before tasks existed: binary). */
+  task?: Task;
   seed: number;
   folds: number;
   stratify: Stratify;
@@ -18,8 +22,11 @@ export interface Split {
  * keeps the per-stratum counts most even (the StratifiedGroupKFold idea), largest groups first,
  * ties broken by a seeded shuffle. No group ever sits in two folds.
  */
-export function makeSplit(samples: readonly Sample[], folds: number, seed: number, stratify: Stratify): Split {
-  const stratum = (s: Sample) => (stratify === 'label' ? String(s.label) : `${s.label}:${s.source}`);
+export function makeSplit(samples: readonly Sample[], folds: number, seed: number, stratify: Stratify, task: Task = 'binary'): Split {
+  // A regression target is stratified by its quantile bin (one per fold), a class by itself.
+  const edges = task === 'regression' ? quantileEdges(samples.map((s) => s.label), folds) : [];
+  const classOf = (s: Sample) => (task === 'regression' ? `bin${assignBins([s.label], edges)[0]}` : String(s.label));
+  const stratum = (s: Sample) => (stratify === 'label' ? classOf(s) : `${classOf(s)}:${s.source}`);
   const strata = [...new Set(samples.map(stratum))].sort();
   const byGroup = new Map<string, Sample[]>();
   for (const s of samples) {

@@ -60,3 +60,26 @@ describe('split', () => {
     assert.ok(validationSet(split, 0).some((s) => s.source === 'insight'));
   });
 });
+
+describe('split: multi-class and regression', () => {
+  it('stratifies four classes: every fold holds every class, counts within 1 of even', () => {
+    const samples: Sample[] = Array.from({ length: 80 }, (_, i) => ({ path: `x${i}`, label: i % 4, source: `s${i % 4}`, group: `g${i}` }));
+    const split = makeSplit(samples, 5, 1, 'label', 'multiclass');
+    for (let c = 0; c < 4; c++) {
+      const counts = [0, 1, 2, 3, 4].map((f) => split.samples.filter((s) => s.fold === f && s.label === c).length);
+      assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `class ${c}: ${counts}`);
+    }
+  });
+  it('stratifies a regression target on its quantile bins: each fold spans the range', () => {
+    const samples: Sample[] = Array.from({ length: 100 }, (_, i) => ({ path: `x${i}`, label: 18 + ((i * 37) % 100) * 0.6, source: 'a', group: `g${i}` }));
+    const split = makeSplit(samples, 5, 1, 'label', 'regression');
+    const sorted = [...samples].map((s) => s.label).sort((a, b) => a - b);
+    const bottom = sorted[19];
+    const top = sorted[80];
+    for (let f = 0; f < 5; f++) {
+      const ages = split.samples.filter((s) => s.fold === f).map((s) => s.label);
+      assert.equal(ages.filter((a) => a <= bottom).length, 4, `fold ${f} has its share of the youngest fifth`);
+      assert.equal(ages.filter((a) => a >= top).length, 4, `fold ${f} has its share of the oldest fifth`);
+    }
+  });
+});
