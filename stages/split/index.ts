@@ -45,7 +45,8 @@ export const split: BuiltinStage<SplitParams> = {
     checkClasses(samples, task, ctx.params.cv.folds, dataDir);
     const result = makeSplit(samples, ctx.params.cv.folds, ctx.params.seed, ctx.params.cv.stratify, task);
     mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify({ dataset: dataDir, task, ...result }, null, 1) + '\n');
+    // A binary split keeps the bytes it always had (no `task`), so existing studies' caches stay valid.
+    writeFileSync(out, JSON.stringify({ dataset: dataDir, ...(task === 'binary' ? {} : { task }), ...result }, null, 1) + '\n');
     ctx.log(`split: ${samples.length} samples, ${groups} groups, ${ctx.params.cv.folds} folds (${task})`);
   },
 };
