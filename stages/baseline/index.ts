@@ -3,7 +3,7 @@ import path from 'node:path';
 import { logLoss, rocAuc } from '../metrics/metrics.js';
 import { loadFold, type FoldDataParams } from '../runtime/fold-data.js';
 import { scoreFold, writeRunFolder } from '../runtime/run-folder.js';
-import type { BuiltinStage } from '../runtime/stage.js';
+import { StageError, type BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
 import { fitLogistic, predictLogistic, standardize, standardScaler, type Rows } from './logistic.js';
 
@@ -28,6 +28,7 @@ export const baseline: BuiltinStage<BaselineParams> = {
     const { data, probe } = ctx.params;
     const out = ctx.outputs.run;
     const fold = await loadFold(ctx, 'baseline', data, probe.pixels);
+    if (fold.targets.task !== 'binary') throw new StageError(`baseline is a binary probe (logistic regression on pixels); this target is ${fold.targets.task}`);
     const trainRows = rows(fold.xTrain, fold.trainSet.length);
     const scaler = standardScaler(trainRows);
     const zTrain: Rows = standardize(trainRows, scaler);

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { trainingSet, validationSet, type Split } from '../split/split.js';
 import { loadImages } from '../train/data.js';
 import type { Sample } from './manifest.js';
+import type { Task } from './dataset-task.js';
+import { resolveTargets, type Targets } from './targets.js';
 import { StageError, type StageContext } from './stage.js';
 
 /** The `data:` block a trainer (`train`, `baseline`) reads its fold's images by. */
@@ -14,10 +16,14 @@ export interface FoldDataParams {
   holdout_source?: string;
   /** `letterbox` evaluates real images padded to square (the matched-geometry probe). */
   eval_geometry: 'same' | 'letterbox';
+  /** What to predict: the manifest's `label` (default), `source`, or another manifest column (numeric: regression). */
+  target?: string;
 }
 
 export interface FoldData {
   fold: number;
+  /** The task and class names; the sets' labels are already the targets'. */
+  targets: Targets;
   trainSet: Sample[];
   valSet: Sample[];
   /** size x size RGB in [0, 1], one image after another. */
@@ -37,19 +43,19 @@ function readFold(ctx: Pick<StageContext, 'options' | 'inputs'>, stage: string):
   if (!Number.isInteger(fold)) throw new StageError(`${stage} needs \`with: { fold: \${fold} }\``);
   const split = JSON.parse(readFileSync(ctx.inputs.splits, 'utf8')) as Split;
   if (fold < 0 || fold >= split.folds) throw new StageError(`fold ${fold} is outside the split's ${split.folds} folds`);
-  if ((split.task ?? 'binary') !== 'binary') {
-    throw new StageError(`${stage} fits a binary classifier (labels 0/1) and this split's dataset is a ${split.task} task; multi-class and regression heads are not available in ${stage} yet`);
-  }
   return { fold, split };
 }
 
 /** A fold's training and validation images at `size` px, as every trainer reads them. */
-export async function loadFold(ctx: Pick<StageContext, 'options' | 'inputs'>, stage: string, data: FoldDataParams, size: number): Promise<FoldData> {
+export async function loadFold(ctx: Pick<StageContext, 'options' | 'inputs'>, stage: string, data: FoldDataParams, size: number, task?: Task): Promise<FoldData> {
   const { fold, split } = readFold(ctx, stage);
   const dataDir = data.input === 'cropped' ? requireInput(ctx.inputs.cropped, 'cropped', 'data.input: cropped') : ctx.inputs.dataset;
-  const trainSet = trainingSet(split, fold, data.fraction, data.holdout_source);
-  const valSet = validationSet(split, fold);
+  // Targets come from the dataset the split indexes (its manifest), whichever images are read.
+  const targets = resolveTargets(split.samples, ctx.inputs.dataset, split.task ?? 'binary', { target: data.target, task });
+  const relabel = (set: Sample[]) => set.map((s) => ({ ...s, label: targets.labelOf(s) }));
+  const trainSet = relabel(trainingSet(split, fold, data.fraction, data.holdout_source));
+  const valSet = relabel(validationSet(split, fold));
   const xTrain = await loadImages(dataDir, trainSet, size, () => 'fill');
   const xVal = await loadImages(dataDir, valSet, size, (s) => (data.eval_geometry === 'letterbox' && s.label === 0 ? 'letterbox' : 'fill'));
-  return { fold, trainSet, valSet, xTrain, xVal };
+  return { fold, targets, trainSet, valSet, xTrain, xVal };
 }

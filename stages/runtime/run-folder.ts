@@ -3,14 +3,16 @@ import path from 'node:path';
 import { binaryMetrics, youdenThreshold, type BinaryMetrics } from '../metrics/metrics.js';
 import type { Sample } from './manifest.js';
 
-/** One epoch of `history.json`. */
+/** One epoch of `history.json`: AUC for classifiers (macro one-vs-rest for multi-class), MAE for regression. */
 export interface EpochRecord {
   epoch: number;
   lr: number;
   train_loss: number;
-  train_auc: number;
   val_loss: number;
-  val_auc: number;
+  train_auc?: number;
+  val_auc?: number;
+  train_mae?: number;
+  val_mae?: number;
 }
 
 /** The `metrics.json` any trainer writes for `aggregate` and `report` (docs/formats.md). */

@@ -18,6 +18,7 @@ export const declaration: StageDeclaration = {
   required: ['seed', 'model', 'data', 'train'],
   properties: {
     seed: { type: 'integer' },
+    task: { enum: ['binary', 'multiclass', 'regression'], description: "overrides the task the dataset's labels (or data.target) imply" },
     model: {
       type: 'object',
       required: ['arch'],
@@ -31,6 +32,7 @@ export const declaration: StageDeclaration = {
         fraction: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
         holdout_source: { type: 'string' },
         eval_geometry: { enum: ['same', 'letterbox'], default: 'same' },
+        target: { type: 'string', minLength: 1, description: "what to predict: label (default), source (attribute each image to its source), or another manifest column (numeric: regression)" },
       },
     },
     train: {
@@ -43,6 +45,7 @@ export const declaration: StageDeclaration = {
         patience: { type: 'integer', minimum: 1, default: 3 },
         augment: { type: 'boolean', default: false },
         normalization: { enum: ['imagenet', 'real'], default: 'imagenet' },
+        loss: { enum: ['mse', 'huber'], default: 'mse', description: 'regression: squared or Huber loss on the standardised target' },
         backend: { enum: ['auto', 'tensorflow', 'wasm', 'cpu'] },
       },
     },

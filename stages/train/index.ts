@@ -1,8 +1,11 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { binaryMetrics } from '../metrics/metrics.js';
-import { scoreFold, writeRunFolder, type EpochRecord } from '../runtime/run-folder.js';
+import { scoreFold, writeRunFolder, type EpochRecord, type FoldMetrics } from '../runtime/run-folder.js';
+import { scoreTaskFold, writeTaskRunFolder, type TaskFoldMetrics } from '../runtime/task-run-folder.js';
+import type { Task } from '../runtime/dataset-task.js';
+import type { Targets } from '../runtime/targets.js';
+import { binaryHead, multiclassHead, regressionHead, type Head } from './heads.js';
 import { rng, shuffle } from '../runtime/rng.js';
 import { StageError, type BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
@@ -13,6 +16,8 @@ import { buildModel, type ModelSpec } from './models.js';
 
 export interface TrainParams {
   seed: number;
+  /** Overrides the task the dataset (or data.target) implies. */
+  task?: Task;
   model: ModelSpec;
   data: FoldDataParams & { size: number };
   train: {
@@ -23,30 +28,30 @@ export interface TrainParams {
     patience: number;
     augment: boolean;
     normalization: 'imagenet' | 'real';
+    /** Regression only: mean squared error or Huber loss on the standardised target. */
+    loss: 'mse' | 'huber';
     backend?: string;
   };
 }
 
-function predict(model: tf.LayersModel, images: Float32Array, count: number, size: number, norm: { mean: number[]; std: number[] }, batch: number): number[] {
-  const out: number[] = [];
+/** The network's outputs, one row of `units` per image, in batches. */
+function predict(model: tf.LayersModel, images: Float32Array, count: number, size: number, norm: { mean: number[]; std: number[] }, batch: number, units: number): number[][] {
+  const out: number[][] = [];
   for (let start = 0; start < count; start += batch) {
     const n = Math.min(batch, count - start);
-    const probs = tf.tidy(() => {
+    const values = tf.tidy(() => {
       const x = tf.tensor4d(images.subarray(start * size * size * 3, (start + n) * size * size * 3), [n, size, size, 3]);
       return (model.predict(x.sub(norm.mean).div(norm.std)) as tf.Tensor).dataSync();
     });
-    out.push(...Array.from(probs));
+    for (let i = 0; i < n; i++) out.push(Array.from(values.subarray(i * units, (i + 1) * units)));
   }
   return out;
 }
 
-function bce(labels: number[], probs: number[]): number {
-  let sum = 0;
-  labels.forEach((y, i) => {
-    const p = Math.min(1 - 1e-7, Math.max(1e-7, probs[i]));
-    sum += y ? -Math.log(p) : -Math.log(1 - p);
-  });
-  return sum / labels.length;
+function headFor(targets: Targets, trainTargets: readonly number[], loss: 'mse' | 'huber'): Head {
+  if (targets.task === 'multiclass') return multiclassHead(targets.classNames.length);
+  if (targets.task === 'regression') return regressionHead(trainTargets, loss);
+  return binaryHead();
 }
 
 /**
@@ -60,20 +65,21 @@ export const train: BuiltinStage<TrainParams> = {
     const { seed, model: modelSpec, data, train: opt } = ctx.params;
     const out = ctx.outputs.run;
     const size = data.size;
-    const { fold, trainSet, valSet, xTrain, xVal } = await loadFold(ctx, 'train', data, size);
+    const { fold, targets, trainSet, valSet, xTrain, xVal } = await loadFold(ctx, 'train', data, size, ctx.params.task);
     const backend = await initBackend(opt.backend === 'auto' ? undefined : opt.backend);
     ctx.log(`train ${ctx.id}: backend ${backend.backend} (${backend.detail})`);
     const yTrain = trainSet.map((s) => s.label);
     const yVal = valSet.map((s) => s.label);
     const norm = opt.normalization === 'real' ? channelStats(xTrain, trainSet.flatMap((s, i) => (s.label === 0 ? [i] : [])), size) : IMAGENET;
 
-    const model = buildModel(modelSpec, size, seed + fold);
+    const head = headFor(targets, yTrain, opt.loss);
+    const model = buildModel(modelSpec, size, seed + fold, { units: head.units, activation: head.activation });
     const optimizer = tf.train.adam(opt.lr);
-    model.compile({ optimizer, loss: 'binaryCrossentropy' });
+    model.compile({ optimizer, loss: head.loss });
     const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.originalName));
     const random = rng(seed * 31 + fold);
     const history: EpochRecord[] = [];
-    let best = { auc: -1, epoch: 0, weights: [] as tf.Tensor[] };
+    let best = { score: -Infinity, epoch: 0, weights: [] as tf.Tensor[] };
     let imagesTrained = 0;
     let trainSeconds = 0;
     const pixels = size * size * 3;
@@ -93,7 +99,7 @@ export const train: BuiltinStage<TrainParams> = {
           xb.set(img, k * pixels);
         });
         const x = tf.tidy(() => tf.tensor4d(xb, [batch.length, size, size, 3]).sub(norm.mean).div(norm.std));
-        const y = tf.tensor2d(batch.map((i) => yTrain[i]), [batch.length, 1]);
+        const y = head.encode(batch.map((i) => yTrain[i]));
         await model.trainOnBatch(x, y);
         x.dispose();
         y.dispose();
@@ -102,33 +108,31 @@ export const train: BuiltinStage<TrainParams> = {
         imagesTrained += batch.length;
       }
       trainSeconds += (performance.now() - started) / 1000;
-      const trainProbs = predict(model, xTrain, trainSet.length, size, norm, 64);
-      const valProbs = predict(model, xVal, valSet.length, size, norm, 64);
-      const record: EpochRecord = {
-        epoch: epoch + 1,
-        lr,
-        train_loss: bce(yTrain, trainProbs),
-        train_auc: binaryMetrics(yTrain, trainProbs).auc,
-        val_loss: bce(yVal, valProbs),
-        val_auc: binaryMetrics(yVal, valProbs).auc,
-      };
+      const trainOut = head.decode(predict(model, xTrain, trainSet.length, size, norm, 64, head.units));
+      const valOut = head.decode(predict(model, xVal, valSet.length, size, norm, 64, head.units));
+      const scores = head.scores(yTrain, trainOut, yVal, valOut);
+      const metric = head.task === 'regression' ? 'mae' : 'auc';
+      const record: EpochRecord = { epoch: epoch + 1, lr, train_loss: scores.train_loss, [`train_${metric}`]: scores.train, val_loss: scores.val_loss, [`val_${metric}`]: scores.val };
       // Timings go to the log, not into the outs: reruns must be byte-identical.
-      ctx.log(`epoch ${epoch + 1}: ${((performance.now() - started) / 1000).toFixed(2)} s, val AUC ${record.val_auc.toFixed(4)}`);
+      ctx.log(`epoch ${epoch + 1}: ${((performance.now() - started) / 1000).toFixed(2)} s, ${head.monitor} ${scores.val.toFixed(4)}`);
       history.push(record);
-      ctx.progress({ fold, epoch: `${epoch + 1}/${opt.epochs}`, val_auc: record.val_auc.toFixed(3) });
-      if (record.val_auc > best.auc) {
+      ctx.progress({ fold, epoch: `${epoch + 1}/${opt.epochs}`, [`val_${metric}`]: scores.val.toFixed(3) });
+      if (scores.score > best.score) {
         best.weights.forEach((t) => t.dispose());
-        best = { auc: record.val_auc, epoch: epoch + 1, weights: model.getWeights().map((w) => w.clone()) };
+        best = { score: scores.score, epoch: epoch + 1, weights: model.getWeights().map((w) => w.clone()) };
       } else if (epoch + 1 - best.epoch >= opt.patience) {
-        ctx.log(`early stop after epoch ${epoch + 1}: no val AUC gain for ${opt.patience} epochs`);
+        ctx.log(`early stop after epoch ${epoch + 1}: no ${head.monitor} gain for ${opt.patience} epochs`);
         break;
       }
     }
     model.setWeights(best.weights);
-    const valProbs = predict(model, xVal, valSet.length, size, norm, 64);
-    const trainProbs = predict(model, xTrain, trainSet.length, size, norm, 64);
-    const predictions = { fold, trainSet, valSet, trainProbs, valProbs };
-    const metrics = scoreFold(predictions, { best_epoch: best.epoch, epochs_run: history.length, backend: backend.backend, backend_detail: backend.detail, parameters: model.countParams(), images_seen: imagesTrained });
+    const valOut = head.decode(predict(model, xVal, valSet.length, size, norm, 64, head.units));
+    const trainOut = head.decode(predict(model, xTrain, trainSet.length, size, norm, 64, head.units));
+    const run = { best_epoch: best.epoch, epochs_run: history.length, backend: backend.backend, backend_detail: backend.detail, parameters: model.countParams(), images_seen: imagesTrained };
+    const column = (rows: number[][]) => rows.map((r) => r[0]);
+    const binary = { fold, trainSet, valSet, trainProbs: column(trainOut), valProbs: column(valOut) };
+    const other = { fold, trainSet, valSet, train: trainOut, val: valOut };
+    const metrics = head.task === 'binary' ? scoreFold(binary, run) : scoreTaskFold(targets, other, run);
     const speed = imagesTrained / Math.max(trainSeconds, 1e-9);
 
     rmSync(out, { recursive: true, force: true });
@@ -140,7 +144,8 @@ export const train: BuiltinStage<TrainParams> = {
         return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
       }),
     );
-    writeRunFolder(out, metrics, predictions, history);
-    ctx.log(`fold ${fold}: val AUC ${metrics.val.auc.toFixed(4)} at epoch ${best.epoch}; ${speed.toFixed(1)} train images/s on ${backend.backend}`);
+    if (head.task === 'binary') writeRunFolder(out, metrics as FoldMetrics, binary, history);
+    else writeTaskRunFolder(out, metrics as TaskFoldMetrics, other, history);
+    ctx.log(`fold ${fold}: ${head.monitor} ${(head.task === 'regression' ? -best.score : best.score).toFixed(4)} at epoch ${best.epoch}; ${speed.toFixed(1)} train images/s on ${backend.backend}`);
   },
 };

@@ -20,9 +20,17 @@ function convBnRelu(x: tf.SymbolicTensor, filters: number, stride: number, name:
   return tf.layers.activation({ activation: 'relu', name: `${name}_relu` }).apply(y) as tf.SymbolicTensor;
 }
 
+/** The last layer: one sigmoid (binary), K softmax (multi-class) or one linear unit (regression). */
+export interface OutputSpec {
+  units: number;
+  activation: 'sigmoid' | 'softmax' | 'linear';
+}
+
+let outputSpec: OutputSpec = { units: 1, activation: 'sigmoid' };
+
 function head(x: tf.SymbolicTensor): tf.SymbolicTensor {
   const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
-  return tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed++ }), name: 'prob' }).apply(pooled) as tf.SymbolicTensor;
+  return tf.layers.dense({ ...outputSpec, kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed++ }), name: 'prob' }).apply(pooled) as tf.SymbolicTensor;
 }
 
 /**
@@ -76,8 +84,9 @@ function mobilenet(input: tf.SymbolicTensor, spec: ModelSpec): tf.SymbolicTensor
   return head(x);
 }
 
-export function buildModel(spec: ModelSpec, size: number, seed: number): tf.LayersModel {
+export function buildModel(spec: ModelSpec, size: number, seed: number, out: OutputSpec = { units: 1, activation: 'sigmoid' }): tf.LayersModel {
   nextSeed = seed * 1000;
+  outputSpec = out;
   const input = tf.input({ shape: [size, size, 3], name: 'image' });
   const output = spec.arch === 'resnet' ? resnet(input, spec) : spec.arch === 'mobilenet' ? mobilenet(input, spec) : simpleCnn(input, spec);
   return tf.model({ inputs: input, outputs: output, name: `${spec.arch}_w${spec.width}_d${spec.depth}` });
