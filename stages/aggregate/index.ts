@@ -7,6 +7,9 @@ import { declaration } from './declaration.js';
 /** One fold's `metrics.json`, as any trainer writes it (see docs/formats.md). */
 interface FoldFile {
   fold: number;
+  /** Absent for binary runs. */
+  task?: 'multiclass' | 'regression';
+  classes?: string[];
   best_epoch: number;
   /** Metrics, and `n`: how many images the fold scored. */
   val: Record<string, number>;
@@ -29,6 +32,14 @@ export const aggregate: BuiltinStage = {
     const foldDirs = existsSync(runsDir) ? readdirSync(runsDir).filter((d) => existsSync(path.join(runsDir, d, 'metrics.json'))).sort() : [];
     if (foldDirs.length === 0) throw new StageError(`${runsDir}: no fold*/metrics.json`);
     const folds = foldDirs.map((d) => JSON.parse(readFileSync(path.join(runsDir, d, 'metrics.json'), 'utf8')) as FoldFile);
+    const task = folds[0].task;
+    if (task) {
+      const result = taskResult(String(ctx.options.experiment ?? path.basename(runsDir)), task, folds);
+      mkdirSync(path.dirname(out), { recursive: true });
+      writeFileSync(out, JSON.stringify(result, null, 1) + '\n');
+      ctx.log(`aggregate ${result.experiment} (${task}): ${Object.entries(result.metrics).map(([k, v]) => `${k} ${v.mean.toFixed(3)}`).join(', ')}`);
+      return;
+    }
     // A metric some trainer does not write (balanced accuracy from an older or a custom one) is left out, not made NaN.
     const present = METRICS.filter((m) => folds.every((f) => typeof f.val[m] === 'number'));
     const metrics = Object.fromEntries(present.map((m) => [m, { ...(BOUNDED.has(m) ? logitMeanCi : meanCi)(folds.map((f) => f.val[m])), values: folds.map((f) => f.val[m]) }]));
@@ -56,3 +67,38 @@ export const aggregate: BuiltinStage = {
     ctx.log(`aggregate ${result.experiment}: AUC ${metrics.auc.mean.toFixed(4)} [${metrics.auc.lo.toFixed(4)}, ${metrics.auc.hi.toFixed(4)}] over ${folds.length} folds`);
   },
 };
+
+const TASK_METRICS = {
+  multiclass: { bounded: ['accuracy', 'balanced_accuracy', 'f1_macro', 'f1_weighted', 'auc_ovr_macro'], unbounded: ['log_loss'] },
+  regression: { bounded: [], unbounded: ['mae', 'rmse', 'mse', 'r2', 'mape'] },
+} as const;
+
+/** A multi-class or regression experiment over folds: the same intervals as binary, the task's metrics, the pooled confusion and per-class means. */
+function taskResult(experiment: string, task: 'multiclass' | 'regression', folds: FoldFile[]) {
+  const { bounded, unbounded } = TASK_METRICS[task];
+  const metrics: Record<string, ReturnType<typeof meanCi> & { values: number[] }> = {};
+  for (const m of [...bounded, ...unbounded] as string[]) {
+    const values = folds.map((f) => f.val[m]);
+    // MAPE is withheld (null) on folds whose targets come near zero: then it is left out, not averaged.
+    if (!values.every((v) => typeof v === 'number')) continue;
+    metrics[m] = { ...((bounded as readonly string[]).includes(m) ? logitMeanCi : meanCi)(values), values };
+  }
+  const classes = folds[0].classes ?? [];
+  const perClassOf = (f: FoldFile) => f.val as unknown as { precision: number[]; recall: number[]; confusion: number[][] };
+  const perClass = task === 'multiclass'
+    ? Object.fromEntries(classes.map((name, k) => [name, { precision: mean(folds.map((f) => perClassOf(f).precision[k])), recall: mean(folds.map((f) => perClassOf(f).recall[k])) }]))
+    : undefined;
+  const confusion = task === 'multiclass' ? classes.map((_, i) => classes.map((_, j) => folds.reduce((a, f) => a + perClassOf(f).confusion[i][j], 0))) : undefined;
+  return {
+    experiment,
+    task,
+    classes,
+    folds: folds.map((f) => f.fold),
+    intervals: INTERVALS,
+    test_train_ratio: folds.every((f) => f.val.n > 0 && f.train.n > 0) ? mean(folds.map((f) => f.val.n / f.train.n)) : null,
+    metrics,
+    ...(perClass ? { per_class: perClass, confusion } : {}),
+    best_epochs: folds.map((f) => f.best_epoch),
+    backend: folds[0].backend ?? 'unknown',
+  };
+}

@@ -11,6 +11,7 @@ import { sufficiencySection } from './sufficiency-section.js';
 import { sweepSection } from './sweep-section.js';
 import { imageTag, readOof } from './run-files.js';
 import { propertySection } from './property-section.js';
+import { taskSection, type TaskResult } from './task-section.js';
 import { aspectStrip, aucBars, learningCurves, perSourceBars, rocCurves, scalingCurves, toSvg } from './charts.js';
 import { esc } from './html.js';
 
@@ -64,9 +65,14 @@ export const report: BuiltinStage = {
     const since = ctx.inputs.since ? (JSON.parse(readFileSync(ctx.inputs.since, 'utf8')) as SinceDiff) : undefined;
     const sinceLabel = String(ctx.options.since ?? 'the compared revision');
     const results = new Map<string, Result>();
+    const taskResults = new Map<string, TaskResult>();
     for (const s of study) {
       const file = path.join(resultsDir, `${s.name}.json`);
-      if (existsSync(file)) results.set(s.name, JSON.parse(readFileSync(file, 'utf8')) as Result);
+      if (!existsSync(file)) continue;
+      const result = JSON.parse(readFileSync(file, 'utf8')) as Result | TaskResult;
+      // Multi-class and regression experiments get their own section; the phases compare binary ones.
+      if ('task' in result && (result.task === 'multiclass' || result.task === 'regression')) taskResults.set(s.name, result);
+      else results.set(s.name, result as Result);
     }
     const eda = JSON.parse(readFileSync(path.join(edaDir, 'eda.json'), 'utf8')) as {
       images: number;
@@ -83,10 +89,11 @@ export const report: BuiltinStage = {
     const names = classNames(dataDir);
     const title = names ? `${names.positive} vs ${names.negative}: study report` : 'Real vs fake faces: study report';
     const md: string[] = [`# ${title}`, ''];
-    const missing = study.filter((s) => !results.has(s.name));
+    const missing = study.filter((s) => !results.has(s.name) && !taskResults.has(s.name));
+    const withResults = results.size + taskResults.size;
     html.push(`<h1>${esc(title)}</h1>`);
-    html.push(`<p>${study.length} experiments in <code>${esc(configsDir)}</code>; ${results.size} with results${missing.length ? `; <b>missing</b>: ${missing.map((m) => esc(m.name)).join(', ')}` : ''}. Every experiment uses the same ${Object.keys(results.values().next().value?.metrics.auc.values ?? [0]).length}-fold group-aware split.</p>`);
-    md.push(`${study.length} experiments; ${results.size} with results${missing.length ? `; missing: ${missing.map((m) => m.name).join(', ')}` : ''}.`, '');
+    html.push(`<p>${study.length} experiments in <code>${esc(configsDir)}</code>; ${withResults} with results${missing.length ? `; <b>missing</b>: ${missing.map((m) => esc(m.name)).join(', ')}` : ''}. Every experiment uses the same ${Object.keys(results.values().next().value?.metrics.auc.values ?? [0]).length}-fold group-aware split.</p>`);
+    md.push(`${study.length} experiments; ${withResults} with results${missing.length ? `; missing: ${missing.map((m) => m.name).join(', ')}` : ''}.`, '');
 
     html.push('<h2>Data</h2>');
     html.push(`<p>${eda.images} images of ${eda.groups} ${names ? 'groups' : 'identities'}; by label ${Object.entries(eda.counts.by_label).map(([k, v]) => `${k}: ${v}`).join(', ')}; by source ${Object.entries(eda.counts.by_source).map(([k, v]) => `${k}: ${v}`).join(', ')}. ${eda.duplicates.length} exact duplicate sets, ${eda.unreadable.length} unreadable files.</p>`);
@@ -108,8 +115,9 @@ export const report: BuiltinStage = {
     md.push(methods, '');
 
     const probes = study.filter((s) => s.probe);
-    for (const phase of [...new Set(study.filter((s) => !s.probe).map((s) => s.phase))]) {
-      const networks = study.filter((s) => s.phase === phase && !s.probe);
+    const binary = study.filter((s) => !s.probe && !taskResults.has(s.name));
+    for (const phase of [...new Set(binary.map((s) => s.phase))]) {
+      const networks = binary.filter((s) => s.phase === phase);
       const members = [...networks, ...probes];
       html.push(`<h2>Phase ${phase}</h2>`);
       md.push(`## Phase ${phase}`, '');
@@ -193,6 +201,16 @@ export const report: BuiltinStage = {
       }
     }
 
+    if (taskResults.size) {
+      html.push('<h2>Multi-class and regression experiments</h2>');
+      md.push('## Multi-class and regression experiments', '');
+      for (const s of study.filter((x) => taskResults.has(x.name))) {
+        const section = await taskSection(taskResults.get(s.name)!, s.label, path.join(runsRoot, s.name));
+        html.push(...section.html);
+        md.push(...section.md);
+      }
+    }
+
     const sufficient = sufficiencySection(ctx.inputs.sufficiency);
     html.push(...sufficient.html);
     md.push(...sufficient.md);
@@ -222,7 +240,7 @@ ${html.join('\n')}
     mkdirSync(out, { recursive: true });
     writeFileSync(path.join(out, 'index.html'), page);
     writeFileSync(path.join(out, 'report.md'), md.join('\n') + '\n');
-    ctx.log(`report: ${results.size}/${study.length} experiments with results -> ${path.join(out, 'index.html')}`);
+    ctx.log(`report: ${withResults}/${study.length} experiments with results -> ${path.join(out, 'index.html')}`);
   },
 };
 

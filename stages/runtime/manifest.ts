@@ -32,10 +32,10 @@ export const PROPERTY_COLUMNS = ['width', 'height', 'aspect', 'luminance', 'cont
 export type PropertyName = (typeof PROPERTY_COLUMNS)[number];
 export type Properties = Partial<Record<PropertyName, number | null>>;
 
-/** A manifest; with `properties` (one per sample), their columns too. */
-export function formatManifest(samples: readonly Sample[], properties?: readonly Properties[]): string {
-  const header = ['path', 'label', 'source', 'group', ...(properties ? PROPERTY_COLUMNS : [])];
-  const rows = samples.map((s, i) => [s.path, s.label, s.source, s.group, ...(properties ? PROPERTY_COLUMNS.map((c) => properties[i][c] ?? '') : [])].map(csvField).join(','));
+/** A manifest; with `properties` (one per sample), their columns too, then any `extra` columns (name -> one value per sample). */
+export function formatManifest(samples: readonly Sample[], properties?: readonly Properties[], extra: Record<string, readonly (string | number)[]> = {}): string {
+  const header = ['path', 'label', 'source', 'group', ...(properties ? PROPERTY_COLUMNS : []), ...Object.keys(extra)];
+  const rows = samples.map((s, i) => [s.path, s.label, s.source, s.group, ...(properties ? PROPERTY_COLUMNS.map((c) => properties[i][c] ?? '') : []), ...Object.values(extra).map((v) => v[i])].map(csvField).join(','));
   return [header.join(','), ...rows].join('\n') + '\n';
 }
 
