@@ -16,7 +16,7 @@ describe('pipeline init', () => {
     assert.match(r.stdout, /npx pipeline run report/);
     assert.match(read(dir, 'pipeline.yaml'), /\$schema=node_modules\/pipeline\/schema\/pipeline\.schema\.json/);
     assert.equal(read(dir, '.gitignore'), 'node_modules/\n*.log\ncache/\n.pipeline/\noutputs/\ndata/dataset/\ndata/cropped/\n', 'missing lines appended, nothing lost');
-    assert.match(cli(dir, ['validate']).stdout, /is valid: 11 stages, 156 stage instances/);
+    assert.match(cli(dir, ['validate']).stdout, /is valid: 11 stages, 159 stage instances/);
 
     writeFiles(dir, 'pipeline.yaml', '# mine\n');
     const again = cli(dir, ['init']);
@@ -27,22 +27,35 @@ describe('pipeline init', () => {
     assert.notEqual(read(dir, 'pipeline.yaml'), '# mine\n');
   });
 
-  it('--images needs exactly two classes and knows which is positive', async () => {
+  it('--images: two classes make a binary study (which is positive?), more a multi-class one, numbers a regression', async () => {
     const dir = makeProject({});
     for (const cls of ['cat', 'dog', 'fox']) {
       mkdirSync(path.join(dir, 'photos', cls), { recursive: true });
       await sharp({ create: { width: 8, height: 8, channels: 3, background: '#777' } }).png().toFile(path.join(dir, 'photos', cls, 'a.png'));
     }
     const three = cli(dir, ['init', '--images', 'photos']);
-    assert.equal(three.code, 2);
-    assert.match(three.stderr, /--images photos: init sets up a binary study and found 3 class folders: cat \(1\), dog \(1\), fox \(1\)/);
+    assert.equal(three.code, 0, three.stderr);
+    assert.match(three.stdout, /found 3 classes in photos: cat \(1\), dog \(1\), fox \(1\): a multi-class study/);
+    assert.match(read(dir, 'pipeline.yaml'), /# A 3-class study on photos[\s\S]*with: \{ task: multiclass \}/);
+    assert.doesNotMatch(read(dir, 'pipeline.yaml'), /uses: baseline/, 'the probe is binary: not in a multi-class study');
+    assert.match(cli(dir, ['validate']).stdout, /is valid: 6 stages/);
+    const positive = cli(dir, ['init', '--images', 'photos', '--positive', 'cat', '--force']);
+    assert.equal(positive.code, 2);
+    assert.match(positive.stderr, /--positive makes a binary study, and photos has 3 classes: cat \(1\), dog \(1\), fox \(1\); leave --positive out/);
+    writeFiles(dir, 'ages.csv', 'path,label\nphotos/cat/a.png,31\nphotos/dog/a.png,45.5\nphotos/fox/a.png,62\n');
+    const ages = cli(dir, ['init', '--images', 'ages.csv', '--force']);
+    assert.equal(ages.code, 0, ages.stderr);
+    assert.match(ages.stdout, /found a numeric target in ages\.csv: 3 images, from 31 to 62: a regression study/);
+    assert.match(read(dir, 'pipeline.yaml'), /with: \{ task: regression \}/);
+    writeFiles(dir, 'one.csv', 'path,label\nphotos/cat/a.png,cat\n');
+    assert.match(cli(dir, ['init', '--images', 'one.csv', '--force']).stderr, /found 1 labels: cat \(1\); a study needs two or more classes/);
     writeFiles(dir, 'labels.csv', 'path,label\nphotos/cat/a.png,cat\nphotos/dog/a.png,dog\n');
-    const which = cli(dir, ['init', '--images', 'labels.csv']);
+    const which = cli(dir, ['init', '--images', 'labels.csv', '--force']);
     assert.equal(which.code, 2);
     assert.match(which.stderr, /two classes, cat \(1\), dog \(1\); say which one to detect: --positive dog/);
-    const wrong = cli(dir, ['init', '--images', 'labels.csv', '--positive', 'dgo']);
+    const wrong = cli(dir, ['init', '--images', 'labels.csv', '--positive', 'dgo', '--force']);
     assert.match(wrong.stderr, /--positive dgo: not one of the classes in labels\.csv \(cat \(1\), dog \(1\)\)/);
-    const ok = cli(dir, ['init', '--images', 'labels.csv', '--positive', 'dog', '--facecrop']);
+    const ok = cli(dir, ['init', '--images', 'labels.csv', '--positive', 'dog', '--facecrop', '--force']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(read(dir, 'pipeline.yaml'), /deps: \{ images: labels\.csv, files: photos \}[\s\S]*uses: facecrop[\s\S]*cropped: data\/cropped/, 'the folder the CSV points into is a dep too');
     assert.match(cli(dir, ['validate']).stdout, /is valid: 8 stages/);

@@ -2,7 +2,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, wri
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { discover } from '../../stages/images/discover.js';
-import { CONVENTIONAL_POSITIVE } from '../../stages/images/task.js';
+import { CONVENTIONAL_POSITIVE, type Task } from '../../stages/images/task.js';
+import { StageError } from '../../stages/runtime/stage.js';
 import { UserError } from '../errors.js';
 import { GITIGNORE_LINES, pipelineYaml, studyConfigs, type StudyTemplate } from '../init/templates.js';
 import { bold, dim, green } from '../ui/format.js';
@@ -54,21 +55,43 @@ function studyFiles(options: InitOptions, cwd: string): Record<string, FileConte
   if (!existsSync(abs)) throw new UserError(`--images ${images}: no such folder or CSV (a folder <class>/[<source>/]*.jpg, or a CSV path,label[,source,group])`);
   const rel = path.relative(cwd, abs).split(path.sep).join('/') || '.';
   const counts = new Map<string, number>();
-  const { candidates } = discover(abs);
+  const { candidates } = discoverOrExplain(abs);
   for (const c of candidates) counts.set(c.label, (counts.get(c.label) ?? 0) + 1);
   const classes = [...counts].map(([name, count]) => ({ name, count })).sort((a, b) => (a.name < b.name ? -1 : 1));
   const listing = classes.map((c) => `${c.name} (${c.count})`).join(', ') || 'none';
-  if (classes.length !== 2) {
+  // Two classes: binary; more: multi-class; numeric labels (a CSV): regression; one: nothing to learn.
+  const numeric = classes.length > 2 && classes.every((c) => c.name.trim() !== '' && Number.isFinite(Number(c.name)));
+  const task: Task = options.positive !== undefined || classes.length === 2 ? 'binary' : numeric ? 'regression' : 'multiclass';
+  if (classes.length < 2) {
     const kind = statSync(abs).isDirectory() ? 'class folders' : 'labels';
-    throw new UserError(`--images ${images}: init sets up a binary study and found ${classes.length} ${kind}: ${listing}; point it at a folder (or CSV) with exactly two`);
+    throw new UserError(`--images ${images}: found ${classes.length} ${kind}: ${listing}; a study needs two or more classes (or a numeric label column for regression)`);
   }
-  const positive = options.positive ?? classes.find((c) => CONVENTIONAL_POSITIVE.includes(c.name.toLowerCase()))?.name;
-  if (!positive) throw new UserError(`--images ${images}: two classes, ${listing}; say which one to detect: --positive ${classes[1].name}`);
-  if (!counts.has(positive)) throw new UserError(`--positive ${positive}: not one of the classes in ${images} (${listing})`);
+  let positive: string | undefined;
+  if (task === 'binary') {
+    if (classes.length !== 2) throw new UserError(`--positive makes a binary study, and ${images} has ${classes.length} classes: ${listing}; leave --positive out for a multi-class study`);
+    positive = options.positive ?? classes.find((c) => CONVENTIONAL_POSITIVE.includes(c.name.toLowerCase()))?.name;
+    if (!positive) throw new UserError(`--images ${images}: two classes, ${listing}; say which one to detect: --positive ${classes[1].name}`);
+    if (!counts.has(positive)) throw new UserError(`--positive ${positive}: not one of the classes in ${images} (${listing})`);
+  }
   const files = statSync(abs).isDirectory() ? undefined : imagesFolder(candidates.map((c) => c.abs), cwd);
-  const template: StudyTemplate = { images: rel, ...(files ? { files } : {}), positive, classes, facecrop: Boolean(options.facecrop) };
-  process.stdout.write(`found ${classes.length} classes in ${rel}: ${classes.map((c) => `${c.name} (${c.count}${c.name === positive ? ', positive' : ''})`).join(', ')}\n`);
+  const template: StudyTemplate = { images: rel, ...(files ? { files } : {}), task, ...(positive ? { positive } : {}), classes, facecrop: Boolean(options.facecrop) };
+  if (task === 'regression') {
+    const values = candidates.map((c) => Number(c.label));
+    process.stdout.write(`found a numeric target in ${rel}: ${candidates.length} images, from ${Math.min(...values)} to ${Math.max(...values)}: a regression study\n`);
+  } else {
+    process.stdout.write(`found ${classes.length} classes in ${rel}: ${classes.map((c) => `${c.name} (${c.count}${c.name === positive ? ', positive' : ''})`).join(', ')}${task === 'multiclass' ? ': a multi-class study' : ''}\n`);
+  }
   return { 'pipeline.yaml': pipelineYaml(template), ...studyConfigs(template) };
+}
+
+/** The images stage's reading of the folder or CSV; its complaints (a path leaving the CSV's folder, a bad header) are the user's to fix, so they print as errors, not crashes. */
+function discoverOrExplain(abs: string): ReturnType<typeof discover> {
+  try {
+    return discover(abs);
+  } catch (error) {
+    if (error instanceof StageError) throw new UserError(error.message);
+    throw error;
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Task } from '../../stages/images/task.js';
 /**
  * The files `pipeline init --images` writes: a small binary study on the researcher's images,
  * sized so that a few thousand images train on a CPU in minutes.
@@ -8,7 +9,9 @@ export interface StudyTemplate {
   images: string;
   /** With a CSV: the folder its images are in (a dep, so an edited image reruns the stage). */
   files?: string;
-  positive: string;
+  task: Task;
+  /** The class to detect (binary studies). */
+  positive?: string;
   classes: { name: string; count: number }[];
   facecrop: boolean;
 }
@@ -16,10 +19,14 @@ export interface StudyTemplate {
 const SCHEMA = 'node_modules/pipeline/schema/pipeline.schema.json';
 
 export function pipelineYaml(t: StudyTemplate): string {
-  const classes = t.classes.map((c) => `${c.name} (${c.count})`).join(', ');
+  const classes = t.task === 'regression' ? `a numeric target (${t.classes.length} distinct values)` : t.classes.map((c) => `${c.name} (${c.count})`).join(', ');
+  const describe = t.task === 'binary' ? `A binary study on ${t.images}: ${classes}; positive class: ${t.positive}.` : t.task === 'multiclass' ? `A ${t.classes.length}-class study on ${t.images}: ${classes}.` : `A regression study on ${t.images}: ${classes}.`;
+  const images = t.task === 'binary' ? `{ positive: ${t.positive} }     # add group_pattern` : `{ task: ${t.task} }     # add group_pattern`;
+  // The probe is a binary classifier; multi-class and regression studies compare their networks only.
+  const probe = t.task === 'binary';
   const trainInputs = `splits: outputs/splits.json, dataset: data/dataset${t.facecrop ? ', cropped: data/cropped' : ''}`;
   return `# yaml-language-server: $schema=${SCHEMA}
-# A binary study on ${t.images}: ${classes}; positive class: ${t.positive}.
+# ${describe}
 # Run it with \`npx pipeline run report\`, then open outputs/report/index.html.
 # Each experiment is a file in configs/phase1/ (extends configs/shared.yaml); add one and only it trains.
 version: 1
@@ -27,7 +34,7 @@ params: [configs/dataset.yaml]
 stages:
   images:
     uses: images                        # your images, read in place; unreadable files are listed, not fatal
-    with: { positive: ${t.positive} }     # add group_pattern: '^([^_]+)_' to keep one subject's images in one fold
+    with: ${images}: '^([^_]+)_' to keep one subject's images in one fold
     deps: { images: ${t.images}${t.files ? `, files: ${t.files}` : ''} }
     outs: { dataset: data/dataset }
   eda:
@@ -58,7 +65,9 @@ ${
     params: \${exp}
     resources: { gpu: 0.5 }
     outs: { run: "outputs/runs/\${exp.name}/fold\${fold}" }
-  baseline:                             # logistic regression on pixels, same folds: what the networks must beat
+${
+  probe
+    ? `  baseline:                             # logistic regression on pixels, same folds: what the networks must beat
     matrix:
       exp: configs/baseline/*.yaml
       fold: [0, 1, 2, 3, 4]
@@ -67,8 +76,10 @@ ${
     deps: { splits: outputs/splits.json, dataset: data/dataset }
     params: \${exp}
     outs: { run: "outputs/runs/\${exp.name}/fold\${fold}" }
-  aggregate:
-    matrix: { exp: "configs/{phase1,baseline}/*.yaml" }
+`
+    : ''
+}  aggregate:
+    matrix: { exp: "${probe ? 'configs/{phase1,baseline}/*.yaml' : 'configs/phase1/*.yaml'}" }
     uses: aggregate
     with: { experiment: "\${exp.name}" }
     deps: { runs: "outputs/runs/\${exp.name}" }
@@ -106,7 +117,7 @@ train:
   augment: false
   normalization: imagenet
 `,
-    'configs/baseline/probe_logreg.yaml': '# The baseline probe: L2 logistic regression on 16 x 16 pixels (not extending shared.yaml: tuning the networks never reruns it).\ndata: { input: raw, fraction: 1, eval_geometry: same }\nprobe: { pixels: 16, C: 1 }\n',
+    ...(t.task === 'binary' ? { 'configs/baseline/probe_logreg.yaml': '# The baseline probe: L2 logistic regression on 16 x 16 pixels (not extending shared.yaml: tuning the networks never reruns it).\ndata: { input: raw, fraction: 1, eval_geometry: same }\nprobe: { pixels: 16, C: 1 }\n' } : {}),
     'configs/phase1/cnn.yaml': 'extends: ../shared.yaml\n',
     'configs/phase1/resnet.yaml': 'extends: ../shared.yaml\nmodel: { arch: resnet, width: 8, depth: 1 }\n',
     'configs/phase1/cnn_augment.yaml': 'extends: ../shared.yaml\ntrain: { augment: true }\n',

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { assignBins, quantileEdges } from '../metrics/bins.js';
 import { rocAuc } from '../metrics/metrics.js';
+import { datasetTask } from '../runtime/dataset-task.js';
 import { readDataset, samplePath, type Sample } from '../runtime/manifest.js';
 import type { BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
@@ -55,22 +57,27 @@ export const eda: BuiltinStage = {
       if (i % 50 === 0) ctx.progress({ images: `${i + 1}/${samples.length}` });
     }
     const count = (key: (s: Sample) => string) => facts.reduce<Record<string, number>>((acc, f) => ((acc[key(f.sample)] = (acc[key(f.sample)] ?? 0) + 1), acc), {});
-    const labelName = (l: number) => (l === 0 ? 'real' : 'fake');
+    const { names, labelName } = labelGroups(dataDir, samples);
     const geometry = Object.fromEntries(
-      [0, 1].map((label) => {
-        const of = facts.filter((f) => f.sample.label === label);
-        return [labelName(label), { width: summarize(of.map((f) => f.width)), height: summarize(of.map((f) => f.height)), aspect: summarize(of.map((f) => f.width / f.height)) }];
+      names.map((name) => {
+        const of = facts.filter((f) => labelName(f.sample.label) === name);
+        return [name, { width: summarize(of.map((f) => f.width)), height: summarize(of.map((f) => f.height)), aspect: summarize(of.map((f) => f.width / f.height)) }];
       }),
     );
-    // How well does the aspect ratio alone tell fake from real? 0.5 = not at all, 1.0 = perfectly.
-    const aspectAuc = rocAuc(facts.map((f) => f.sample.label), facts.map((f) => f.width / f.height));
-    const separability = Math.max(aspectAuc, 1 - aspectAuc);
+    // How well does the aspect ratio alone tell a class from the rest? 0.5 = not at all, 1.0 = perfectly (the best class, one-vs-rest).
+    const separation = names.map((name) => {
+      const auc = rocAuc(facts.map((f) => (labelName(f.sample.label) === name ? 1 : 0)), facts.map((f) => f.width / f.height));
+      return { name, separability: Number.isNaN(auc) ? 0.5 : Math.max(auc, 1 - auc) };
+    });
+    const best = separation.reduce((a, b) => (b.separability > a.separability ? b : a), separation[0]);
+    const separability = best.separability;
+    const aspects = names.map((n) => `${n} ${geometry[n].aspect.mean.toFixed(2)}`).join(' vs ');
     const shortcut = {
       aspect_ratio_auc: separability,
       risk: separability >= 0.9,
       finding:
         separability >= 0.9
-          ? `image geometry alone separates the classes (aspect-ratio AUC ${separability.toFixed(3)}: real ${geometry.real.aspect.mean.toFixed(2)} vs fake ${geometry.fake.aspect.mean.toFixed(2)}); a model can learn the shape instead of the face`
+          ? `image geometry alone separates the classes (aspect-ratio AUC ${separability.toFixed(3)}: ${aspects}); a model can learn the shape instead of the face`
           : `geometry does not separate the classes (aspect-ratio AUC ${separability.toFixed(3)})`,
     };
     const colour = Object.fromEntries(
@@ -112,3 +119,21 @@ export const eda: BuiltinStage = {
     ctx.log(`eda: ${facts.length} images; ${shortcut.finding}`);
   },
 };
+
+/**
+ * How the EDA groups images: the class names of a binary or multi-class dataset (its
+ * dataset.json's, else real/fake), or the quartiles of a regression target.
+ */
+function labelGroups(dataDir: string, samples: readonly Sample[]): { names: string[]; labelName: (label: number) => string } {
+  const task = datasetTask(dataDir, samples);
+  if (task === 'regression') {
+    const edges = quantileEdges(samples.map((s) => s.label), 4);
+    const names = Array.from({ length: edges.length + 1 }, (_, i) => (i === 0 ? `target ≤ ${edges[0]}` : i === edges.length ? `target > ${edges[i - 1]}` : `target ${edges[i - 1]}-${edges[i]}`));
+    return { names, labelName: (label) => names[assignBins([label], edges)[0]] };
+  }
+  const summary = path.join(dataDir, 'dataset.json');
+  const classes = existsSync(summary) ? (JSON.parse(readFileSync(summary, 'utf8')) as { classes?: { name: string; label: number }[] }).classes : undefined;
+  const count = Math.max(1, ...samples.map((s) => s.label)) + 1;
+  const names = Array.from({ length: count }, (_, k) => classes?.find((c) => c.label === k)?.name ?? (task === 'binary' ? (k === 0 ? 'real' : 'fake') : `class ${k}`));
+  return { names, labelName: (label) => names[label] };
+}

@@ -87,7 +87,7 @@ export const report: BuiltinStage = {
     const comparisons = compareWithBaselines(study, results);
     const html: string[] = [];
     const names = classNames(dataDir);
-    const title = names ? `${names.positive} vs ${names.negative}: study report` : 'Real vs fake faces: study report';
+    const title = names ? `${names.positive} vs ${names.negative}: study report` : (otherTaskTitle(dataDir) ?? 'Real vs fake faces: study report');
     const md: string[] = [`# ${title}`, ''];
     const missing = study.filter((s) => !results.has(s.name) && !taskResults.has(s.name));
     const withResults = results.size + taskResults.size;
@@ -248,13 +248,23 @@ ${html.join('\n')}
 function classNames(dataDir: string | undefined): { negative: string; positive: string } | undefined {
   if (!dataDir) return undefined;
   try {
-    const summary = JSON.parse(readFileSync(path.join(dataDir, 'dataset.json'), 'utf8')) as { classes?: { name: string; label: number }[] };
+    const summary = JSON.parse(readFileSync(path.join(dataDir, 'dataset.json'), 'utf8')) as { task?: string; classes?: { name: string; label: number }[] };
+    if (summary.task && summary.task !== 'binary') return undefined;
     const negative = summary.classes?.find((c) => c.label === 0)?.name;
     const positive = summary.classes?.find((c) => c.label === 1)?.name;
     return negative && positive ? { negative, positive } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** A multi-class or regression dataset's title (the `images` stage records its task); undefined for binary or bundled data. */
+function otherTaskTitle(dataDir: string | undefined): string | undefined {
+  if (!dataDir || !existsSync(path.join(dataDir, 'dataset.json'))) return undefined;
+  const summary = JSON.parse(readFileSync(path.join(dataDir, 'dataset.json'), 'utf8')) as { task?: string; classes?: { name: string }[] };
+  if (summary.task === 'multiclass') return `${summary.classes?.length ?? ''}-class study report: ${(summary.classes ?? []).map((c) => c.name).join(', ')}`;
+  if (summary.task === 'regression') return 'Regression study report';
+  return undefined;
 }
 
 /** `pipeline metrics diff REV --json`: {file: {key: {old, new, diff}}}, only what changed. */

@@ -15,6 +15,8 @@ function tinyStudy(): string {
     'configs/phase2/never_trained.yaml': 'extends: ../shared.yaml\ntrain: { augment: true }\n',
     'configs/phase3/w4_half.yaml': 'extends: ../shared.yaml\ndata: { fraction: 0.5 }\n',
     'configs/phase3/w4_full.yaml': 'extends: ../shared.yaml\n',
+    'configs/phase5/src.yaml': 'extends: ../shared.yaml\ndata: { target: source }\n',
+    'configs/phase5/age.yaml': 'extends: ../shared.yaml\ndata: { target: age }\n',
     'configs/baseline/probe.yaml': 'data: { input: raw, fraction: 1, eval_geometry: same }\nprobe: { pixels: 6, C: 1 }\n',
     'configs/study.yaml': [
       'experiments:',
@@ -23,6 +25,8 @@ function tinyStudy(): string {
       '  never_trained: { phase: 2, question: augmentation, label: on, baseline: a_cnn }',
       '  w4_half: { phase: 3, question: width x data, label: half, model: cnn4, width: 4, fraction: 0.5, sweep: true }',
       '  w4_full: { phase: 3, question: width x data, label: full, model: cnn4, width: 4, fraction: 1, sweep: true }',
+      '  src: { phase: 5, question: source attribution, label: four sources }',
+      '  age: { phase: 5, question: apparent age, label: regression }',
       '',
     ].join('\n'),
     'pipeline.yaml': [
@@ -32,7 +36,7 @@ function tinyStudy(): string {
       '  eda: { uses: eda, deps: { dataset: data/raw }, outs: { eda: outputs/eda } }',
       '  split: { uses: split, deps: { dataset: data/raw }, params: [seed, cv], outs: { splits: outputs/splits.json } }',
       '  train:',
-      '    matrix: { exp: "configs/{phase1,phase3}/*.yaml", fold: [0, 1] }',
+      '    matrix: { exp: "configs/{phase1,phase3,phase5}/*.yaml", fold: [0, 1] }',
       '    uses: train',
       '    with: { fold: "${fold}" }',
       '    deps: { splits: outputs/splits.json, dataset: data/raw }',
@@ -47,7 +51,7 @@ function tinyStudy(): string {
       '    outs: { run: "outputs/runs/${exp.name}/fold${fold}" }',
       '  sufficiency: { uses: sufficiency, with: { targets: [0.8, 0.999] }, deps: { runs: outputs/runs, configs: configs }, outs: { sufficiency: outputs/sufficiency } }',
       '  aggregate:',
-      '    matrix: { exp: "configs/{phase1,phase3,baseline}/*.yaml" }',
+      '    matrix: { exp: "configs/{phase1,phase3,phase5,baseline}/*.yaml" }',
       '    uses: aggregate',
       '    with: { experiment: "${exp.name}" }',
       '    deps: { runs: "outputs/runs/${exp.name}" }',
@@ -96,6 +100,21 @@ describe('the built-in stages end to end (tiny study)', () => {
     assert.match(html, /<h2>Data sufficiency<\/h2>/);
     assert.match(html, /Width x data sweep/);
     assert.match(read(dir, 'outputs/report/report.md'), /## Errors by image property \(a_cnn\)[\s\S]*\| luminance \| ≤ 0\.\d{3} \| \d+ \|[\s\S]*\| source \| wiki \|/);
+    const src = JSON.parse(read(dir, 'outputs/runs/src/fold0/metrics.json')) as { task: string; classes: string[]; n_val: number; val: { confusion: number[][]; accuracy: number } };
+    assert.equal(src.task, 'multiclass');
+    assert.deepEqual(src.classes, ['inpainting', 'insight', 'text2img', 'wiki']);
+    assert.equal(src.val.confusion.flat().reduce((a, b) => a + b, 0), src.n_val);
+    const oof = read(dir, 'outputs/runs/src/fold0/oof.csv').trim().split('\n');
+    assert.equal(oof[0], 'id,label,source,p_0,p_1,p_2,p_3,pred');
+    const correct = oof.slice(1).filter((l) => l.split(',')[1] === l.split(',').at(-1)).length;
+    assert.equal(correct / (oof.length - 1), src.val.accuracy, 'metrics.json is what oof.csv says');
+    const age = JSON.parse(read(dir, 'outputs/runs/age/fold1/metrics.json')) as { task: string; val: { mae: number; r2: number }; val_by_target_bin: unknown[] };
+    assert.equal(age.task, 'regression');
+    assert.ok(age.val.mae > 0 && age.val_by_target_bin.length >= 2);
+    const md = read(dir, 'outputs/report/report.md');
+    assert.match(md, /## Multi-class and regression experiments[\s\S]*### age \(regression\): regression[\s\S]*\| MAE \| \d[\s\S]*\| target \| n \| MAE \| RMSE \| MAPE \|/);
+    assert.match(md, /### src \(4-class\): four sources[\s\S]*\| true \\ predicted \| inpainting \| insight \| text2img \| wiki \|\n\|---\|---\|---\|---\|---\|\n\| inpainting \| \d+ \(\d+%\)/);
+    assert.match(html, /predicted against true/, 'the regression scatter');
     const eda = JSON.parse(read(dir, 'outputs/eda/eda.json')) as { shortcut: { risk: boolean } };
     assert.equal(eda.shortcut.risk, true);
 
