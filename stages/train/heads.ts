@@ -4,6 +4,9 @@ import { argmax, multiclassLogLoss, multiclassMetrics } from '../metrics/multicl
 import { regressionMetrics } from '../metrics/regression.js';
 import type { Task } from '../runtime/dataset-task.js';
 
+/** What early stopping watches: the task's own metric by default, or the validation loss. */
+export type Monitor = 'default' | 'loss';
+
 /** One epoch's numbers for history.json and early stopping (score: higher is better). */
 export interface EpochScores {
   train_loss: number;
@@ -29,6 +32,18 @@ export interface Head {
 }
 
 const column = (rows: number[][]) => rows.map((r) => r[0]);
+
+/** Early stopping on the validation loss instead of the head's metric (train.monitor: loss). */
+export function monitoringLoss(head: Head): Head {
+  return {
+    ...head,
+    monitor: 'val loss',
+    scores: (...args) => {
+      const s = head.scores(...args);
+      return { ...s, score: -s.val_loss };
+    },
+  };
+}
 
 export function binaryHead(): Head {
   return {

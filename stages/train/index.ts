@@ -5,7 +5,7 @@ import { scoreFold, writeRunFolder, type EpochRecord, type FoldMetrics } from '.
 import { scoreTaskFold, writeTaskRunFolder, type TaskFoldMetrics } from '../runtime/task-run-folder.js';
 import type { Task } from '../runtime/dataset-task.js';
 import type { Targets } from '../runtime/targets.js';
-import { binaryHead, multiclassHead, regressionHead, type Head } from './heads.js';
+import { binaryHead, monitoringLoss, multiclassHead, regressionHead, type Head, type Monitor } from './heads.js';
 import { rng, shuffle } from '../runtime/rng.js';
 import { StageError, type BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
@@ -30,6 +30,8 @@ export interface TrainParams {
     normalization: 'imagenet' | 'real';
     /** Regression only: mean squared error or Huber loss on the standardised target. */
     loss: 'mse' | 'huber';
+    /** Early stopping and the kept epoch: the task's metric (AUC, macro AUC, MAE) or the validation loss. */
+    monitor: Monitor;
     backend?: string;
   };
 }
@@ -72,7 +74,7 @@ export const train: BuiltinStage<TrainParams> = {
     const yVal = valSet.map((s) => s.label);
     const norm = opt.normalization === 'real' ? channelStats(xTrain, trainSet.flatMap((s, i) => (s.label === 0 ? [i] : [])), size) : IMAGENET;
 
-    const head = headFor(targets, yTrain, opt.loss);
+    const head = opt.monitor === 'loss' ? monitoringLoss(headFor(targets, yTrain, opt.loss)) : headFor(targets, yTrain, opt.loss);
     const model = buildModel(modelSpec, size, seed + fold, { units: head.units, activation: head.activation });
     const optimizer = tf.train.adam(opt.lr);
     model.compile({ optimizer, loss: head.loss });
@@ -146,6 +148,6 @@ export const train: BuiltinStage<TrainParams> = {
     );
     if (head.task === 'binary') writeRunFolder(out, metrics as FoldMetrics, binary, history);
     else writeTaskRunFolder(out, metrics as TaskFoldMetrics, other, history);
-    ctx.log(`fold ${fold}: ${head.monitor} ${(head.task === 'regression' ? -best.score : best.score).toFixed(4)} at epoch ${best.epoch}; ${speed.toFixed(1)} train images/s on ${backend.backend}`);
+    ctx.log(`fold ${fold}: ${head.monitor} ${(head.task === 'regression' || opt.monitor === 'loss' ? -best.score : best.score).toFixed(4)} at epoch ${best.epoch}; ${speed.toFixed(1)} train images/s on ${backend.backend}`);
   },
 };
