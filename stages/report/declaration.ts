@@ -3,7 +3,7 @@ import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
 /** What the engine checks a `uses: report` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
   name: 'report',
-  version: '7',
+  version: '8',
   description: 'the HTML + Markdown report over every experiment',
   entry: 'report/main.js',
   inputs: {

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from 'node:path';
 import { confusion, rocCurve } from '../metrics/metrics.js';
 import { samplePath } from '../runtime/manifest.js';
-import { correctedPairedTTest, holm } from '../metrics/stats.js';
+import { correctedPairedTTest, holm, mean } from '../metrics/stats.js';
+import { PRIMARY } from '../runtime/dataset-task.js';
 import type { BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
 import { readStudy, type StudyInfo } from '../runtime/study.js';
@@ -84,7 +85,7 @@ export const report: BuiltinStage = {
       duplicates: string[][];
       unreadable: string[];
     };
-    const comparisons = compareWithBaselines(study, results);
+    const comparisons = compareWithBaselines(study, results, taskResults);
     const html: string[] = [];
     const names = classNames(dataDir);
     const title = names ? `${names.positive} vs ${names.negative}: study report` : (otherTaskTitle(dataDir) ?? 'Real vs fake faces: study report');
@@ -205,7 +206,7 @@ export const report: BuiltinStage = {
       html.push('<h2>Multi-class and regression experiments</h2>');
       md.push('## Multi-class and regression experiments', '');
       for (const s of study.filter((x) => taskResults.has(x.name))) {
-        const section = await taskSection(taskResults.get(s.name)!, s.label, path.join(runsRoot, s.name));
+        const section = await taskSection(taskResults.get(s.name)!, s.label, path.join(runsRoot, s.name), dataDir, s.baseline ? { baseline: s.baseline, ...comparisons.get(s.name) } : undefined);
         html.push(...section.html);
         md.push(...section.md);
       }
@@ -267,6 +268,13 @@ function otherTaskTitle(dataDir: string | undefined): string | undefined {
   return undefined;
 }
 
+/** An experiment against its baseline: the corrected resampled t-test's p, Holm's adjustment, and the difference of means. */
+export interface Comparison {
+  p: number;
+  holm: number;
+  delta: number;
+}
+
 /** `pipeline metrics diff REV --json`: {file: {key: {old, new, diff}}}, only what changed. */
 type SinceDiff = Record<string, Record<string, { old: number | null; new: number | null; diff?: number }>>;
 
@@ -285,16 +293,24 @@ function sinceCell(since: SinceDiff, resultsFile: string): string {
  * Every experiment against its baseline over the same folds: the corrected resampled t-test's p,
  * and Holm's adjustment across all of the report's comparisons (a reader scans them all at once).
  */
-function compareWithBaselines(study: StudyInfo[], results: Map<string, Result>): Map<string, { p: number; holm: number }> {
-  const tests: [string, number][] = [];
+function compareWithBaselines(study: StudyInfo[], results: Map<string, Result>, taskResults: Map<string, TaskResult>): Map<string, Comparison> {
+  const tests: [string, number, number][] = [];
+  // Each experiment on its task's headline metric (AUC; macro AUC; MAE), against a baseline of the same task.
+  const valuesOf = (name: string): { task: string; values: number[]; ratio?: number | null } | undefined => {
+    const binary = results.get(name);
+    if (binary) return { task: 'binary', values: binary.metrics.auc.values, ratio: binary.test_train_ratio };
+    const other = taskResults.get(name);
+    const stat = other?.metrics[PRIMARY[other.task].metric];
+    return other && stat ? { task: other.task, values: stat.values, ratio: other.test_train_ratio } : undefined;
+  };
   for (const s of study) {
-    const r = results.get(s.name);
-    const base = s.baseline ? results.get(s.baseline) : undefined;
-    if (!r || !base || base.metrics.auc.values.length !== r.metrics.auc.values.length) continue;
-    const k = r.metrics.auc.values.length;
-    const ratio = r.test_train_ratio ?? 1 / Math.max(1, k - 1);
-    tests.push([s.name, correctedPairedTTest(r.metrics.auc.values, base.metrics.auc.values, ratio).p]);
+    const r = valuesOf(s.name);
+    const base = s.baseline ? valuesOf(s.baseline) : undefined;
+    if (!r || !base || r.task !== base.task || base.values.length !== r.values.length) continue;
+    const k = r.values.length;
+    const ratio = r.ratio ?? 1 / Math.max(1, k - 1);
+    tests.push([s.name, correctedPairedTTest(r.values, base.values, ratio).p, mean(r.values) - mean(base.values)]);
   }
   const adjusted = holm(tests.map(([, p]) => p));
-  return new Map(tests.map(([name, p], i) => [name, { p, holm: adjusted[i] }]));
+  return new Map(tests.map(([name, p, delta], i) => [name, { p, holm: adjusted[i], delta }]));
 }

@@ -23,3 +23,10 @@ export function datasetTask(dir: string, samples: readonly Sample[]): Task {
   if ([...labels].every((l) => Number.isInteger(l) && l >= 0) && labels.size <= MAX_IMPLIED_CLASSES) return 'multiclass';
   return 'regression';
 }
+
+/** Each task's headline metric (higher better unless `lower`) and its loss, as metrics.json names them. */
+export const PRIMARY: Record<Task, { metric: string; name: string; lower: boolean; loss: string; lossName: string }> = {
+  binary: { metric: 'auc', name: 'AUC', lower: false, loss: 'log_loss', lossName: 'log loss' },
+  multiclass: { metric: 'auc_ovr_macro', name: 'macro AUC', lower: false, loss: 'log_loss', lossName: 'log loss' },
+  regression: { metric: 'mae', name: 'MAE', lower: true, loss: 'mse', lossName: 'MSE' },
+};

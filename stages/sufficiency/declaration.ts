@@ -1,7 +1,11 @@
 import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
 
-/** Metrics in [0, 1] where higher is better: their error is 1 - metric. */
-export const SUFFICIENCY_METRICS = ['auc', 'pr_auc', 'accuracy', 'balanced_accuracy', 'f1'] as const;
+/**
+ * Metrics where higher is better and 1 is perfect, of any task: their error is 1 - metric
+ * (binary; multi-class macro AUC and F1; regression R², whose 1 - R² is the error relative to
+ * the target's variance).
+ */
+export const SUFFICIENCY_METRICS = ['auc', 'pr_auc', 'accuracy', 'balanced_accuracy', 'f1', 'auc_ovr_macro', 'f1_macro', 'f1_weighted', 'r2'] as const;
 
 /** What the engine checks a `uses: sufficiency` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
