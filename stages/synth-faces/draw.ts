@@ -7,6 +7,14 @@ export interface Image {
   data: Float32Array;
 }
 
+/** What the generator drew for one image beyond its identity: recorded in the manifest, so a model can be asked to read it back. */
+export interface Pose {
+  /** Horizontal lighting, -0.3 (lit from the left) to 0.3 (from the right): the face's shading gradient. */
+  light: number;
+  /** Face size as a share of the shorter side. */
+  scale: number;
+}
+
 /** The look of one identity: the same face across its real photos and the fakes made of it. */
 export interface Identity {
   skin: [number, number, number];
@@ -33,18 +41,9 @@ export function makeIdentity(random: () => number): Identity {
 
 const clamp = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 
-/** Hair greys from 30 to 80 years: the apparent age a regression can read off the image. */
-const GREY: [number, number, number] = [0.8, 0.8, 0.78];
-
-/**
- * Draws a face-like image: background, hair, shaded face ellipse, eyes, nose shadow, mouth.
- * `age` greys the hair and draws forehead lines (one per 12 years past 35).
- */
-export function drawFace(id: Identity, width: number, height: number, random: () => number, age = 30): Image {
+/** Draws a face-like image: background, hair, shaded face ellipse, eyes, nose shadow, mouth. */
+export function drawFace(id: Identity, width: number, height: number, random: () => number): Image & { pose: Pose } {
   const data = new Float32Array(width * height * 3);
-  const grey = clamp((age - 30) / 50);
-  const hair = id.hair.map((c, k) => c + (GREY[k] - c) * grey) as [number, number, number];
-  const lines = Math.max(0, Math.floor((age - 35) / 12));
   const cx = width * (0.5 + (random() - 0.5) * 0.08);
   const cy = height * (0.52 + (random() - 0.5) * 0.08);
   const scale = Math.min(width, height) * (0.34 + (random() - 0.5) * 0.05);
@@ -63,7 +62,7 @@ export function drawFace(id: Identity, width: number, height: number, random: ()
       const fx = (x - cx) / rx;
       const fy = (y - cy) / ry;
       const hairD = ((x - cx) / (rx * 1.12)) ** 2 + ((y - (cy - ry * 0.25)) / (ry * 0.95)) ** 2;
-      if (hairD < 1 && y < cy) [r, gg, b] = hair;
+      if (hairD < 1 && y < cy) [r, gg, b] = id.hair;
       const d = fx * fx + fy * fy;
       if (d < 1) {
         const shade = 1 - 0.35 * d + light * fx * 0.4;
@@ -74,13 +73,6 @@ export function drawFace(id: Identity, width: number, height: number, random: ()
         const mx = (x - cx) / (rx * id.mouthWidth);
         const my = (y - mouthY) / (ry * 0.06);
         if (mx * mx + my * my < 1) [r, gg, b] = [0.55, 0.15, 0.18];
-        for (let k = 0; k < lines; k++) {
-          if (Math.abs(fy + 0.62 - 0.1 * k) < 0.025 && Math.abs(fx) < 0.5) {
-            r *= 0.72;
-            gg *= 0.72;
-            b *= 0.72;
-          }
-        }
         if (Math.abs(x - cx) < rx * 0.06 && y > eyeY && y < mouthY - ry * 0.12) {
           r *= 0.85;
           gg *= 0.85;
@@ -92,7 +84,7 @@ export function drawFace(id: Identity, width: number, height: number, random: ()
       data[o + 2] = b;
     }
   }
-  return { width, height, data };
+  return { width, height, data, pose: { light, scale: scale / Math.min(width, height) } };
 }
 
 /** Camera sensor noise: what real photos have and most generators smooth away. */

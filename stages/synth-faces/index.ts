@@ -36,24 +36,20 @@ export const synthFaces: BuiltinStage<SynthParams> = {
     rmSync(out, { recursive: true, force: true });
     const samples: Sample[] = [];
     const properties: Properties[] = [];
-    const ages: number[] = [];
+    const lighting: number[] = [];
     const total = data.identities * (data.real_per_identity + data.fake_per_identity);
     for (let i = 0; i < data.identities; i++) {
       if (ctx.signal.aborted) return;
       const group = `id${String(i).padStart(3, '0')}`;
       const identity = makeIdentity(rng(seed * 7919 + i));
       const random = rng(seed * 104729 + i * 31);
-      // Ages from their own stream, so adding them changed no other draw.
-      const ageRandom = rng(seed * 15485863 + i * 17);
-      const baseAge = 18 + ageRandom() * 62;
       const jobs: { source: string; label: number; k: number }[] = [];
       for (let k = 0; k < data.real_per_identity; k++) jobs.push({ source: 'wiki', label: 0, k });
       for (let k = 0; k < data.fake_per_identity; k++) jobs.push({ source: FAKE_SOURCES[(i + k) % FAKE_SOURCES.length], label: 1, k });
       for (const job of jobs) {
         const width = data.size;
         const height = job.label === 0 && data.geometry_shortcut ? Math.round(data.size * 1.25) : data.size;
-        const age = Math.round(Math.min(90, Math.max(16, baseAge + (ageRandom() - 0.5) * 8)));
-        const img = drawFace(identity, width, height, random, age);
+        const img = drawFace(identity, width, height, random);
         if (job.source === 'wiki') addNoise(img, 0.035, random);
         else {
           if (job.source === 'text2img') text2imgArtifact(img);
@@ -70,11 +66,11 @@ export const synthFaces: BuiltinStage<SynthParams> = {
         if (!inspected.ok) throw new Error(`synth-faces: ${rel} did not decode (${inspected.reason})`);
         samples.push({ path: rel, label: job.label, source: job.source, group });
         properties.push(inspected.properties);
-        ages.push(age);
+        lighting.push(Number(img.pose.light.toFixed(4)));
       }
       ctx.progress({ images: `${samples.length}/${total}` });
     }
-    writeFileSync(path.join(out, MANIFEST), formatManifest(samples, properties, { age: ages }));
+    writeFileSync(path.join(out, MANIFEST), formatManifest(samples, properties, { light: lighting }));
     ctx.log(`synth-faces: ${samples.length} images of ${data.identities} identities in ${out}`);
   },
 };

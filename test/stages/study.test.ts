@@ -16,8 +16,8 @@ function tinyStudy(): string {
     'configs/phase3/w4_half.yaml': 'extends: ../shared.yaml\ndata: { fraction: 0.5 }\n',
     'configs/phase3/w4_full.yaml': 'extends: ../shared.yaml\n',
     'configs/phase5/src.yaml': 'extends: ../shared.yaml\ndata: { target: source }\n',
-    'configs/phase5/age.yaml': 'extends: ../shared.yaml\ndata: { target: age }\n',
-    'configs/phase5/age_huber.yaml': 'extends: ../shared.yaml\ndata: { target: age }\ntrain: { loss: huber }\n',
+    'configs/phase5/light.yaml': 'extends: ../shared.yaml\ndata: { target: light }\n',
+    'configs/phase5/light_huber.yaml': 'extends: ../shared.yaml\ndata: { target: light }\ntrain: { loss: huber }\n',
     'configs/baseline/probe.yaml': 'data: { input: raw, fraction: 1, eval_geometry: same }\nprobe: { pixels: 6, C: 1 }\n',
     'configs/study.yaml': [
       'experiments:',
@@ -27,8 +27,8 @@ function tinyStudy(): string {
       '  w4_half: { phase: 3, question: width x data, label: half, model: cnn4, width: 4, fraction: 0.5, sweep: true }',
       '  w4_full: { phase: 3, question: width x data, label: full, model: cnn4, width: 4, fraction: 1, sweep: true }',
       '  src: { phase: 5, question: source attribution, label: four sources }',
-      '  age: { phase: 5, question: apparent age, label: regression }',
-      '  age_huber: { phase: 5, question: loss, label: Huber, baseline: age }',
+      '  light: { phase: 5, question: lighting, label: regression }',
+      '  light_huber: { phase: 5, question: loss, label: Huber, baseline: light }',
       '',
     ].join('\n'),
     'pipeline.yaml': [
@@ -110,16 +110,16 @@ describe('the built-in stages end to end (tiny study)', () => {
     assert.equal(oof[0], 'id,label,source,p_0,p_1,p_2,p_3,pred');
     const correct = oof.slice(1).filter((l) => l.split(',')[1] === l.split(',').at(-1)).length;
     assert.equal(correct / (oof.length - 1), src.val.accuracy, 'metrics.json is what oof.csv says');
-    const age = JSON.parse(read(dir, 'outputs/runs/age/fold1/metrics.json')) as { task: string; val: { mae: number; r2: number }; val_by_target_bin: unknown[] };
-    assert.equal(age.task, 'regression');
-    assert.ok(age.val.mae > 0 && age.val_by_target_bin.length >= 2);
+    const light = JSON.parse(read(dir, 'outputs/runs/light/fold1/metrics.json')) as { task: string; val: { mae: number; r2: number }; val_by_target_bin: unknown[] };
+    assert.equal(light.task, 'regression');
+    assert.ok(light.val.mae > 0 && light.val_by_target_bin.length >= 2);
     const md = read(dir, 'outputs/report/report.md');
-    assert.match(md, /## Multi-class and regression experiments[\s\S]*### age \(regression\): regression[\s\S]*\| MAE \| \d[\s\S]*\| target \| n \| MAE \| RMSE \| MAPE \|/);
+    assert.match(md, /## Multi-class and regression experiments[\s\S]*### light \(regression\): regression[\s\S]*\| MAE \| \d[\s\S]*\| target \| n \| MAE \| RMSE \| MAPE \|/);
     assert.match(md, /### src \(4-class\): four sources[\s\S]*\| true \\ predicted \| inpainting \| insight \| text2img \| wiki \|\n\|---\|---\|---\|---\|---\|\n\| inpainting \| \d+ \(\d+%\)/);
     assert.match(html, /predicted against true/, 'the regression scatter');
     assert.match(md, /### src \(4-class\)[\s\S]*\| property \| bin \| n \| accuracy \[95% CI\] \| log loss \[95% CI\] \|\n\|---\|---\|---\|---\|---\|\n\| (height|aspect|luminance) \|/, 'errors by image property for a multi-class model');
-    assert.match(md, /### age \(regression\)[\s\S]*\| property \| bin \| n \| MAE \[95% CI\] \| RMSE \|\n\|---\|---\|---\|---\|---\|\n\| (height|aspect|luminance) \|/, 'and for a regression');
-    assert.match(md, /### age_huber \(regression\): Huber[\s\S]*\| Δ MAE vs age \| [+-]\d+\.\d{3}; p \(corrected t\) \d\.\d{3}, p \(Holm\) \d\.\d{3} \|/, 'regression experiments are compared like binary ones');
+    assert.match(md, /### light \(regression\)[\s\S]*\| property \| bin \| n \| MAE \[95% CI\] \| RMSE \|\n\|---\|---\|---\|---\|---\|\n\| (height|aspect|luminance) \|/, 'and for a regression');
+    assert.match(md, /### light_huber \(regression\): Huber[\s\S]*\| Δ MAE vs light \| [+-]\d+\.\d{3}; p \(corrected t\) \d\.\d{3}, p \(Holm\) \d\.\d{3} \|/, 'regression experiments are compared like binary ones');
     const eda = JSON.parse(read(dir, 'outputs/eda/eda.json')) as { shortcut: { risk: boolean } };
     assert.equal(eda.shortcut.risk, true);
 
