@@ -27,8 +27,12 @@ export function regressionMetrics(targets: readonly number[], predictions: reado
   return { mae, mse, rmse: Math.sqrt(mse), r2, mape: mapeGuarded(targets, predictions), n };
 }
 
-/** sklearn's mean_absolute_percentage_error, or null when some |y| is under MAPE_GUARD x the median |y| (or zero). */
+/**
+ * sklearn's mean_absolute_percentage_error, or null where a percentage error means nothing:
+ * targets of both signs, or some |y| under MAPE_GUARD x the median |y| (or zero).
+ */
 export function mapeGuarded(targets: readonly number[], predictions: readonly number[]): number | null {
+  if (targets.some((y) => y < 0) && targets.some((y) => y > 0)) return null;
   const magnitudes = targets.map(Math.abs).sort((a, b) => a - b);
   const median = magnitudes[Math.floor((magnitudes.length - 1) / 2)];
   if (magnitudes[0] === 0 || magnitudes[0] < MAPE_GUARD * median) return null;

@@ -33,9 +33,10 @@ describe('regression metrics equal scikit-learn to 1e-9', () => {
       for (const [key, expected] of Object.entries(f.expected)) close(m[key], expected, key);
     });
   }
-  it('MAPE is withheld (null) when a target comes near zero, where a percentage error means nothing', () => {
+  it('MAPE is withheld (null) when a target comes near zero or targets change sign, where a percentage error means nothing', () => {
     assert.equal(mapeGuarded([0.001, 10, 12, 9], [1, 10, 12, 9]), null);
     assert.equal(mapeGuarded([0, 10], [1, 10]), null);
+    assert.equal(mapeGuarded([-0.2, 0.25, 0.1], [-0.1, 0.2, 0.1]), null, 'targets on both sides of zero');
     assert.ok(mapeGuarded([8, 10, 12], [8, 11, 12])! > 0);
   });
   it('per bin of the target: every sample in exactly one bin, each bin its own metrics', () => {
