@@ -47,7 +47,10 @@ export interface FoldPredictions {
  * applied to the validation images, never chosen on the images it scores; per-source AUC is
  * real vs each fake source among the validation images.
  */
-export function scoreFold(p: FoldPredictions, run: Pick<FoldMetrics, 'best_epoch' | 'epochs_run' | 'backend' | 'backend_detail' | 'parameters' | 'images_seen'>): FoldMetrics {
+/** What a trainer knows about its run beyond the predictions. */
+export type RunInfo = Pick<FoldMetrics, 'best_epoch' | 'epochs_run' | 'backend' | 'backend_detail' | 'parameters' | 'images_seen'>;
+
+export function scoreFold(p: FoldPredictions, run: RunInfo): FoldMetrics {
   const yTrain = p.trainSet.map((s) => s.label);
   const yVal = p.valSet.map((s) => s.label);
   const threshold = youdenThreshold(yTrain, p.trainProbs);
@@ -63,13 +66,13 @@ export function scoreFold(p: FoldPredictions, run: Pick<FoldMetrics, 'best_epoch
     val: binaryMetrics(yVal, p.valProbs, threshold),
     train: binaryMetrics(yTrain, p.trainProbs, threshold),
     per_source_auc: perSource,
-    backend: run.backend,
-    backend_detail: run.backend_detail,
-    n_train: p.trainSet.length,
-    n_val: p.valSet.length,
-    parameters: run.parameters,
-    images_seen: run.images_seen,
+    ...runFacts(run, p),
   };
+}
+
+/** The facts every task's metrics.json ends with: where it ran, on how many images, at what size. */
+export function runFacts(run: RunInfo, p: { trainSet: readonly Sample[]; valSet: readonly Sample[] }): Pick<FoldMetrics, 'backend' | 'backend_detail' | 'n_train' | 'n_val' | 'parameters' | 'images_seen'> {
+  return { backend: run.backend, backend_detail: run.backend_detail, n_train: p.trainSet.length, n_val: p.valSet.length, parameters: run.parameters, images_seen: run.images_seen };
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { argmax, multiclassMetrics, type MulticlassMetrics } from '../metrics/multiclass.js';
 import { regressionByBin, regressionMetrics, type RegressionMetrics } from '../metrics/regression.js';
-import type { FoldMetrics } from './run-folder.js';
+import { runFacts, type FoldMetrics, type RunInfo } from './run-folder.js';
 import type { Sample } from './manifest.js';
 import type { Targets } from './targets.js';
 
@@ -26,7 +26,7 @@ export interface TaskPredictions {
   val: number[][];
 }
 
-export function scoreTaskFold(targets: Targets, p: TaskPredictions, run: Pick<FoldMetrics, 'best_epoch' | 'epochs_run' | 'backend' | 'backend_detail' | 'parameters' | 'images_seen'>): TaskFoldMetrics {
+export function scoreTaskFold(targets: Targets, p: TaskPredictions, run: RunInfo): TaskFoldMetrics {
   const yTrain = p.trainSet.map((s) => s.label);
   const yVal = p.valSet.map((s) => s.label);
   const task = targets.task as 'multiclass' | 'regression';
@@ -40,12 +40,7 @@ export function scoreTaskFold(targets: Targets, p: TaskPredictions, run: Pick<Fo
     val: score(yVal, p.val),
     train: score(yTrain, p.train),
     ...(task === 'regression' ? { val_by_target_bin: regressionByBin(yVal, p.val.map((r) => r[0])) } : {}),
-    backend: run.backend,
-    backend_detail: run.backend_detail,
-    n_train: p.trainSet.length,
-    n_val: p.valSet.length,
-    parameters: run.parameters,
-    images_seen: run.images_seen,
+    ...runFacts(run, p),
   };
 }
 
