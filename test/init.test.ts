@@ -16,7 +16,7 @@ describe('pipeline init', () => {
     assert.match(r.stdout, /npx pipeline run report/);
     assert.match(read(dir, 'pipeline.yaml'), /\$schema=node_modules\/pipeline\/schema\/pipeline\.schema\.json/);
     assert.equal(read(dir, '.gitignore'), 'node_modules/\n*.log\ncache/\n.pipeline/\noutputs/\ndata/dataset/\ndata/cropped/\n', 'missing lines appended, nothing lost');
-    assert.match(cli(dir, ['validate']).stdout, /is valid: 11 stages, 159 stage instances/);
+    assert.match(cli(dir, ['validate']).stdout, /is valid: 11 stages, 171 stage instances/);
 
     writeFiles(dir, 'pipeline.yaml', '# mine\n');
     const again = cli(dir, ['init']);
@@ -37,8 +37,8 @@ describe('pipeline init', () => {
     assert.equal(three.code, 0, three.stderr);
     assert.match(three.stdout, /found 3 classes in photos: cat \(1\), dog \(1\), fox \(1\): a multi-class study/);
     assert.match(read(dir, 'pipeline.yaml'), /# A 3-class study on photos[\s\S]*with: \{ task: multiclass \}/);
-    assert.doesNotMatch(read(dir, 'pipeline.yaml'), /uses: baseline/, 'the probe is binary: not in a multi-class study');
-    assert.match(cli(dir, ['validate']).stdout, /is valid: 6 stages/);
+    assert.match(read(dir, 'pipeline.yaml'), /uses: baseline/, 'the probe (one-vs-rest here) is in every study');
+    assert.match(cli(dir, ['validate']).stdout, /is valid: 7 stages/);
     const positive = cli(dir, ['init', '--images', 'photos', '--positive', 'cat', '--force']);
     assert.equal(positive.code, 2);
     assert.match(positive.stderr, /--positive makes a binary study, and photos has 3 classes: cat \(1\), dog \(1\), fox \(1\); leave --positive out/);

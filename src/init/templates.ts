@@ -22,8 +22,6 @@ export function pipelineYaml(t: StudyTemplate): string {
   const classes = t.task === 'regression' ? `a numeric target (${t.classes.length} distinct values)` : t.classes.map((c) => `${c.name} (${c.count})`).join(', ');
   const describe = t.task === 'binary' ? `A binary study on ${t.images}: ${classes}; positive class: ${t.positive}.` : t.task === 'multiclass' ? `A ${t.classes.length}-class study on ${t.images}: ${classes}.` : `A regression study on ${t.images}: ${classes}.`;
   const images = t.task === 'binary' ? `{ positive: ${t.positive} }     # add group_pattern` : `{ task: ${t.task} }     # add group_pattern`;
-  // The probe is a binary classifier; multi-class and regression studies compare their networks only.
-  const probe = t.task === 'binary';
   const trainInputs = `splits: outputs/splits.json, dataset: data/dataset${t.facecrop ? ', cropped: data/cropped' : ''}`;
   return `# yaml-language-server: $schema=${SCHEMA}
 # ${describe}
@@ -65,9 +63,7 @@ ${
     params: \${exp}
     resources: { gpu: 0.5 }
     outs: { run: "outputs/runs/\${exp.name}/fold\${fold}" }
-${
-  probe
-    ? `  baseline:                             # logistic regression on pixels, same folds: what the networks must beat
+  baseline:                             # logistic regression on pixels, same folds: what the networks must beat
     matrix:
       exp: configs/baseline/*.yaml
       fold: [0, 1, 2, 3, 4]
@@ -76,10 +72,8 @@ ${
     deps: { splits: outputs/splits.json, dataset: data/dataset }
     params: \${exp}
     outs: { run: "outputs/runs/\${exp.name}/fold\${fold}" }
-`
-    : ''
-}  aggregate:
-    matrix: { exp: "${probe ? 'configs/{phase1,baseline}/*.yaml' : 'configs/phase1/*.yaml'}" }
+  aggregate:
+    matrix: { exp: "configs/{phase1,baseline}/*.yaml" }
     uses: aggregate
     with: { experiment: "\${exp.name}" }
     deps: { runs: "outputs/runs/\${exp.name}" }
@@ -117,7 +111,7 @@ train:
   augment: false
   normalization: imagenet
 `,
-    ...(t.task === 'binary' ? { 'configs/baseline/probe_logreg.yaml': '# The baseline probe: L2 logistic regression on 16 x 16 pixels (not extending shared.yaml: tuning the networks never reruns it).\ndata: { input: raw, fraction: 1, eval_geometry: same }\nprobe: { pixels: 16, C: 1 }\n' } : {}),
+    'configs/baseline/probe_logreg.yaml': '# The baseline probe on 16 x 16 pixels: L2 logistic regression (one-vs-rest for several classes; ridge for a numeric target). Not extending shared.yaml: tuning the networks never reruns it.\ndata: { input: raw, fraction: 1, eval_geometry: same }\nprobe: { pixels: 16, C: 1 }\n',
     'configs/phase1/cnn.yaml': 'extends: ../shared.yaml\n',
     'configs/phase1/resnet.yaml': 'extends: ../shared.yaml\nmodel: { arch: resnet, width: 8, depth: 1 }\n',
     'configs/phase1/cnn_augment.yaml': 'extends: ../shared.yaml\ntrain: { augment: true }\n',

@@ -5,7 +5,7 @@ import { foldOptions, trainerInputs } from '../runtime/trainer-ports.js';
 export const declaration: StageDeclaration = {
   name: 'baseline',
   version: '1',
-  description: 'a logistic-regression probe on downsampled pixels, one fold, in the format train writes',
+  description: 'a linear probe on downsampled pixels (logistic regression; one-vs-rest for multi-class; ridge for regression), one fold, in the format train writes',
   entry: 'baseline/main.js',
   inputs: trainerInputs,
   outputs: {
@@ -33,6 +33,7 @@ export const declaration: StageDeclaration = {
         properties: {
           pixels: { type: 'integer', minimum: 2, maximum: 64, default: 12, description: 'images are resized to pixels x pixels RGB' },
           C: { type: 'number', exclusiveMinimum: 0, default: 1, description: "inverse L2 strength, scikit-learn's C" },
+          alpha: { type: 'number', exclusiveMinimum: 0, default: 1, description: "regression targets: ridge strength, scikit-learn's Ridge alpha" },
         },
       },
     },

@@ -111,3 +111,48 @@ export function standardScaler(x: Rows): { mean: number[]; scale: number[] } {
 export function standardize(x: Rows, scaler: { mean: readonly number[]; scale: readonly number[] }): Float64Array[] {
   return x.map((row) => row.map((v, j) => (v - scaler.mean[j]) / scaler.scale[j]));
 }
+
+/**
+ * One-vs-rest L2 logistic regression, as scikit-learn's OneVsRestClassifier(LogisticRegression)
+ * fits it: one exact binary model per class; probabilities are the K sigmoids normalised to sum 1.
+ */
+export function fitOneVsRest(x: Rows, y: readonly number[], classes: number, C: number): LogisticModel[] {
+  return Array.from({ length: classes }, (_, k) => fitLogistic(x, y.map((v) => (v === k ? 1 : 0)), C));
+}
+
+export function predictOneVsRest(models: readonly LogisticModel[], x: Rows): number[][] {
+  const per = models.map((m) => predictLogistic(m, x));
+  return x.map((_, i) => {
+    const row = per.map((p) => p[i]);
+    const total = row.reduce((a, b) => a + b, 0);
+    return total === 0 ? row.map(() => 1 / row.length) : row.map((v) => v / total);
+  });
+}
+
+/** Ridge regression (scikit-learn's Ridge: ||y - Xw - b||² + alpha ||w||², intercept unpenalised via centring), solved exactly. */
+export function fitRidge(x: Rows, y: readonly number[], alpha: number): { coef: number[]; intercept: number } {
+  const n = x.length;
+  const d = n ? x[0].length : 0;
+  const xMean = new Array<number>(d).fill(0);
+  for (const row of x) for (let j = 0; j < d; j++) xMean[j] += row[j] / n;
+  const yMean = y.reduce((a, b) => a + b, 0) / n;
+  const gram = new Matrix(d, d);
+  const rhs = new Array<number>(d).fill(0);
+  for (let i = 0; i < n; i++) {
+    const centred = x[i].map((v, j) => v - xMean[j]);
+    for (let a = 0; a < d; a++) {
+      rhs[a] += centred[a] * (y[i] - yMean);
+      for (let b = a; b < d; b++) gram.set(a, b, gram.get(a, b) + centred[a] * centred[b]);
+    }
+  }
+  for (let a = 0; a < d; a++) {
+    gram.set(a, a, gram.get(a, a) + alpha);
+    for (let b = a + 1; b < d; b++) gram.set(b, a, gram.get(a, b));
+  }
+  const coef = new CholeskyDecomposition(gram).solve(Matrix.columnVector(rhs)).to1DArray();
+  return { coef, intercept: yMean - coef.reduce((a, c, j) => a + c * xMean[j], 0) };
+}
+
+export function predictLinear(model: { coef: readonly number[]; intercept: number }, x: Rows): number[] {
+  return x.map((row) => row.reduce((a, v, j) => a + v * model.coef[j], model.intercept));
+}

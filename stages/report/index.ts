@@ -115,7 +115,8 @@ export const report: BuiltinStage = {
     html.push(`<p class="methods">${esc(methods)}</p>`);
     md.push(methods, '');
 
-    const probes = study.filter((s) => s.probe);
+    // Probes of a multi-class or regression target sit in that task's section, not in the binary phases.
+    const probes = study.filter((s) => s.probe && !taskResults.has(s.name));
     const binary = study.filter((s) => !s.probe && !taskResults.has(s.name));
     for (const phase of [...new Set(binary.map((s) => s.phase))]) {
       const networks = binary.filter((s) => s.phase === phase);

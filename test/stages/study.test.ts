@@ -18,6 +18,8 @@ function tinyStudy(): string {
     'configs/phase5/src.yaml': 'extends: ../shared.yaml\ndata: { target: source }\n',
     'configs/phase5/light.yaml': 'extends: ../shared.yaml\ndata: { target: light }\n',
     'configs/phase5/light_huber.yaml': 'extends: ../shared.yaml\ndata: { target: light }\ntrain: { loss: huber }\n',
+    'configs/baseline/probe_src.yaml': 'data: { input: raw, fraction: 1, eval_geometry: same, target: source }\nprobe: { pixels: 6, C: 1 }\n',
+    'configs/baseline/probe_light.yaml': 'data: { input: raw, fraction: 1, eval_geometry: same, target: light }\nprobe: { pixels: 6, alpha: 1 }\n',
     'configs/baseline/probe.yaml': 'data: { input: raw, fraction: 1, eval_geometry: same }\nprobe: { pixels: 6, C: 1 }\n',
     'configs/study.yaml': [
       'experiments:',
@@ -117,6 +119,14 @@ describe('the built-in stages end to end (tiny study)', () => {
     assert.match(md, /## Multi-class and regression experiments[\s\S]*### light \(regression\): regression[\s\S]*\| MAE \| \d[\s\S]*\| target \| n \| MAE \| RMSE \| MAPE \|/);
     assert.match(md, /### src \(4-class\): four sources[\s\S]*\| true \\ predicted \| inpainting \| insight \| text2img \| wiki \|\n\|---\|---\|---\|---\|---\|\n\| inpainting \| \d+ \(\d+%\)/);
     assert.match(html, /predicted against true/, 'the regression scatter');
+    const srcProbe = JSON.parse(read(dir, 'outputs/runs/probe_src/fold0/metrics.json')) as { task: string; backend_detail: string; val: { confusion: number[][] } };
+    assert.equal(srcProbe.task, 'multiclass');
+    assert.match(srcProbe.backend_detail, /^one-vs-rest L2 logistic regression/);
+    assert.equal(srcProbe.val.confusion.length, 4);
+    const lightProbe = JSON.parse(read(dir, 'outputs/runs/probe_light/fold1/metrics.json')) as { task: string; backend: string };
+    assert.deepEqual([lightProbe.task, lightProbe.backend], ['regression', 'ridge-regression']);
+    assert.match(md, /### probe_src \(4-class\)/, 'a multi-class probe reports in the task section');
+    assert.doesNotMatch(md, /\| probe_src \| baseline probe \|.*missing/, 'and not as a missing row of the binary phases');
     assert.match(md, /### src \(4-class\)[\s\S]*\| property \| bin \| n \| accuracy \[95% CI\] \| log loss \[95% CI\] \|\n\|---\|---\|---\|---\|---\|\n\| (height|aspect|luminance) \|/, 'errors by image property for a multi-class model');
     assert.match(md, /### light \(regression\)[\s\S]*\| property \| bin \| n \| MAE \[95% CI\] \| RMSE \|\n\|---\|---\|---\|---\|---\|\n\| (height|aspect|luminance) \|/, 'and for a regression');
     assert.match(md, /### light_huber \(regression\): Huber[\s\S]*\| Δ MAE vs light \| [+-]\d+\.\d{3}; p \(corrected t\) \d\.\d{3}, p \(Holm\) \d\.\d{3} \|/, 'regression experiments are compared like binary ones');
