@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { assignBins, quantileEdges } from '../metrics/bins.js';
 import { rocAuc } from '../metrics/metrics.js';
-import { datasetTask } from '../runtime/dataset-task.js';
+import { datasetSummary, datasetTask } from '../runtime/dataset-task.js';
 import { readDataset, samplePath, type Sample } from '../runtime/manifest.js';
 import type { BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
@@ -131,8 +131,7 @@ function labelGroups(dataDir: string, samples: readonly Sample[]): { names: stri
     const names = Array.from({ length: edges.length + 1 }, (_, i) => (i === 0 ? `target ≤ ${edges[0]}` : i === edges.length ? `target > ${edges[i - 1]}` : `target ${edges[i - 1]}-${edges[i]}`));
     return { names, labelName: (label) => names[assignBins([label], edges)[0]] };
   }
-  const summary = path.join(dataDir, 'dataset.json');
-  const classes = existsSync(summary) ? (JSON.parse(readFileSync(summary, 'utf8')) as { classes?: { name: string; label: number }[] }).classes : undefined;
+  const classes = datasetSummary(dataDir).classes;
   const count = Math.max(1, ...samples.map((s) => s.label)) + 1;
   const names = Array.from({ length: count }, (_, k) => classes?.find((c) => c.label === k)?.name ?? (task === 'binary' ? (k === 0 ? 'real' : 'fake') : `class ${k}`));
   return { names, labelName: (label) => names[label] };

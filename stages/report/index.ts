@@ -3,14 +3,14 @@ import path from 'node:path';
 import { confusion, rocCurve } from '../metrics/metrics.js';
 import { samplePath } from '../runtime/manifest.js';
 import { correctedPairedTTest, holm, mean } from '../metrics/stats.js';
-import { PRIMARY } from '../runtime/dataset-task.js';
+import { datasetSummary, PRIMARY, type DatasetSummary } from '../runtime/dataset-task.js';
 import type { BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
 import { readStudy, type StudyInfo } from '../runtime/study.js';
 import { probeVerdict } from './probe.js';
 import { sufficiencySection } from './sufficiency-section.js';
 import { sweepSection } from './sweep-section.js';
-import { imageTag, readOof } from './run-files.js';
+import { hardestErrors, imageTag, readOof } from './run-files.js';
 import { propertySection } from './property-section.js';
 import { taskSection, type TaskResult } from './task-section.js';
 import { aspectStrip, aucBars, learningCurves, perSourceBars, rocCurves, scalingCurves, toSvg } from './charts.js';
@@ -220,7 +220,7 @@ export const report: BuiltinStage = {
     const first = study.find((s) => !s.probe && results.has(s.name));
     if (first && dataDir) {
       const oof = readOof(path.join(runsRoot, first.name));
-      const errors = oof.map((o) => ({ ...o, wrongness: o.label === 1 ? 1 - o.prob : o.prob })).filter((o) => o.pred !== o.label).sort((a, b) => b.wrongness - a.wrongness).slice(0, 8);
+      const errors = hardestErrors(oof, 8);
       html.push(`<h2>Hardest errors (${esc(first.name)})</h2><div class="grid">`);
       for (const e of errors) html.push(await imageTag(samplePath(dataDir, { path: e.id }), `${e.label ? (names?.positive ?? 'fake') : (names?.negative ?? 'real')} (${e.source}) p(${names?.positive ?? 'fake'})=${e.prob.toFixed(2)}`));
       html.push(errors.length ? '</div>' : '<p>No misclassified images.</p></div>');
@@ -249,21 +249,22 @@ ${html.join('\n')}
 /** The class names an `images` dataset recorded (dataset.json); the bundled study has none and keeps real/fake. */
 function classNames(dataDir: string | undefined): { negative: string; positive: string } | undefined {
   if (!dataDir) return undefined;
+  let summary: DatasetSummary;
   try {
-    const summary = JSON.parse(readFileSync(path.join(dataDir, 'dataset.json'), 'utf8')) as { task?: string; classes?: { name: string; label: number }[] };
-    if (summary.task && summary.task !== 'binary') return undefined;
-    const negative = summary.classes?.find((c) => c.label === 0)?.name;
-    const positive = summary.classes?.find((c) => c.label === 1)?.name;
-    return negative && positive ? { negative, positive } : undefined;
+    summary = datasetSummary(dataDir);
   } catch {
-    return undefined;
+    return undefined; // an unreadable summary leaves the names real/fake, as before
   }
+  if (summary.task && summary.task !== 'binary') return undefined;
+  const negative = summary.classes?.find((c) => c.label === 0)?.name;
+  const positive = summary.classes?.find((c) => c.label === 1)?.name;
+  return negative && positive ? { negative, positive } : undefined;
 }
 
 /** A multi-class or regression dataset's title (the `images` stage records its task); undefined for binary or bundled data. */
 function otherTaskTitle(dataDir: string | undefined): string | undefined {
-  if (!dataDir || !existsSync(path.join(dataDir, 'dataset.json'))) return undefined;
-  const summary = JSON.parse(readFileSync(path.join(dataDir, 'dataset.json'), 'utf8')) as { task?: string; classes?: { name: string }[] };
+  if (!dataDir) return undefined;
+  const summary = datasetSummary(dataDir);
   if (summary.task === 'multiclass') return `${summary.classes?.length ?? ''}-class study report: ${(summary.classes ?? []).map((c) => c.name).join(', ')}`;
   if (summary.task === 'regression') return 'Regression study report';
   return undefined;

@@ -2,7 +2,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { toSvg } from '../../src/ui/svg-chart.js';
 import { assignBins, binStats, quantileEdges, type BinStats } from '../metrics/bins.js';
 import { PROPERTY_COLUMNS, readProperties, samplePath } from '../runtime/manifest.js';
-import { imageTag, type OofRow } from './run-files.js';
+import { hardestErrors, imageTag, type OofRow } from './run-files.js';
 import { esc } from './html.js';
 
 const f3 = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toFixed(3));
@@ -40,8 +40,7 @@ export function propertyBins(oof: readonly OofRow[], dataDir: string, options: P
   const out: PropertyBin[] = [];
   const add = (property: string, rows: OofRow[], name: string) => {
     const stats = binStats(rows.map((r) => r.label), rows.map((r) => r.prob), rows.map((r) => r.pred));
-    const wrongness = (r: OofRow) => (r.label === 1 ? 1 - r.prob : r.prob);
-    const hardest = rows.filter((r) => r.pred !== r.label).sort((a, b) => wrongness(b) - wrongness(a)).slice(0, 3);
+    const hardest = hardestErrors(rows, 3);
     out.push({ property, bin: name, ...stats, hardest });
   };
   for (const property of PROPERTY_COLUMNS) {

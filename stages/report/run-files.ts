@@ -14,6 +14,12 @@ export interface OofRow {
   pred: number;
 }
 
+/** The misclassified images, most confidently wrong first (a stable sort: ties keep their order). */
+export function hardestErrors<R extends OofRow>(rows: readonly R[], count: number): R[] {
+  const wrongness = (r: OofRow) => (r.label === 1 ? 1 - r.prob : r.prob);
+  return rows.filter((r) => r.pred !== r.label).sort((a, b) => wrongness(b) - wrongness(a)).slice(0, count);
+}
+
 /** Every fold's out-of-fold predictions of one experiment. */
 export function readOof(runsDir: string): OofRow[] {
   if (!existsSync(runsDir)) return [];

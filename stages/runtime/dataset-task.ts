@@ -7,17 +7,33 @@ export type Task = 'binary' | 'multiclass' | 'regression';
 /** Most distinct integer labels read as classes rather than a numeric target when a dataset does not say. */
 const MAX_IMPLIED_CLASSES = 50;
 
+/** What the `images` stage records beside a dataset's manifest (dataset.json), as far as the other stages read it. */
+export interface DatasetSummary {
+  task?: Task;
+  /** In label order's terms: each class's name and label. */
+  classes?: { name: string; label: number }[];
+}
+
+/** A dataset's dataset.json, or an empty summary where it has none (the bundled synthetic data). */
+export function datasetSummary(dir: string): DatasetSummary {
+  const file = path.join(dir, 'dataset.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as DatasetSummary) : {};
+}
+
+/** The class names a dataset records, in label order; undefined where it records none. */
+export function datasetClassNames(dir: string): string[] | undefined {
+  const classes = datasetSummary(dir).classes;
+  return classes?.length ? [...classes].sort((a, b) => a.label - b.label).map((c) => c.name) : undefined;
+}
+
 /**
  * The task a dataset's labels describe: what its dataset.json says (the `images` stage writes
  * one), else 0/1 labels are binary, a few distinct integers multi-class, anything else a
  * regression target.
  */
 export function datasetTask(dir: string, samples: readonly Sample[]): Task {
-  const summary = path.join(dir, 'dataset.json');
-  if (existsSync(summary)) {
-    const task = (JSON.parse(readFileSync(summary, 'utf8')) as { task?: Task }).task;
-    if (task === 'binary' || task === 'multiclass' || task === 'regression') return task;
-  }
+  const { task } = datasetSummary(dir);
+  if (task === 'binary' || task === 'multiclass' || task === 'regression') return task;
   const labels = new Set(samples.map((s) => s.label));
   if ([...labels].every((l) => l === 0 || l === 1)) return 'binary';
   if ([...labels].every((l) => Number.isInteger(l) && l >= 0) && labels.size <= MAX_IMPLIED_CLASSES) return 'multiclass';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Task } from './dataset-task.js';
+import { datasetClassNames, type Task } from './dataset-task.js';
 import { MANIFEST, splitCsv, type Sample } from './manifest.js';
 import { StageError } from './stage.js';
 
@@ -10,13 +10,6 @@ export interface Targets {
   /** Class names in label order (binary: negative, positive); empty for regression. */
   classNames: string[];
   labelOf(sample: Sample): number;
-}
-
-function datasetClassNames(dir: string): string[] | undefined {
-  const summary = path.join(dir, 'dataset.json');
-  if (!existsSync(summary)) return undefined;
-  const classes = (JSON.parse(readFileSync(summary, 'utf8')) as { classes?: { name: string; label: number }[] }).classes;
-  return classes?.length ? [...classes].sort((a, b) => a.label - b.label).map((c) => c.name) : undefined;
 }
 
 /** One column of a dataset's manifest, by sample path. */
