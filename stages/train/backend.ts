@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerTrainingKernels } from './wasm/index.js';
 import { useWasmThreads, wasmThreadsStarted } from './wasm/threads.js';
+import { gpuDevicePresent, startWebGpu } from './webgpu/backend.js';
 
 /**
  * Threads for one training process: what the scheduler granted (Slurm's cpus-per-task, or the
@@ -19,13 +20,14 @@ export function cpuThreads(env: NodeJS.ProcessEnv = process.env): number {
   return availableParallelism();
 }
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 const require = createRequire(import.meta.url);
 
 /**
  * Picks the fastest backend that loads: tfjs-node-gpu, then tfjs-node (both native, optional:
- * their install downloads libtensorflow), then wasm with our training kernels, then cpu.
+ * their install downloads libtensorflow), then webgpu where a GPU is present (a software
+ * Vulkan only when asked for by name), then wasm with our training kernels, then cpu.
  * `preferred` (or PIPELINE_TF_BACKEND) forces one. Returns what is in use, for the run record.
  */
 export async function initBackend(preferred?: string, threads = cpuThreads()): Promise<{ backend: string; detail: string }> {
@@ -42,6 +44,18 @@ export async function initBackend(preferred?: string, threads = cpuThreads()): P
     }
     if (wanted === 'tensorflow') throw new Error('backend tensorflow requested but neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node loads');
   }
+  let notWebGpu = '';
+  if (wanted === 'webgpu' || (wanted === 'auto' && gpuDevicePresent())) {
+    // Under auto, a GPU that cannot be used (no Vulkan driver, an unmappable assignment) falls
+    // back to wasm and says why in the run record; asked for by name, it is an error.
+    const started = await startWebGpu(wanted === 'webgpu').catch((error: Error) => {
+      if (wanted === 'webgpu') throw error;
+      return { unavailable: error.message };
+    });
+    if ('detail' in started) return { backend: 'webgpu', detail: started.detail };
+    if (wanted === 'webgpu') throw new Error(`backend webgpu requested but ${started.unavailable}`);
+    notWebGpu = `; not webgpu: ${started.unavailable}`;
+  }
   if (wanted === 'auto' || wanted === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
@@ -52,7 +66,7 @@ export async function initBackend(preferred?: string, threads = cpuThreads()): P
     wasmThreadsStarted();
     if (ready) {
       registerTrainingKernels('wasm');
-      return { backend: 'wasm', detail: `tfjs-backend-wasm ${wasm.version_wasm}, ${wasm.getThreadsCount()} thread(s)` };
+      return { backend: 'wasm', detail: `tfjs-backend-wasm ${wasm.version_wasm}, ${wasm.getThreadsCount()} thread(s)${notWebGpu}` };
     }
     if (wanted === 'wasm') throw new Error('the wasm backend failed to initialise');
   }

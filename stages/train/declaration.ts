@@ -47,7 +47,7 @@ export const declaration: StageDeclaration = {
         normalization: { enum: ['imagenet', 'real'], default: 'imagenet' },
         loss: { enum: ['mse', 'huber'], default: 'mse', description: 'regression: squared or Huber loss on the standardised target' },
         monitor: { enum: ['default', 'loss'], default: 'default', description: "early stopping watches the task's metric (AUC; macro one-vs-rest AUC; MAE) or the validation loss" },
-        backend: { enum: ['auto', 'tensorflow', 'wasm', 'cpu'] },
+        backend: { enum: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] },
       },
     },
   },

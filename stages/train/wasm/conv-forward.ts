@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { asWasm, offsetOf, type TensorInfo } from './heap.js';
 import { convGeometry, kernelsFor } from './kernel-module.js';
-import { kernel, replaceKernel, type Conv2DAttrs } from './kernel-util.js';
+import { kernel, replaceKernel, type Conv2DAttrs } from '../kernel-util.js';
 
 export function registerConv2D(backendName = 'wasm'): void {
   const stock = kernel('Conv2D', backendName);

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { asWasm, offsetOf, zeros, type TensorInfo } from './heap.js';
 import { convGeometry, kernelsFor } from './kernel-module.js';
-import { kernel, replaceKernel, runner, type Conv2DAttrs } from './kernel-util.js';
+import { kernel, replaceKernel, runner, type Conv2DAttrs } from '../kernel-util.js';
 
 /**
  * dW [KH,KW,C,O] = sum over the batch's output pixels of x[input pixel, c] * dy[pixel, o]: our

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { asWasm, offsetOf, zeros, type TensorInfo } from './heap.js';
 import { depthwiseGeometry, kernelsFor } from './kernel-module.js';
-import { replaceKernel, type Conv2DAttrs } from './kernel-util.js';
+import { replaceKernel, type Conv2DAttrs } from '../kernel-util.js';
 
 type Shape4 = [number, number, number, number];
 

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { asWasm, offsetOf, zeros, type TensorInfo } from './heap.js';
 import { kernelsFor } from './kernel-module.js';
-import { replaceKernel } from './kernel-util.js';
+import { replaceKernel } from '../kernel-util.js';
 
 type PoolAttrs = {
   filterSize: [number, number] | number;

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { asWasm, offsetOf, type TensorInfo } from './heap.js';
 import { kernelsFor } from './kernel-module.js';
-import { kernel, replaceKernel } from './kernel-util.js';
+import { kernel, replaceKernel } from '../kernel-util.js';
 
 export function registerLeadingAxesSum(backendName = 'wasm'): void {
   const stock = kernel('Sum', backendName);

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { asWasm, heapF32, indexOf, type TensorInfo } from './heap.js';
-import { kernel, replaceKernel } from './kernel-util.js';
+import { kernel, replaceKernel } from '../kernel-util.js';
 
 /** How many times `reps` repeats a tensor of `shape` whole, or undefined if it interleaves. */
 export function wholeRepeats(shape: readonly number[], reps: readonly number[]): number | undefined {

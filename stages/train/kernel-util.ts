@@ -1,6 +1,6 @@
-/** Helpers for kernels that call other kernels of the same backend directly (no tape, no engine). */
+/** Helpers for kernels (wasm and webgpu) that call other kernels of the same backend directly (no tape, no engine). */
 import * as tf from '@tensorflow/tfjs';
-import type { TensorInfo } from './heap.js';
+type TensorInfo = tf.TensorInfo;
 
 export type Conv2DAttrs = {
   strides: [number, number] | number;
