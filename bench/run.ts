@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: pipeline beside GNU make (and Snakemake when installed) on the same
  * generated DAGs, plus cold hashing throughput beside sha256sum. Prints a table with ratios.
- * `npm run bench -- --quick` runs only the 1,000-stage DAG and a 512 MB hashing tree.
+ * `npm run bench -- --quick` runs only the 1,000-stage DAG and a 512 MB hashing tree;
+ * `--training-only` the training rows (CPU backends, then WebGPU beside PyTorch on the GPU);
+ * `--gpu-only` just the GPU rows, for a lent GPU machine.
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, rmSync, utimesSync, writeFileSync, readdirSync } from 'node:fs';
@@ -12,12 +14,15 @@ import { ContentHasher } from '../src/hash/content-hasher.js';
 import { StatCache } from '../src/hash/stat-cache.js';
 import { writeDag, type DagShape } from './dag.js';
 import { remoteThroughput, watchLatency } from './extras.js';
+import { gpuTable, gpuTrainingThroughput } from './gpu-training.js';
 import { trainingThroughput } from './training.js';
 
 const cli = fileURLToPath(new URL('../../bin/pipeline.js', import.meta.url));
 const quick = process.argv.includes('--quick');
 const extrasOnly = process.argv.includes('--extras-only') || process.argv.includes('--training-only');
 const trainingOnly = process.argv.includes('--training-only');
+/** Only the GPU rows: the one thing worth a lent GPU machine's minutes. */
+const gpuOnly = process.argv.includes('--gpu-only');
 const jobs = 2;
 const root = path.join(process.env.BENCH_DIR ?? tmpdir(), 'pipeline-bench');
 
@@ -125,6 +130,10 @@ function printTable(rows: Row[], hashBytes: number): void {
 }
 
 async function main(): Promise<void> {
+  if (gpuOnly) {
+    process.stdout.write(gpuTable(gpuTrainingThroughput()));
+    process.exit(0);
+  }
   if (!has('make')) throw new Error('GNU make is needed for the comparison (apt-get install make)');
   if (has('snakemake')) process.stderr.write('snakemake found but not yet wired into this benchmark\n');
   const rows: Row[] = [];
@@ -147,7 +156,10 @@ async function main(): Promise<void> {
   const t = ['', '| training, SimpleCNN 64 px, batch 32 | images/s | vs PyTorch CPU | |', '|---|---:|---:|---|'];
   for (const r of training) t.push(`| ${r.backend} | ${Number.isNaN(r.imagesPerSecond) ? 'n/a' : r.imagesPerSecond.toFixed(1)} | ${torch && !Number.isNaN(torch) && !Number.isNaN(r.imagesPerSecond) ? (r.imagesPerSecond / torch).toFixed(2) + 'x' : ''} | ${r.note} |`);
   process.stdout.write(t.join('\n') + '\n');
-  writeFileSync(path.join(root, 'results.json'), JSON.stringify({ rows, extras, training }, null, 2));
+  process.stderr.write('GPU training throughput (WebGPU beside PyTorch)...\n');
+  const gpu = gpuTrainingThroughput();
+  process.stdout.write(gpuTable(gpu));
+  writeFileSync(path.join(root, 'results.json'), JSON.stringify({ rows, extras, training, gpu }, null, 2));
   process.exit(0);
 }
 

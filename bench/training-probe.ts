@@ -1,15 +1,15 @@
 /**
  * One training-throughput measurement in its own process, printed as JSON: a wasm backend's
  * thread count is fixed when it starts, so each configuration needs a fresh process.
- * Usage: node dist/bench/training-probe.js <backend> <threads> <steps> <batch> [--no-warmup]
+ * Usage: node dist/bench/training-probe.js <backend> <threads> <steps> <batch> [size] [--no-warmup]
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../stages/train/backend.js';
 import { simpleCnn } from './simple-cnn.js';
 
 async function main(): Promise<void> {
-  const [backend = 'wasm', threads = '1', steps = '10', batch = '32'] = process.argv.slice(2);
-  const size = 64;
+  const [backend = 'wasm', threads = '1', steps = '10', batch = '32', sizeArg = '64'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const size = Number(sizeArg);
   const info = await initBackend(backend, Number(threads));
   if (info.backend !== backend) throw new Error(`asked for ${backend}, got ${info.backend}`);
   const model = simpleCnn(size);

@@ -36,15 +36,17 @@ export interface TrainParams {
   };
 }
 
-/** The network's outputs, one row of `units` per image, in batches. */
-function predict(model: tf.LayersModel, images: Float32Array, count: number, size: number, norm: { mean: number[]; std: number[] }, batch: number, units: number): number[][] {
+/** The network's outputs, one row of `units` per image, in batches. Read back asynchronously: WebGPU cannot read synchronously. */
+async function predict(model: tf.LayersModel, images: Float32Array, count: number, size: number, norm: { mean: number[]; std: number[] }, batch: number, units: number): Promise<number[][]> {
   const out: number[][] = [];
   for (let start = 0; start < count; start += batch) {
     const n = Math.min(batch, count - start);
-    const values = tf.tidy(() => {
+    const y = tf.tidy(() => {
       const x = tf.tensor4d(images.subarray(start * size * size * 3, (start + n) * size * size * 3), [n, size, size, 3]);
-      return (model.predict(x.sub(norm.mean).div(norm.std)) as tf.Tensor).dataSync();
+      return model.predict(x.sub(norm.mean).div(norm.std)) as tf.Tensor;
     });
+    const values = (await y.data()) as Float32Array;
+    y.dispose();
     for (let i = 0; i < n; i++) out.push(Array.from(values.subarray(i * units, (i + 1) * units)));
   }
   return out;
@@ -110,8 +112,8 @@ export const train: BuiltinStage<TrainParams> = {
         imagesTrained += batch.length;
       }
       trainSeconds += (performance.now() - started) / 1000;
-      const trainOut = head.decode(predict(model, xTrain, trainSet.length, size, norm, 64, head.units));
-      const valOut = head.decode(predict(model, xVal, valSet.length, size, norm, 64, head.units));
+      const trainOut = head.decode(await predict(model, xTrain, trainSet.length, size, norm, 64, head.units));
+      const valOut = head.decode(await predict(model, xVal, valSet.length, size, norm, 64, head.units));
       const scores = head.scores(yTrain, trainOut, yVal, valOut);
       const metric = head.task === 'regression' ? 'mae' : 'auc';
       const record: EpochRecord = { epoch: epoch + 1, lr, train_loss: scores.train_loss, [`train_${metric}`]: scores.train, val_loss: scores.val_loss, [`val_${metric}`]: scores.val };
@@ -128,8 +130,8 @@ export const train: BuiltinStage<TrainParams> = {
       }
     }
     model.setWeights(best.weights);
-    const valOut = head.decode(predict(model, xVal, valSet.length, size, norm, 64, head.units));
-    const trainOut = head.decode(predict(model, xTrain, trainSet.length, size, norm, 64, head.units));
+    const valOut = head.decode(await predict(model, xVal, valSet.length, size, norm, 64, head.units));
+    const trainOut = head.decode(await predict(model, xTrain, trainSet.length, size, norm, 64, head.units));
     const run = { best_epoch: best.epoch, epochs_run: history.length, backend: backend.backend, backend_detail: backend.detail, parameters: model.countParams(), images_seen: imagesTrained };
     const column = (rows: number[][]) => rows.map((r) => r[0]);
     const binary = { fold, trainSet, valSet, trainProbs: column(trainOut), valProbs: column(valOut) };

@@ -161,6 +161,27 @@ describe('the built-in stages end to end (tiny study)', () => {
     assert.equal(read(dir, 'outputs/runs/a_cnn/fold0/metrics.json'), first);
   });
 
+  // CI installs Mesa's lavapipe (a Vulkan device on the CPU); elsewhere the Vulkan loader may be missing.
+  const vulkan = existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1') || existsSync('/usr/lib/aarch64-linux-gnu/libvulkan.so.1');
+  it('the webgpu backend trains a fold, records its adapter, and gives identical metrics on rerun', { skip: !vulkan && process.env.PIPELINE_REQUIRE_SERVICES !== '1' ? 'no Vulkan loader (libvulkan1)' : false }, () => {
+    const dir = tinyStudy();
+    const env = { PIPELINE_TF_BACKEND: 'webgpu' };
+    const run = cli(dir, ['run', 'train@exp=a_cnn,fold=0'], env);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const first = read(dir, 'outputs/runs/a_cnn/fold0/metrics.json');
+    assert.match(first, /"backend": "webgpu"/);
+    assert.match(first, /"backend_detail": "tfjs-backend-webgpu 4\.\d+\.\d+ on /);
+    assert.equal(cli(dir, ['run', 'train@exp=a_cnn,fold=0', '--force'], env).code, 0);
+    assert.equal(read(dir, 'outputs/runs/a_cnn/fold0/metrics.json'), first);
+  });
+
+  it('webgpu on a GPU the scheduler assigned but Vulkan cannot map fails with the reason', () => {
+    const dir = tinyStudy();
+    const run = cli(dir, ['run', 'train@exp=a_cnn,fold=0'], { PIPELINE_TF_BACKEND: 'webgpu', CUDA_VISIBLE_DEVICES: 'MIG-4f9e2c1a-0000-0000-0000-000000000000' });
+    assert.notEqual(run.code, 0);
+    assert.match(run.stdout + run.stderr, /CUDA_VISIBLE_DEVICES=MIG-\S+ assigns a MIG slice, which Vulkan cannot open/);
+  });
+
   const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
   const required = process.env.PIPELINE_REQUIRE_SERVICES === '1';
   it('the report opens in headless Chromium with every chart rendered and no console error', { skip: !chromium && !required ? 'chromium not installed (CI installs it)' : false }, () => {

@@ -61,8 +61,9 @@ export async function startWebGpu(allowSoftware: boolean, env: NodeJS.ProcessEnv
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new Error(`tfjs-backend-webgpu failed to start on ${name}`);
-  registerWebGpuTrainingKernels();
-  return { detail: `tfjs-backend-webgpu ${(createRequire(import.meta.url)('@tensorflow/tfjs-backend-webgpu/package.json') as { version: string }).version} on ${name} (${[info.vendor, info.architecture].filter(Boolean).join(' ')})` };
+  // PIPELINE_WEBGPU_STOCK_KERNELS=1 keeps tfjs's own kernels: the benchmark's baseline.
+  if (env.PIPELINE_WEBGPU_STOCK_KERNELS !== '1') registerWebGpuTrainingKernels();
+  return { detail: `${env.PIPELINE_WEBGPU_STOCK_KERNELS === '1' ? "tfjs's own kernels, " : ''}tfjs-backend-webgpu ${(createRequire(import.meta.url)('@tensorflow/tfjs-backend-webgpu/package.json') as { version: string }).version} on ${name} (${[info.vendor, info.architecture].filter(Boolean).join(' ')})` };
 }
 
 /**
