@@ -58,6 +58,9 @@ export async function startWebGpu(allowSoftware: boolean, env: NodeJS.ProcessEnv
   // for an adapter: hand it the one chosen here. navigator.gpu also holds Dawn's instance,
   // which must outlive every device made from it (collected early, it takes the process down).
   gpu.requestAdapter = async () => adapter;
+  // tfjs 4.22 asks for ['bgra8unorm-storage'] nested in its feature list; some Dawn builds reject that.
+  const requestDevice = adapter.requestDevice.bind(adapter);
+  adapter.requestDevice = (descriptor?: GPUDeviceDescriptor) => requestDevice(descriptor && { ...descriptor, requiredFeatures: descriptor.requiredFeatures && [...descriptor.requiredFeatures].flat() });
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new Error(`tfjs-backend-webgpu failed to start on ${name}`);
