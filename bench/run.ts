@@ -16,11 +16,14 @@ import { writeDag, type DagShape } from './dag.js';
 import { remoteThroughput, watchLatency } from './extras.js';
 import { gpuTable, gpuTrainingThroughput } from './gpu-training.js';
 import { trainingThroughput } from './training.js';
+import { memoryTable, trainingMemory } from './train-memory.js';
 
 const cli = fileURLToPath(new URL('../../bin/pipeline.js', import.meta.url));
 const quick = process.argv.includes('--quick');
 const extrasOnly = process.argv.includes('--extras-only') || process.argv.includes('--training-only');
 const trainingOnly = process.argv.includes('--training-only');
+/** Only a training stage's peak memory against the data set's size. */
+const memoryOnly = process.argv.includes('--memory-only');
 /** Only the GPU rows: the one thing worth a lent GPU machine's minutes. */
 const gpuOnly = process.argv.includes('--gpu-only');
 const jobs = 2;
@@ -130,6 +133,10 @@ function printTable(rows: Row[], hashBytes: number): void {
 }
 
 async function main(): Promise<void> {
+  if (memoryOnly) {
+    process.stdout.write(memoryTable(await trainingMemory(root, quick ? [1000, 4000] : [2000, 16000])));
+    process.exit(0);
+  }
   if (gpuOnly) {
     process.stdout.write(gpuTable(gpuTrainingThroughput()));
     process.exit(0);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { trainingSet, validationSet, type Split } from '../split/split.js';
 import { loadImages } from '../train/data.js';
+import type { Fit } from './decoded-shards.js';
 import type { Sample } from './manifest.js';
 import type { Task } from './dataset-task.js';
 import { resolveTargets, type Targets } from './targets.js';
@@ -46,8 +47,15 @@ function readFold(ctx: Pick<StageContext, 'options' | 'inputs'>, stage: string):
   return { fold, split };
 }
 
-/** A fold's training and validation images at `size` px, as every trainer reads them. */
-export async function loadFold(ctx: Pick<StageContext, 'options' | 'inputs'>, stage: string, data: FoldDataParams, size: number, task?: Task): Promise<FoldData> {
+/** A fold's samples, without their images: which files, with which targets, decoded how. */
+export interface FoldSamples extends Omit<FoldData, 'xTrain' | 'xVal'> {
+  /** The folder the samples' paths are relative to (the raw images or the face crops). */
+  dataDir: string;
+  /** How a validation image is fitted to the square (training images are always `fill`). */
+  valFit(sample: Sample): Fit;
+}
+
+export function openFold(ctx: Pick<StageContext, 'options' | 'inputs'>, stage: string, data: FoldDataParams, task?: Task): FoldSamples {
   const { fold, split } = readFold(ctx, stage);
   const dataDir = data.input === 'cropped' ? requireInput(ctx.inputs.cropped, 'cropped', 'data.input: cropped') : ctx.inputs.dataset;
   // Targets come from the dataset the split indexes (its manifest), whichever images are read.
@@ -55,7 +63,14 @@ export async function loadFold(ctx: Pick<StageContext, 'options' | 'inputs'>, st
   const relabel = (set: Sample[]) => set.map((s) => ({ ...s, label: targets.labelOf(s) }));
   const trainSet = relabel(trainingSet(split, fold, data.fraction, data.holdout_source));
   const valSet = relabel(validationSet(split, fold));
-  const xTrain = await loadImages(dataDir, trainSet, size, () => 'fill');
-  const xVal = await loadImages(dataDir, valSet, size, (s) => (data.eval_geometry === 'letterbox' && s.label === 0 ? 'letterbox' : 'fill'));
-  return { fold, targets, trainSet, valSet, xTrain, xVal };
+  const valFit = (s: Sample): Fit => (data.eval_geometry === 'letterbox' && s.label === 0 ? 'letterbox' : 'fill');
+  return { fold, targets, trainSet, valSet, dataDir, valFit };
+}
+
+/** A fold's training and validation images at `size` px, in memory (the probe's small thumbnails; `train` streams instead). */
+export async function loadFold(ctx: Pick<StageContext, 'options' | 'inputs'>, stage: string, data: FoldDataParams, size: number, task?: Task): Promise<FoldData> {
+  const { dataDir, valFit, ...fold } = openFold(ctx, stage, data, task);
+  const xTrain = await loadImages(dataDir, fold.trainSet, size, () => 'fill');
+  const xVal = await loadImages(dataDir, fold.valSet, size, valFit);
+  return { ...fold, xTrain, xVal };
 }

@@ -9,9 +9,13 @@ import { binaryHead, monitoringLoss, multiclassHead, regressionHead, type Head, 
 import { rng, shuffle } from '../runtime/rng.js';
 import { StageError, type BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
-import { loadFold, type FoldDataParams } from '../runtime/fold-data.js';
+import { openFold, type FoldDataParams } from '../runtime/fold-data.js';
+import { decodedImages, type Fit, type ImageLocation } from '../runtime/decoded-shards.js';
+import { samplePath, type Sample } from '../runtime/manifest.js';
 import { initBackend } from './backend.js';
-import { augment, channelStats, IMAGENET } from './data.js';
+import { drawAugmentation } from './augmentation.js';
+import { BatchLoader } from './batches.js';
+import { IMAGENET, streamedChannelStats } from './data.js';
 import { buildModel, type ModelSpec } from './models.js';
 
 export interface TrainParams {
@@ -36,18 +40,31 @@ export interface TrainParams {
   };
 }
 
-/** The network's outputs, one row of `units` per image, in batches. Read back asynchronously: WebGPU cannot read synchronously. */
-async function predict(model: tf.LayersModel, images: Float32Array, count: number, size: number, norm: { mean: number[]; std: number[] }, batch: number, units: number): Promise<number[][]> {
+/** The network's outputs, one row of `units` per image, streamed in batches. Read back asynchronously: WebGPU cannot read synchronously. */
+async function predict(model: tf.LayersModel, loader: BatchLoader, images: readonly ImageLocation[], size: number, norm: { mean: number[]; std: number[] }, units: number): Promise<number[][]> {
   const out: number[][] = [];
-  for (let start = 0; start < count; start += batch) {
-    const n = Math.min(batch, count - start);
-    const y = tf.tidy(() => {
-      const x = tf.tensor4d(images.subarray(start * size * size * 3, (start + n) * size * size * 3), [n, size, size, 3]);
-      return model.predict(x.sub(norm.mean).div(norm.std)) as tf.Tensor;
-    });
+  for await (const { data } of loader.stream(images, 64)) {
+    const n = data.length / (size * size * 3);
+    const y = tf.tidy(() => model.predict(tf.tensor4d(data, [n, size, size, 3]).sub(norm.mean).div(norm.std)) as tf.Tensor);
     const values = (await y.data()) as Float32Array;
     y.dispose();
     for (let i = 0; i < n; i++) out.push(Array.from(values.subarray(i * units, (i + 1) * units)));
+  }
+  return out;
+}
+
+/**
+ * Where each sample's decoded image is, decoding (once per clone, shared by every experiment
+ * and fold) what the shards lack.
+ */
+async function locate(ctx: { stageCache: string; progress(fields: Record<string, string>): void; log(line: string): void }, dir: string, samples: readonly Sample[], size: number, fit: (s: Sample) => Fit): Promise<ImageLocation[]> {
+  const out: ImageLocation[] = new Array(samples.length);
+  for (const kind of ['fill', 'letterbox'] as const) {
+    const which = samples.flatMap((s, i) => (fit(s) === kind ? [i] : []));
+    if (which.length === 0) continue;
+    const { locations, decoded } = await decodedImages(path.join(ctx.stageCache, 'shards'), which.map((i) => samplePath(dir, samples[i]!)), size, kind, (done, total) => ctx.progress({ decode: `${done}/${total}` }));
+    if (decoded > 0) ctx.log(`decoded ${decoded} image(s) at ${size} px (${kind}) into the shared shards`);
+    which.forEach((i, k) => (out[i] = locations[k]!));
   }
   return out;
 }
@@ -69,12 +86,15 @@ export const train: BuiltinStage<TrainParams> = {
     const { seed, model: modelSpec, data, train: opt } = ctx.params;
     const out = ctx.outputs.run;
     const size = data.size;
-    const { fold, targets, trainSet, valSet, xTrain, xVal } = await loadFold(ctx, 'train', data, size, ctx.params.task);
+    const { fold, targets, trainSet, valSet, dataDir, valFit } = openFold(ctx, 'train', data, ctx.params.task);
+    const xTrain = await locate(ctx, dataDir, trainSet, size, () => 'fill');
+    const xVal = await locate(ctx, dataDir, valSet, size, valFit);
     const backend = await initBackend(opt.backend === 'auto' ? undefined : opt.backend);
     ctx.log(`train ${ctx.id}: backend ${backend.backend} (${backend.detail})`);
+    const loader = new BatchLoader(size);
     const yTrain = trainSet.map((s) => s.label);
     const yVal = valSet.map((s) => s.label);
-    const norm = opt.normalization === 'real' ? channelStats(xTrain, trainSet.flatMap((s, i) => (s.label === 0 ? [i] : [])), size) : IMAGENET;
+    const norm = opt.normalization === 'real' ? streamedChannelStats(trainSet.flatMap((s, i) => (s.label === 0 ? [xTrain[i]!] : [])), size) : IMAGENET;
 
     const head = opt.monitor === 'loss' ? monitoringLoss(headFor(targets, yTrain, opt.loss)) : headFor(targets, yTrain, opt.loss);
     const model = buildModel(modelSpec, size, seed + fold, { units: head.units, activation: head.activation });
@@ -86,7 +106,6 @@ export const train: BuiltinStage<TrainParams> = {
     let best = { score: -Infinity, epoch: 0, weights: [] as tf.Tensor[] };
     let imagesTrained = 0;
     let trainSeconds = 0;
-    const pixels = size * size * 3;
 
     for (let epoch = 0; epoch < opt.epochs; epoch++) {
       if (ctx.signal.aborted) return;
@@ -94,14 +113,10 @@ export const train: BuiltinStage<TrainParams> = {
       const lr = opt.lr * 0.5 * (1 + Math.cos((Math.PI * epoch) / opt.epochs));
       (optimizer as unknown as { learningRate: number }).learningRate = lr;
       const order = shuffle([...trainSet.keys()], random);
-      for (let start = 0; start < order.length; start += opt.batch_size) {
+      // Drawn here, in the order the images are trained on, so the sequence is the run's own.
+      const items = order.map((i) => ({ ...xTrain[i]!, augmentation: opt.augment ? drawAugmentation(size, random) : undefined }));
+      for await (const { start, data: xb } of loader.stream(items, opt.batch_size)) {
         const batch = order.slice(start, start + opt.batch_size);
-        const xb = new Float32Array(batch.length * pixels);
-        batch.forEach((i, k) => {
-          const img = xTrain.slice(i * pixels, (i + 1) * pixels);
-          if (opt.augment) augment(img, size, random);
-          xb.set(img, k * pixels);
-        });
         const x = tf.tidy(() => tf.tensor4d(xb, [batch.length, size, size, 3]).sub(norm.mean).div(norm.std));
         const y = head.encode(batch.map((i) => yTrain[i]));
         await model.trainOnBatch(x, y);
@@ -112,8 +127,8 @@ export const train: BuiltinStage<TrainParams> = {
         imagesTrained += batch.length;
       }
       trainSeconds += (performance.now() - started) / 1000;
-      const trainOut = head.decode(await predict(model, xTrain, trainSet.length, size, norm, 64, head.units));
-      const valOut = head.decode(await predict(model, xVal, valSet.length, size, norm, 64, head.units));
+      const trainOut = head.decode(await predict(model, loader, xTrain, size, norm, head.units));
+      const valOut = head.decode(await predict(model, loader, xVal, size, norm, head.units));
       const scores = head.scores(yTrain, trainOut, yVal, valOut);
       const metric = head.task === 'regression' ? 'mae' : 'auc';
       const record: EpochRecord = { epoch: epoch + 1, lr, train_loss: scores.train_loss, [`train_${metric}`]: scores.train, val_loss: scores.val_loss, [`val_${metric}`]: scores.val };
@@ -130,8 +145,9 @@ export const train: BuiltinStage<TrainParams> = {
       }
     }
     model.setWeights(best.weights);
-    const valOut = head.decode(await predict(model, xVal, valSet.length, size, norm, 64, head.units));
-    const trainOut = head.decode(await predict(model, xTrain, trainSet.length, size, norm, 64, head.units));
+    const valOut = head.decode(await predict(model, loader, xVal, size, norm, head.units));
+    const trainOut = head.decode(await predict(model, loader, xTrain, size, norm, head.units));
+    await loader.close();
     const run = { best_epoch: best.epoch, epochs_run: history.length, backend: backend.backend, backend_detail: backend.detail, parameters: model.countParams(), images_seen: imagesTrained };
     const column = (rows: number[][]) => rows.map((r) => r[0]);
     const binary = { fold, trainSet, valSet, trainProbs: column(trainOut), valProbs: column(valOut) };
