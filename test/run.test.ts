@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -300,6 +300,53 @@ describe('the no-op shortcut never hides a change', () => {
     rmSync(path.join(dir, 'out/two'));
     const r = cli(dir, ['run', '--json']);
     assert.ok(jsonEvents(r.stdout).some((e) => e.event === 'restored' && e.stage === 'fit@exp=two'));
+  });
+
+  it('a directory dep is one tree signature in the summary, and a same-size edit deep inside it, an added file or an emptied folder is seen', async () => {
+    const dir = makeProject({
+      'data/a/1.txt': 'aaaa\n',
+      'data/a/b/2.txt': 'bbbb\n',
+      'data/c/3.txt': 'cccc\n',
+      'pipeline.yaml': ['stages:', '  count:', '    cmd: echo run >> runs.log && find data -type f | sort | xargs cat > out.txt', '    deps: [data]', '    outs: [out.txt]'].join('\n'),
+    });
+    const settle = () => new Promise((r) => setTimeout(r, 120));
+    const runs = () => readFileSync(path.join(dir, 'runs.log'), 'utf8').trim().split('\n').length;
+    const settled = async () => {
+      await settle();
+      cli(dir, ['run']);
+      assert.match(cli(dir, ['run']).stderr, /nothing changed since the last full run/);
+    };
+    cli(dir, ['run']);
+    await settled();
+    const summary = JSON.parse(readFileSync(path.join(dir, '.pipeline/noop.json'), 'utf8')) as { paths: [string, string][] };
+    assert.deepEqual(summary.paths.filter(([p]) => p.startsWith('data')).map(([p, sig]) => [p, sig[0]]), [['data', 'T']]);
+    for (const [edit, expected] of [
+      [() => writeFiles(dir, { 'data/a/b/2.txt': 'BBBB\n' }), 2],
+      [() => writeFiles(dir, { 'data/c/4.txt': 'dddd\n' }), 3],
+      [() => rmSync(path.join(dir, 'data/c/3.txt')), 4],
+      [() => rmSync(path.join(dir, 'data/c/4.txt')), 5],
+    ] as const) {
+      edit();
+      assert.equal(cli(dir, ['run']).code, 0);
+      assert.equal(runs(), expected);
+      await settled();
+    }
+  });
+});
+
+describe('status names what changed inside a directory dep', () => {
+  it('modified, added and removed files by name (a few, then a count), again on a second status, and nothing after the run', async () => {
+    const files: Record<string, string> = { 'pipeline.yaml': ['stages:', '  count:', '    cmd: find data -type f | wc -l > out.txt', '    deps: [data]', '    outs: [out.txt]'].join('\n') };
+    for (let i = 0; i < 8; i++) files[`data/sub/f${i}.txt`] = `file ${i}\n`;
+    const dir = makeProject(files);
+    await new Promise((r) => setTimeout(r, 120)); // past the racy window, so the stat cache records them
+    assert.equal(cli(dir, ['run']).code, 0);
+    writeFiles(dir, { 'data/sub/f3.txt': 'FILE 3\n', 'data/new.txt': 'new\n' });
+    for (const f of ['f5', 'f6', 'f7']) rmSync(path.join(dir, `data/sub/${f}.txt`));
+    const expected = /^count: dep data changed: sub\/f3\.txt modified, new\.txt added, 3 files removed \(sub\/f5\.txt, sub\/f6\.txt, sub\/f7\.txt\)$/m;
+    assert.match(cli(dir, ['status']).stdout, expected);
+    assert.match(cli(dir, ['status']).stdout, expected, 'status leaves the baseline alone');
+    assert.match(cli(dir, ['run']).stderr + cli(dir, ['status']).stdout, /everything is up to date/);
   });
 });
 

@@ -162,7 +162,8 @@ export async function runCommand(targets: string[], options: Common & RunFlags):
 export async function statusCommand(targets: string[], options: Common & { json?: boolean }): Promise<number> {
   const ws = open(options);
   const planned = await plan(ws, ws.graph.select(targets));
-  await ws.close();
+  // The stat cache stays as the last run left it, so that what changed stays nameable.
+  await ws.close({ saveStatCache: false });
   const stale = planned.filter((p) => p.action !== 'up-to-date');
   if (options.json) {
     process.stdout.write(JSON.stringify(planned.map((p) => ({ stage: p.id, stale: p.action !== 'up-to-date', action: p.action, reasons: p.reasons }))) + '\n');

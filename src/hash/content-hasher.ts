@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { PathMap } from './path-map.js';
@@ -28,6 +29,87 @@ export function dirSignature(stats: BigIntStats): string {
   return `d${stats.ino}:${stats.mtimeNs}`;
 }
 
+/**
+ * One signature for a whole directory tree: a sha256 over the stat signature of every file and
+ * directory in it, in walk order, prefixed with the newest mtime seen (`T<mtimeNs>:<sha>`).
+ * The no-op check re-walks and compares one string per directory dep instead of loading and
+ * comparing a million per-file entries.
+ */
+export class TreeSignature {
+  private readonly hash = createHash('sha256');
+  private newest = 0n;
+
+  constructor(rootStats: BigIntStats) {
+    this.add('', dirSignature(rootStats), rootStats.mtimeNs);
+  }
+
+  add(inner: string, signature: string, mtimeNs: bigint): void {
+    this.hash.update(`${inner}\0${signature}\n`);
+    if (mtimeNs > this.newest) this.newest = mtimeNs;
+  }
+
+  digest(): string {
+    return `T${this.newest}:${this.hash.digest('hex')}`;
+  }
+}
+
+/** A directory's files in manifest order (see `walkTree`), with their stats. */
+export interface WalkedFile {
+  inner: string;
+  stats: BigIntStats;
+}
+
+/**
+ * Every file under `abs` (following symlinks, as the manifest does), names sorted within each
+ * directory, feeding `tree` with every file's and subdirectory's signature.
+ */
+export function walkTree(abs: string, tree: TreeSignature, onFile: (file: WalkedFile) => void, inner = ''): void {
+  for (const name of readdirSync(abs).sort()) {
+    const childAbs = path.join(abs, name);
+    const childInner = inner ? `${inner}/${name}` : name;
+    const stats = statSync(childAbs, { bigint: true, throwIfNoEntry: false });
+    if (!stats) continue;
+    if (stats.isDirectory()) {
+      tree.add(childInner, dirSignature(stats), stats.mtimeNs);
+      walkTree(childAbs, tree, onFile, childInner);
+    } else if (stats.isFile()) {
+      tree.add(childInner, fileSignature(stats), stats.mtimeNs);
+      onFile({ inner: childInner, stats });
+    }
+  }
+}
+
+/** The tree signature of `abs` now (undefined when it is no longer a directory). */
+export function treeSignatureOf(abs: string): string | undefined {
+  const stats = statSync(abs, { bigint: true, throwIfNoEntry: false });
+  if (!stats?.isDirectory()) return undefined;
+  const tree = new TreeSignature(stats);
+  walkTree(abs, tree, () => {});
+  return tree.digest();
+}
+
+/** What changed in a directory since pipeline last hashed it (per the stat cache), a few names of each kind. */
+export interface DirChanges {
+  modified: number;
+  added: number;
+  removed: number;
+  names: { modified: string[]; added: string[]; removed: string[] };
+}
+
+const NAMED = 3;
+
+/** `d500/f500.txt modified`, `3 files modified (a, b, c), 1 added (d)`. */
+export function describeChanges(c: DirChanges): string {
+  const parts: string[] = [];
+  for (const kind of ['modified', 'added', 'removed'] as const) {
+    const n = c[kind];
+    if (n === 0) continue;
+    const names = c.names[kind];
+    parts.push(n === 1 ? `${names[0]} ${kind}` : `${n} files ${kind} (${names.join(', ')}${n > names.length ? `, and ${n - names.length} more` : ''})`);
+  }
+  return parts.join(', ');
+}
+
 /** Files modified this close to the hash are not cached: a write in the same clock tick would go unseen. */
 const RACY_WINDOW_NS = 50_000_000n;
 
@@ -53,6 +135,7 @@ export class ContentHasher {
    */
   readonly observed = new PathMap<string>();
   private readonly pool = new HashWorkerPool();
+  private readonly changes = new Map<string, DirChanges>();
 
   constructor(
     private readonly projectDir: string,
@@ -65,6 +148,11 @@ export class ContentHasher {
     const result = await this.compute(rel);
     this.memo.set(rel, result);
     return result;
+  }
+
+  /** What changed inside directory `rel` since pipeline last hashed it, when that is known. */
+  changesOf(rel: string): DirChanges | undefined {
+    return this.changes.get(rel);
   }
 
   /** Forget memoised hashes of `rel`, everything inside it and every directory containing it. */
@@ -80,9 +168,10 @@ export class ContentHasher {
     this.statCache.set(rel, stats.ino, stats.size, stats.mtimeNs, hash);
   }
 
-  async close(): Promise<void> {
+  /** `saveStatCache: false` leaves the stat cache as the last run left it (`status`: what changed stays nameable). */
+  async close(options: { saveStatCache?: boolean } = {}): Promise<void> {
     await this.pool.close();
-    this.statCache.save();
+    if (options.saveStatCache !== false) this.statCache.save();
   }
 
   private isRacy(stats: BigIntStats): boolean {
@@ -97,10 +186,16 @@ export class ContentHasher {
       return { kind: 'missing', hash: 'missing' };
     }
     if (stats.isDirectory()) {
-      this.observed.set(rel, dirSignature(stats));
+      const tree = new TreeSignature(stats);
       const files: { rel: string; inner: string; stats: BigIntStats }[] = [];
-      this.walk(abs, rel, '', files);
-      const hashes = await this.hashFiles(files);
+      walkTree(abs, tree, (f) => files.push({ rel: `${rel}/${f.inner}`, inner: f.inner, stats: f.stats }));
+      // One entry for the whole tree: its files' signatures are in it.
+      this.observed.set(rel, tree.digest());
+      const before = files.map((f) => (this.statCache.get(f.rel, f.stats.ino, f.stats.size, f.stats.mtimeNs) ? undefined : (this.statCache.previous(f.rel) ?? null)));
+      let recorded = 0;
+      for (const _ of this.statCache.inside(rel)) recorded++;
+      const hashes = await this.hashFiles(files, false);
+      this.noteChanges(rel, files, before, hashes, recorded);
       const entries = files.map((f, i) => ({ path: f.inner, hash: hashes[i], exec: (Number(f.stats.mode) & 0o111) !== 0 }));
       return { kind: 'dir', hash: dirHash(entries), entries };
     }
@@ -108,25 +203,44 @@ export class ContentHasher {
     return { kind: 'file', hash, exec: (Number(stats.mode) & 0o111) !== 0 };
   }
 
-  private walk(abs: string, rel: string, inner: string, out: { rel: string; inner: string; stats: BigIntStats }[]): void {
-    for (const name of readdirSync(abs).sort()) {
-      const childAbs = path.join(abs, name);
-      const childRel = `${rel}/${name}`;
-      const childInner = inner ? `${inner}/${name}` : name;
-      const stats = statSync(childAbs, { bigint: true, throwIfNoEntry: false });
-      if (!stats) continue;
-      if (stats.isDirectory()) {
-        this.observed.set(childRel, dirSignature(stats));
-        this.walk(childAbs, childRel, childInner, out);
-      } else if (stats.isFile()) out.push({ rel: childRel, inner: childInner, stats });
+  /**
+   * `before`: per file, undefined when its stat signature matched the cache (unchanged), its
+   * previous hash when the signature changed, null when the cache never had it.
+   */
+  private noteChanges(rel: string, files: readonly { rel: string; inner: string }[], before: readonly (string | null | undefined)[], hashes: readonly string[], recorded: number): void {
+    // Without a record of this directory (a fresh clone, a lost stat cache) nothing can be said.
+    if (recorded === 0) return;
+    const c: DirChanges = { modified: 0, added: 0, removed: 0, names: { modified: [], added: [], removed: [] } };
+    let known = 0;
+    files.forEach((f, i) => {
+      const prev = before[i];
+      if (prev === null) {
+        c.added++;
+        if (c.names.added.length < NAMED) c.names.added.push(f.inner);
+        return;
+      }
+      known++;
+      if (prev !== undefined && prev !== hashes[i]) {
+        c.modified++;
+        if (c.names.modified.length < NAMED) c.names.modified.push(f.inner);
+      }
+    });
+    c.removed = recorded - known;
+    if (c.removed > 0) {
+      const present = new Set(files.map((f) => f.rel));
+      const gone = [...this.statCache.inside(rel)].filter((old) => !present.has(old));
+      c.names.removed = gone.slice(0, NAMED).map((old) => old.slice(rel.length + 1));
+      // Forgotten once a run saves the stat cache; `status` does not save it, so it keeps saying so.
+      for (const old of gone) this.statCache.delete(old);
     }
+    if (c.modified + c.added + c.removed > 0) this.changes.set(rel, c);
   }
 
-  private async hashFiles(files: { rel: string; stats: BigIntStats }[]): Promise<string[]> {
+  private async hashFiles(files: { rel: string; stats: BigIntStats }[], observe = true): Promise<string[]> {
     const hashes: string[] = new Array(files.length);
     const todo: number[] = [];
     files.forEach((f, i) => {
-      this.observed.set(f.rel, fileSignature(f.stats));
+      if (observe) this.observed.set(f.rel, fileSignature(f.stats));
       const cached = this.statCache.get(f.rel, f.stats.ino, f.stats.size, f.stats.mtimeNs);
       if (cached) hashes[i] = cached;
       else todo.push(i);

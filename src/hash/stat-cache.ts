@@ -30,6 +30,21 @@ export class StatCache {
     return entry && entry[0] === signature(ino, size, mtimeNs) ? entry[1] : undefined;
   }
 
+  /** The hash last recorded for `rel`, whatever its signature now: what it was, to say what changed. */
+  previous(rel: string): string | undefined {
+    return this.entries.get(rel)?.[1];
+  }
+
+  /** The recorded paths inside directory `dir`, at any depth. */
+  *inside(dir: string): Generator<string> {
+    const prefix = `${dir}/`;
+    for (const rel of this.entries.keys()) if (rel.startsWith(prefix)) yield rel;
+  }
+
+  delete(rel: string): void {
+    if (this.entries.delete(rel)) this.dirty = true;
+  }
+
   set(rel: string, ino: bigint, size: bigint, mtimeNs: bigint, hash: string): void {
     this.entries.set(rel, [signature(ino, size, mtimeNs), hash]);
     this.dirty = true;

@@ -23,6 +23,8 @@ export function explainKeyChange(
   producers: Map<string, string[]>,
   /** The definition this stage would have with the given (older) param values; see StageInstance.definitionWith. */
   definitionWith?: (params: Record<string, unknown>) => string,
+  /** Which files of a changed directory dep changed, when known (`d500/f500.txt modified`). */
+  depDetail?: (dep: string) => string | undefined,
 ): string[] {
   if (!entry) return ['never run (not in pipeline.lock)'];
   const reasons: string[] = [];
@@ -54,7 +56,11 @@ export function explainKeyChange(
     else {
       const from = producers.get(dep) ?? [];
       if (from.length) from.forEach((id) => upstream.add(id));
-      else reasons.push(after === 'missing' ? `dep ${dep} missing` : `dep ${dep} changed`);
+      else if (after === 'missing') reasons.push(`dep ${dep} missing`);
+      else {
+        const detail = depDetail?.(dep);
+        reasons.push(`dep ${dep} changed${detail ? `: ${detail}` : ''}`);
+      }
     }
   }
   for (const id of upstream) reasons.push(`upstream ${id} changed`);

@@ -6,7 +6,7 @@ import { builtinDeclarations } from '../../stages/registry.js';
 import { ProjectLayout } from '../store/layout.js';
 import { isDiskFull } from '../disk-full.js';
 import { writeFileAtomic } from '../fs-atomic.js';
-import { dirSignature, fileSignature } from '../hash/content-hasher.js';
+import { dirSignature, fileSignature, treeSignatureOf } from '../hash/content-hasher.js';
 import { sha256Text } from '../hash/sha256.js';
 import type { Project } from '../spec/model.js';
 import type { Workspace } from './workspace.js';
@@ -20,7 +20,7 @@ import type { Workspace } from './workspace.js';
  * parsing a 10,000-stage spec or recomputing a key. Anything different: the full path runs.
  */
 interface Summary {
-  schema: 2;
+  schema: 3;
   /** The project root, relative to the spec's folder ('' unless a dvc.yaml sits in a subfolder). */
   root: string;
   /** pipeline.lock, relative to the root. */
@@ -70,7 +70,7 @@ export function writeSummary(ws: Workspace): void {
   const now = BigInt(Date.now()) * 1_000_000n;
   const paths: [string, string][] = [];
   for (const [rel, sig] of ws.hasher.observed.entries()) {
-    const mtime = sig === 'missing' ? 0n : BigInt(sig.split(':')[sig.startsWith('d') ? 1 : 2]);
+    const mtime = sig === 'missing' ? 0n : sig.startsWith('T') ? BigInt(sig.slice(1, sig.indexOf(':'))) : BigInt(sig.split(':')[sig.startsWith('d') ? 1 : 2]);
     if (mtime > now - RACY_WINDOW_NS) {
       rmSync(file, { force: true });
       return;
@@ -80,7 +80,7 @@ export function writeSummary(ws: Workspace): void {
   const files = inputFilesOf(ws.project);
   const lockFile = path.relative(ws.project.dir, ws.layout.lockFile);
   const summary: Summary = {
-    schema: 2,
+    schema: 3,
     root: path.relative(ws.project.specDir, ws.project.dir),
     lockFile,
     files,
@@ -109,7 +109,7 @@ export function unchangedSinceSummary(specDir: string): string[] | undefined {
   } catch {
     return undefined;
   }
-  if (summary.schema !== 2) return undefined;
+  if (summary.schema !== 3) return undefined;
   const projectDir = path.resolve(specDir, summary.root);
   if (inputsHash(projectDir, summary.files, summary.lockFile) !== summary.inputs) return undefined;
   for (const { pattern, matches } of summary.globs) {
@@ -117,7 +117,12 @@ export function unchangedSinceSummary(specDir: string): string[] | undefined {
     if (now.length !== matches.length || now.some((m, i) => m !== matches[i])) return undefined;
   }
   for (const [rel, sig] of summary.paths) {
-    const stats = statSync(path.resolve(projectDir, rel), { bigint: true, throwIfNoEntry: false });
+    const abs = path.resolve(projectDir, rel);
+    if (sig.startsWith('T')) {
+      if (treeSignatureOf(abs) !== sig) return undefined;
+      continue;
+    }
+    const stats = statSync(abs, { bigint: true, throwIfNoEntry: false });
     const now = !stats ? 'missing' : stats.isDirectory() ? dirSignature(stats) : fileSignature(stats);
     if (now !== sig) return undefined;
   }

@@ -7,7 +7,7 @@ import { CacheEntryError, UnsafeCacheEntryError } from '../store/untrusted.js';
 import { definitionOf, fingerprintOf, keyOf, type Fingerprint } from '../fingerprint.js';
 import { StageGraph } from '../graph.js';
 import { UserError } from '../errors.js';
-import { ContentHasher, type ManifestEntry } from '../hash/content-hasher.js';
+import { ContentHasher, describeChanges, type ManifestEntry } from '../hash/content-hasher.js';
 import { StatCache } from '../hash/stat-cache.js';
 import { symlinkEscapeChecker } from '../paths.js';
 import { ProjectLayout } from '../store/layout.js';
@@ -96,7 +96,10 @@ export class Workspace {
       reasons = await this.outProblems(entry);
       if (reasons.length === 0) return { action: 'up-to-date', key, fingerprint, reasons, lockMatches };
     } else {
-      reasons = explainKeyChange(entry, fingerprint, this.graph.producers.get(instance.id) ?? new Map(), (old) => definitionOf(instance, old));
+      reasons = explainKeyChange(entry, fingerprint, this.graph.producers.get(instance.id) ?? new Map(), (old) => definitionOf(instance, old), (dep) => {
+        const changes = this.hasher.changesOf(dep);
+        return changes && describeChanges(changes);
+      });
     }
     const record = force ? undefined : this.restorable(key, reasons);
     return record ? { action: 'restore', key, fingerprint, reasons, record, lockMatches } : { action: 'run', key, fingerprint, reasons, lockMatches };
@@ -296,11 +299,11 @@ export class Workspace {
   }
 
   /** Writes pipeline.lock (a full disk there is a DiskFullError) and stops the hash workers. */
-  async close(): Promise<void> {
+  async close(options: { saveStatCache?: boolean } = {}): Promise<void> {
     try {
       this.lock.flush(true);
     } finally {
-      await this.hasher.close();
+      await this.hasher.close(options);
     }
   }
 }
