@@ -112,7 +112,7 @@ async function benchHashing(totalBytes: number): Promise<Row[]> {
   const sha = time('sha256sum', files, dir);
   rows.push({ what: `cold hash ${gb.toFixed(1)} GB (page cache warm)`, tool: 'sha256sum', seconds: sha.seconds });
   const start = performance.now();
-  const hasher = new ContentHasher(dir, new StatCache(path.join(dir, 'no-such-dir', 'stat-cache.json')));
+  const hasher = new ContentHasher(dir, new StatCache(path.join(dir, 'no-such-dir', 'stat-cache.tsv')));
   await hasher.hash('tree');
   const seconds = (performance.now() - start) / 1000;
   await hasher.close();

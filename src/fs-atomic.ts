@@ -32,3 +32,21 @@ export function writeFileAtomic(file: string, data: string | Buffer, durable = f
     throw error;
   }
 }
+
+/** writeFileAtomic for content produced in pieces (a million-line file need not be one string). */
+export function writeChunksAtomic(file: string, chunks: Iterable<string>): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = tempNameFor(file);
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      for (const chunk of chunks) writeSync(fd, chunk);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}

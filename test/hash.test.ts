@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { CorruptObjectError, ObjectStore } from '../src/store/object-store.js';
-import { ContentHasher } from '../src/hash/content-hasher.js';
+import { ContentHasher, dirHash } from '../src/hash/content-hasher.js';
 import { StatCache } from '../src/hash/stat-cache.js';
 import { HashWorkerPool } from '../src/hash/worker-pool.js';
 import { makeProject } from './helpers.js';
@@ -16,7 +16,7 @@ describe('content hashing', () => {
     const dir = makeProject({ 'f.txt': 'aaaa' });
     const old = new Date(Date.now() - 60_000);
     utimesSync(path.join(dir, 'f.txt'), old, old);
-    const cacheFile = path.join(dir, '.pipeline/stat-cache.json');
+    const cacheFile = path.join(dir, '.pipeline/stat-cache.tsv');
     const first = new ContentHasher(dir, new StatCache(cacheFile));
     assert.equal((await first.hash('f.txt')).hash, sha('aaaa'));
     await first.close();
@@ -40,6 +40,20 @@ describe('content hashing', () => {
     chmodSync(path.join(b, 'd/x'), 0o755);
     const hx = await new ContentHasher(b, new StatCache(path.join(b, 'sc2.json'))).hash('d');
     assert.notEqual(hx.hash, ha.hash);
+  });
+
+  it('a directory streamed a chunk at a time hashes to its sorted manifest, names that sort around "/" included', async () => {
+    // `a.b` < `a/x` < `a0` as full paths, though a directory listing sorts `a` < `a.b` < `a0`.
+    const files: Record<string, string> = { 'd/a.b': '1', 'd/a/x': '2', 'd/a/y/z': '3', 'd/a0': '4', 'd/a-c': '5', 'd/B': '6', 'd/é': '7' };
+    for (let i = 0; i < 9000; i++) files[`d/many/f${i}`] = String(i % 7); // more than one chunk
+    const dir = makeProject(files);
+    const hasher = new ContentHasher(dir, new StatCache(path.join(dir, 'sc.json')));
+    const hashed = await hasher.hash('d');
+    const entries = Object.entries(files).map(([p, content]) => ({ path: p.slice(2), hash: sha(content), exec: false }));
+    assert.equal(hashed.hash, dirHash(entries));
+    assert.deepEqual(hashed.kind === 'dir' && hashed.files, entries.length);
+    assert.equal(dirHash(await hasher.entries('d')), hashed.hash);
+    await hasher.close();
   });
 
   it('the worker pool hashes large trees on every core with the same results as sha256', async () => {

@@ -16,16 +16,20 @@ export interface ManifestEntry {
 
 export type PathHash =
   | { kind: 'file'; hash: string; exec: boolean }
-  | { kind: 'dir'; hash: string; entries: ManifestEntry[] }
+  /** `files`: how many; their entries on demand (`ContentHasher.entries`): a dep of a million files needs only the hash. */
+  | { kind: 'dir'; hash: string; files: number }
   | { kind: 'missing'; hash: 'missing' };
 
+/** The parts of a stat a signature uses (BigIntStats has them). */
+export type FileStat = Pick<BigIntStats, 'ino' | 'size' | 'mtimeNs' | 'mode'>;
+
 /** What identifies a file's version without reading it. */
-export function fileSignature(stats: BigIntStats): string {
+export function fileSignature(stats: FileStat): string {
   return `f${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.mode}`;
 }
 
 /** A directory's mtime changes when entries are added, removed or renamed. */
-export function dirSignature(stats: BigIntStats): string {
+export function dirSignature(stats: Pick<BigIntStats, 'ino' | 'mtimeNs'>): string {
   return `d${stats.ino}:${stats.mtimeNs}`;
 }
 
@@ -53,28 +57,36 @@ export class TreeSignature {
   }
 }
 
-/** A directory's files in manifest order (see `walkTree`), with their stats. */
+/** A file found by `walkTree`: its path inside the walked directory, and its stat. */
 export interface WalkedFile {
   inner: string;
-  stats: BigIntStats;
+  stats: FileStat;
 }
 
 /**
- * Every file under `abs` (following symlinks, as the manifest does), names sorted within each
- * directory, feeding `tree` with every file's and subdirectory's signature.
+ * Every file under `abs` (following symlinks, as the manifest does), in manifest order: the
+ * children of each directory sorted by name, a directory's as `name/`, which orders the whole
+ * walk exactly as sorting the full paths would (`a.b` < `a/x` < `a0`), so a manifest can be
+ * hashed as the walk goes. Feeds `tree` with every file's and subdirectory's signature. Only
+ * one directory's listing is held at a time.
  */
-export function walkTree(abs: string, tree: TreeSignature, onFile: (file: WalkedFile) => void, inner = ''): void {
-  for (const name of readdirSync(abs).sort()) {
-    const childAbs = path.join(abs, name);
-    const childInner = inner ? `${inner}/${name}` : name;
-    const stats = statSync(childAbs, { bigint: true, throwIfNoEntry: false });
+export function* walkTree(abs: string, tree: TreeSignature, inner = ''): Generator<WalkedFile> {
+  const children: { key: string; name: string; stats: BigIntStats; dir: boolean }[] = [];
+  for (const name of readdirSync(abs)) {
+    const stats = statSync(path.join(abs, name), { bigint: true, throwIfNoEntry: false });
     if (!stats) continue;
-    if (stats.isDirectory()) {
+    if (stats.isDirectory()) children.push({ key: `${name}/`, name, stats, dir: true });
+    else if (stats.isFile()) children.push({ key: name, name, stats, dir: false });
+  }
+  children.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const { name, stats, dir } of children) {
+    const childInner = inner ? `${inner}/${name}` : name;
+    if (dir) {
       tree.add(childInner, dirSignature(stats), stats.mtimeNs);
-      walkTree(childAbs, tree, onFile, childInner);
-    } else if (stats.isFile()) {
+      yield* walkTree(path.join(abs, name), tree, childInner);
+    } else {
       tree.add(childInner, fileSignature(stats), stats.mtimeNs);
-      onFile({ inner: childInner, stats });
+      yield { inner: childInner, stats: { ino: stats.ino, size: stats.size, mtimeNs: stats.mtimeNs, mode: stats.mode } };
     }
   }
 }
@@ -84,7 +96,7 @@ export function treeSignatureOf(abs: string): string | undefined {
   const stats = statSync(abs, { bigint: true, throwIfNoEntry: false });
   if (!stats?.isDirectory()) return undefined;
   const tree = new TreeSignature(stats);
-  walkTree(abs, tree, () => {});
+  for (const _ of walkTree(abs, tree));
   return tree.digest();
 }
 
@@ -97,6 +109,8 @@ export interface DirChanges {
 }
 
 const NAMED = 3;
+/** Files hashed per step of a directory walk: bounds what a million-file directory holds at once. */
+const CHUNK = 4096;
 
 /** `d500/f500.txt modified`, `3 files modified (a, b, c), 1 added (d)`. */
 export function describeChanges(c: DirChanges): string {
@@ -174,7 +188,7 @@ export class ContentHasher {
     if (options.saveStatCache !== false) this.statCache.save();
   }
 
-  private isRacy(stats: BigIntStats): boolean {
+  private isRacy(stats: FileStat): boolean {
     return stats.mtimeNs > BigInt(Date.now()) * 1_000_000n - RACY_WINDOW_NS;
   }
 
@@ -186,57 +200,82 @@ export class ContentHasher {
       return { kind: 'missing', hash: 'missing' };
     }
     if (stats.isDirectory()) {
-      const tree = new TreeSignature(stats);
-      const files: { rel: string; inner: string; stats: BigIntStats }[] = [];
-      walkTree(abs, tree, (f) => files.push({ rel: `${rel}/${f.inner}`, inner: f.inner, stats: f.stats }));
-      // One entry for the whole tree: its files' signatures are in it.
-      this.observed.set(rel, tree.digest());
-      const before = files.map((f) => (this.statCache.get(f.rel, f.stats.ino, f.stats.size, f.stats.mtimeNs) ? undefined : (this.statCache.previous(f.rel) ?? null)));
-      let recorded = 0;
-      for (const _ of this.statCache.inside(rel)) recorded++;
-      const hashes = await this.hashFiles(files, false);
-      this.noteChanges(rel, files, before, hashes, recorded);
-      const entries = files.map((f, i) => ({ path: f.inner, hash: hashes[i], exec: (Number(f.stats.mode) & 0o111) !== 0 }));
-      return { kind: 'dir', hash: dirHash(entries), entries };
+      const { hash, files } = await this.hashDirectory(rel, abs, stats);
+      return { kind: 'dir', hash, files };
     }
     const [hash] = await this.hashFiles([{ rel, stats }]);
     return { kind: 'file', hash, exec: (Number(stats.mode) & 0o111) !== 0 };
   }
 
-  /**
-   * `before`: per file, undefined when its stat signature matched the cache (unchanged), its
-   * previous hash when the signature changed, null when the cache never had it.
-   */
-  private noteChanges(rel: string, files: readonly { rel: string; inner: string }[], before: readonly (string | null | undefined)[], hashes: readonly string[], recorded: number): void {
-    // Without a record of this directory (a fresh clone, a lost stat cache) nothing can be said.
-    if (recorded === 0) return;
-    const c: DirChanges = { modified: 0, added: 0, removed: 0, names: { modified: [], added: [], removed: [] } };
-    let known = 0;
-    files.forEach((f, i) => {
-      const prev = before[i];
-      if (prev === null) {
-        c.added++;
-        if (c.names.added.length < NAMED) c.names.added.push(f.inner);
-        return;
-      }
-      known++;
-      if (prev !== undefined && prev !== hashes[i]) {
-        c.modified++;
-        if (c.names.modified.length < NAMED) c.names.modified.push(f.inner);
-      }
-    });
-    c.removed = recorded - known;
-    if (c.removed > 0) {
-      const present = new Set(files.map((f) => f.rel));
-      const gone = [...this.statCache.inside(rel)].filter((old) => !present.has(old));
-      c.names.removed = gone.slice(0, NAMED).map((old) => old.slice(rel.length + 1));
-      // Forgotten once a run saves the stat cache; `status` does not save it, so it keeps saying so.
-      for (const old of gone) this.statCache.delete(old);
-    }
-    if (c.modified + c.added + c.removed > 0) this.changes.set(rel, c);
+  /** A directory's manifest entries (for storing it as an out); its files' hashes come from the stat cache. */
+  async entries(rel: string): Promise<ManifestEntry[]> {
+    const abs = path.resolve(this.projectDir, rel);
+    const stats = statSync(abs, { bigint: true, throwIfNoEntry: false });
+    if (!stats?.isDirectory()) return [];
+    const entries: ManifestEntry[] = [];
+    await this.hashDirectory(rel, abs, stats, entries);
+    return entries;
   }
 
-  private async hashFiles(files: { rel: string; stats: BigIntStats }[], observe = true): Promise<string[]> {
+  /**
+   * Streams the walk: files are hashed (stat cache, else the worker pool) a chunk at a time
+   * and their manifest lines fed straight into the directory's sha256, so memory stays flat
+   * in the number of files. Notes what changed since the stat cache last saw the directory.
+   */
+  private async hashDirectory(rel: string, abs: string, stats: BigIntStats, collect?: ManifestEntry[]): Promise<{ hash: string; files: number }> {
+    let recorded = 0;
+    for (const _ of this.statCache.inside(rel)) recorded++;
+    // Without a record of this directory (a fresh clone, a lost stat cache) nothing can be said.
+    const changes: DirChanges | undefined = recorded > 0 ? { modified: 0, added: 0, removed: 0, names: { modified: [], added: [], removed: [] } } : undefined;
+    let known = 0;
+    const tree = new TreeSignature(stats);
+    const manifest = createHash('sha256').update('[');
+    let files = 0;
+    let chunk: { rel: string; inner: string; stats: FileStat }[] = [];
+    const flush = async () => {
+      const before = chunk.map((f) => (this.statCache.get(f.rel, f.stats.ino, f.stats.size, f.stats.mtimeNs) ? undefined : (this.statCache.previous(f.rel) ?? null)));
+      const hashes = await this.hashFiles(chunk, false);
+      chunk.forEach((f, i) => {
+        const exec = (Number(f.stats.mode) & 0o111) !== 0;
+        manifest.update(`${files++ ? ',' : ''}${JSON.stringify([f.inner, hashes[i], exec ? 1 : 0])}`);
+        collect?.push({ path: f.inner, hash: hashes[i]!, exec });
+        if (!changes) return;
+        const prev = before[i];
+        if (prev === null) {
+          changes.added++;
+          if (changes.names.added.length < NAMED) changes.names.added.push(f.inner);
+          return;
+        }
+        known++;
+        if (prev !== undefined && prev !== hashes[i]) {
+          changes.modified++;
+          if (changes.names.modified.length < NAMED) changes.names.modified.push(f.inner);
+        }
+      });
+      chunk = [];
+    };
+    for (const f of walkTree(abs, tree)) {
+      chunk.push({ rel: `${rel}/${f.inner}`, inner: f.inner, stats: f.stats });
+      if (chunk.length >= CHUNK) await flush();
+    }
+    await flush();
+    // One entry for the whole tree: its files' signatures are in it.
+    this.observed.set(rel, tree.digest());
+    if (changes) {
+      changes.removed = recorded - known;
+      if (changes.removed > 0) {
+        // Only when something went: which recorded files are gone (a stat each).
+        const gone = [...this.statCache.inside(rel)].filter((old) => !statSync(path.resolve(this.projectDir, old), { throwIfNoEntry: false })?.isFile());
+        changes.names.removed = gone.slice(0, NAMED).map((old) => old.slice(rel.length + 1));
+        // Forgotten once a run saves the stat cache; `status` does not save it, so it keeps saying so.
+        for (const old of gone) this.statCache.delete(old);
+      }
+      if (changes.modified + changes.added + changes.removed > 0) this.changes.set(rel, changes);
+    }
+    return { hash: manifest.update(']').digest('hex'), files };
+  }
+
+  private async hashFiles(files: { rel: string; stats: FileStat }[], observe = true): Promise<string[]> {
     const hashes: string[] = new Array(files.length);
     const todo: number[] = [];
     files.forEach((f, i) => {

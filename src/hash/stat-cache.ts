@@ -1,38 +1,59 @@
 import { readFileSync } from 'node:fs';
 import { isDiskFull } from '../disk-full.js';
-import { writeFileAtomic } from '../fs-atomic.js';
+import { writeChunksAtomic } from '../fs-atomic.js';
 
 /** `ino:size:mtime_ns` as one string: cheaper to load and compare than three bigints. */
 function signature(ino: bigint, size: bigint, mtimeNs: bigint): string {
   return `${ino}:${size}:${mtimeNs}`;
 }
 
+const TAB = 9;
+const NEWLINE = 10;
+
 /**
  * Remembers (inode, size, mtime_ns) -> sha256 per project-relative path, so a no-op run costs
  * a stat per file instead of a read. Persisted per project (not in the shareable cache: inode
  * numbers mean nothing in another clone). Losing it only costs re-hashing.
+ *
+ * On disk one line per path, `signature TAB sha256 TAB path`, read and written a line at a
+ * time: a million-file dataset's cache is never one JSON document in memory. A path with a
+ * newline in its name is not remembered (it is re-hashed instead).
  */
 export class StatCache {
-  private entries = new Map<string, [signature: string, hash: string]>();
+  /** rel -> `signature TAB sha256`: one string per path. */
+  private entries = new Map<string, string>();
   private dirty = false;
 
   constructor(private readonly file: string) {
+    let data: Buffer;
     try {
-      const rows = JSON.parse(readFileSync(file, 'utf8')) as [string, string, string][];
-      for (const [rel, sig, hash] of rows) this.entries.set(rel, [sig, hash]);
+      data = readFileSync(file);
     } catch {
-      // Missing or unreadable: start empty; it is only an accelerator.
+      return; // Missing: start empty; it is only an accelerator.
+    }
+    let start = 0;
+    while (start < data.length) {
+      let end = data.indexOf(NEWLINE, start);
+      if (end < 0) end = data.length;
+      const tab1 = data.indexOf(TAB, start);
+      const tab2 = tab1 < 0 ? -1 : data.indexOf(TAB, tab1 + 1);
+      // Fresh strings per field (a slice of one big string would keep all of it alive).
+      if (tab2 > 0 && tab2 < end) this.entries.set(data.toString('utf8', tab2 + 1, end), data.toString('latin1', start, tab2));
+      start = end + 1;
     }
   }
 
   get(rel: string, ino: bigint, size: bigint, mtimeNs: bigint): string | undefined {
     const entry = this.entries.get(rel);
-    return entry && entry[0] === signature(ino, size, mtimeNs) ? entry[1] : undefined;
+    if (!entry) return undefined;
+    const tab = entry.indexOf('\t');
+    return entry.slice(0, tab) === signature(ino, size, mtimeNs) ? entry.slice(tab + 1) : undefined;
   }
 
   /** The hash last recorded for `rel`, whatever its signature now: what it was, to say what changed. */
   previous(rel: string): string | undefined {
-    return this.entries.get(rel)?.[1];
+    const entry = this.entries.get(rel);
+    return entry && entry.slice(entry.indexOf('\t') + 1);
   }
 
   /** The recorded paths inside directory `dir`, at any depth. */
@@ -46,16 +67,27 @@ export class StatCache {
   }
 
   set(rel: string, ino: bigint, size: bigint, mtimeNs: bigint, hash: string): void {
-    this.entries.set(rel, [signature(ino, size, mtimeNs), hash]);
+    if (rel.includes('\n')) return;
+    this.entries.set(rel, `${signature(ino, size, mtimeNs)}\t${hash}`);
     this.dirty = true;
   }
 
   save(): void {
     if (!this.dirty) return;
-    const rows: [string, string, string][] = [];
-    for (const [rel, [sig, hash]] of this.entries) rows.push([rel, sig, hash]);
+    const entries = this.entries;
+    function* lines(): Generator<string> {
+      let chunk = '';
+      for (const [rel, value] of entries) {
+        chunk += `${value}\t${rel}\n`;
+        if (chunk.length > 1 << 20) {
+          yield chunk;
+          chunk = '';
+        }
+      }
+      if (chunk) yield chunk;
+    }
     try {
-      writeFileAtomic(this.file, JSON.stringify(rows));
+      writeChunksAtomic(this.file, lines());
       this.dirty = false;
     } catch (error) {
       // Only an accelerator: on a full disk the next command re-hashes what it cannot skip.

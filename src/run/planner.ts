@@ -80,7 +80,7 @@ async function predictDep(ws: Workspace, dep: string, restored: [string, StoredO
   }
   // The dep is a directory holding restored outs: today's listing with those outs replaced.
   const current = await ws.hasher.hash(dep);
-  let entries: ManifestEntry[] = current.kind === 'dir' ? current.entries : [];
+  let entries: ManifestEntry[] = current.kind === 'dir' ? await ws.hasher.entries(dep) : [];
   for (const [out, stored] of restored) {
     const rel = out.slice(dep.length + 1);
     entries = entries.filter((e) => !isWithin(e.path, rel));

@@ -60,7 +60,7 @@ export class Workspace {
 
   /** `specDir`: the folder holding the spec, where pipeline.lock and .pipeline/ live. */
   static statCacheFor(specDir: string): StatCache {
-    return new StatCache(new ProjectLayout(specDir).state('stat-cache.json'));
+    return new StatCache(new ProjectLayout(specDir).state('stat-cache.tsv'));
   }
 
   static lockFor(specDir: string): Lockfile {
@@ -251,8 +251,9 @@ export class Workspace {
         cached = false;
         continue;
       }
+      const entries = hashed.kind === 'dir' ? await this.hasher.entries(out) : [];
       outs[out] = onDiskFull(
-        (): StoredOut => (hashed.kind === 'file' ? { kind: 'file', hash: this.store.putFile(abs, hashed.hash), exec: hashed.exec } : { kind: 'dir', hash: this.store.putDirectory(hashed.entries, abs) }),
+        (): StoredOut => (hashed.kind === 'file' ? { kind: 'file', hash: this.store.putFile(abs, hashed.hash), exec: hashed.exec } : { kind: 'dir', hash: this.store.putDirectory(entries, abs) }),
         () => this.cacheFull(`out ${out} of ${instance.id}`, sizeOfPath(abs)),
       );
     }

@@ -26,7 +26,7 @@ export class ProjectLayout {
   }
 
   /** Per-clone state, never shared or committed. */
-  state(name: 'stat-cache.json' | 'lock.json' | 'spec.json' | 'options.json' | 'noop.json' | 'run.lock' | 'config.yaml'): string {
+  state(name: 'stat-cache.tsv' | 'lock.json' | 'spec.json' | 'options.json' | 'noop.json' | 'run.lock' | 'config.yaml'): string {
     return path.join(this.specDir, '.pipeline', name);
   }
 
