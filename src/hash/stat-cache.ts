@@ -1,17 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { isDiskFull } from '../disk-full.js';
 import { writeChunksAtomic } from '../fs-atomic.js';
+import type { FileStat } from './content-hasher.js';
 
-/** `ino:size:mtime_ns` as one string: cheaper to load and compare than three bigints. */
-function signature(ino: bigint, size: bigint, mtimeNs: bigint): string {
-  return `${ino}:${size}:${mtimeNs}`;
+/**
+ * `ino:size:mtime_ms` as one string. mtimeMs is a double (sub-microsecond steps for today's
+ * dates); files modified within the racy window are never cached, so two versions of a file
+ * could only share a signature if rewritten at the same size within that step, long after.
+ */
+function signature(s: FileStat): string {
+  return `${s.ino}:${s.size}:${s.mtimeMs}`;
 }
 
 const TAB = 9;
 const NEWLINE = 10;
 
 /**
- * Remembers (inode, size, mtime_ns) -> sha256 per project-relative path, so a no-op run costs
+ * Remembers (inode, size, mtime) -> sha256 per project-relative path, so a no-op run costs
  * a stat per file instead of a read. Persisted per project (not in the shareable cache: inode
  * numbers mean nothing in another clone). Losing it only costs re-hashing.
  *
@@ -43,11 +48,12 @@ export class StatCache {
     }
   }
 
-  get(rel: string, ino: bigint, size: bigint, mtimeNs: bigint): string | undefined {
+  get(rel: string, stats: FileStat): string | undefined {
     const entry = this.entries.get(rel);
     if (!entry) return undefined;
-    const tab = entry.indexOf('\t');
-    return entry.slice(0, tab) === signature(ino, size, mtimeNs) ? entry.slice(tab + 1) : undefined;
+    const sig = signature(stats);
+    // Compared in place: a slice per lookup is a million short-lived strings for the collector.
+    return entry.charCodeAt(sig.length) === TAB && entry.startsWith(sig) ? entry.slice(sig.length + 1) : undefined;
   }
 
   /** The hash last recorded for `rel`, whatever its signature now: what it was, to say what changed. */
@@ -66,9 +72,9 @@ export class StatCache {
     if (this.entries.delete(rel)) this.dirty = true;
   }
 
-  set(rel: string, ino: bigint, size: bigint, mtimeNs: bigint, hash: string): void {
+  set(rel: string, stats: FileStat, hash: string): void {
     if (rel.includes('\n')) return;
-    this.entries.set(rel, `${signature(ino, size, mtimeNs)}\t${hash}`);
+    this.entries.set(rel, `${signature(stats)}\t${hash}`);
     this.dirty = true;
   }
 
