@@ -3,7 +3,9 @@
  * generated DAGs, plus cold hashing throughput beside sha256sum. Prints a table with ratios.
  * `npm run bench -- --quick` runs only the 1,000-stage DAG and a 512 MB hashing tree;
  * `--training-only` the training rows (CPU backends, then WebGPU beside PyTorch on the GPU);
- * `--gpu-only` just the GPU rows, for a lent GPU machine.
+ * `--gpu-only` just the GPU rows, for a lent GPU machine; `--big-dir-only` the 1M-file
+ * directory dep (100k with --quick); `--memory-only` a training stage's peak RSS at 2k and 16k
+ * images (1k and 4k with --quick).
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, rmSync, utimesSync, writeFileSync, readdirSync } from 'node:fs';
@@ -17,11 +19,14 @@ import { remoteThroughput, watchLatency } from './extras.js';
 import { gpuTable, gpuTrainingThroughput } from './gpu-training.js';
 import { trainingThroughput } from './training.js';
 import { memoryTable, trainingMemory } from './train-memory.js';
+import { bigDirectory, bigDirTable } from './big-dir.js';
 
 const cli = fileURLToPath(new URL('../../bin/pipeline.js', import.meta.url));
 const quick = process.argv.includes('--quick');
 const extrasOnly = process.argv.includes('--extras-only') || process.argv.includes('--training-only');
 const trainingOnly = process.argv.includes('--training-only');
+/** Only the many-files directory dep. */
+const bigDirOnly = process.argv.includes('--big-dir-only');
 /** Only a training stage's peak memory against the data set's size. */
 const memoryOnly = process.argv.includes('--memory-only');
 /** Only the GPU rows: the one thing worth a lent GPU machine's minutes. */
@@ -133,6 +138,11 @@ function printTable(rows: Row[], hashBytes: number): void {
 }
 
 async function main(): Promise<void> {
+  const bigFiles = quick ? 100_000 : 1_000_000;
+  if (bigDirOnly) {
+    process.stdout.write(bigDirTable(bigFiles, bigDirectory(root, bigFiles)));
+    process.exit(0);
+  }
   if (memoryOnly) {
     process.stdout.write(memoryTable(await trainingMemory(root, quick ? [1000, 4000] : [2000, 16000])));
     process.exit(0);
@@ -152,6 +162,16 @@ async function main(): Promise<void> {
     rows.push(...(await benchHashing(hashBytes)));
   }
   if (rows.length > 0) printTable(rows, hashBytes);
+  let bigDir: ReturnType<typeof bigDirectory> = [];
+  let memory: Awaited<ReturnType<typeof trainingMemory>> = [];
+  if (!extrasOnly) {
+    process.stderr.write(`a directory dep of ${bigFiles} files...\n`);
+    bigDir = bigDirectory(root, bigFiles);
+    process.stdout.write(bigDirTable(bigFiles, bigDir));
+    process.stderr.write('training memory against data set size...\n');
+    memory = await trainingMemory(root, quick ? [1000, 4000] : [2000, 16000]);
+    process.stdout.write(memoryTable(memory));
+  }
   if (!trainingOnly) process.stderr.write('watch latency and remote throughput...\n');
   const extras = trainingOnly ? [] : [...(await watchLatency(path.join(root, 'watch'), 7)), ...remoteThroughput(path.join(root, 'remote'), quick ? 8 : 20, 25)];
   const lines = ['', '| measurement | tool | seconds | |', '|---|---|---:|---|'];
@@ -166,7 +186,7 @@ async function main(): Promise<void> {
   process.stderr.write('GPU training throughput (WebGPU beside PyTorch)...\n');
   const gpu = gpuTrainingThroughput();
   process.stdout.write(gpuTable(gpu));
-  writeFileSync(path.join(root, 'results.json'), JSON.stringify({ rows, extras, training, gpu }, null, 2));
+  writeFileSync(path.join(root, 'results.json'), JSON.stringify({ rows, bigDir, memory, extras, training, gpu }, null, 2));
   process.exit(0);
 }
 

@@ -16,31 +16,22 @@ export function tempNameFor(file: string): string {
  * caches skip it (a lost one only means a rerun).
  */
 export function writeFileAtomic(file: string, data: string | Buffer, durable = false): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = tempNameFor(file);
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-      if (durable) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    throw error;
-  }
+  writeAtomic(file, [typeof data === 'string' ? Buffer.from(data) : data], durable);
 }
 
 /** writeFileAtomic for content produced in pieces (a million-line file need not be one string). */
 export function writeChunksAtomic(file: string, chunks: Iterable<string>): void {
+  writeAtomic(file, chunks, false);
+}
+
+function writeAtomic(file: string, chunks: Iterable<string | Buffer>, durable: boolean): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const tmp = tempNameFor(file);
   try {
     const fd = openSync(tmp, 'w');
     try {
-      for (const chunk of chunks) writeSync(fd, chunk);
+      for (const chunk of chunks) writeSync(fd, typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }

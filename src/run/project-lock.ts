@@ -28,7 +28,7 @@ export class ProjectLock {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const holder = this.holder();
-      if (holder === undefined || !alive(holder.pid)) {
+      if (holder === undefined || !processAlive(holder.pid)) {
         rmSync(this.file, { force: true });
         continue;
       }
@@ -58,7 +58,8 @@ export class ProjectLock {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, under another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -20,6 +20,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rmSy
 import path from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../../src/fs-atomic.js';
+import { processAlive } from '../../src/run/project-lock.js';
 
 export type Fit = 'fill' | 'letterbox';
 
@@ -70,15 +71,6 @@ function readIndex(file: string, size: number, fit: Fit): ShardIndex {
   return { format: FORMAT, size, fit, shards: [], slots: {} };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** A lock directory holding its owner's pid; a dead owner's lock is taken over. */
 async function withLock<T>(dir: string, f: () => Promise<T>): Promise<T> {
   const lock = path.join(dir, 'lock');
@@ -95,7 +87,7 @@ async function withLock<T>(dir: string, f: () => Promise<T>): Promise<T> {
       } catch {
         // Just created, pid not written yet: wait.
       }
-      if (Number.isInteger(owner) && owner > 0 && !alive(owner)) rmSync(lock, { recursive: true, force: true });
+      if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) rmSync(lock, { recursive: true, force: true });
       else await new Promise((r) => setTimeout(r, 100));
     }
   }

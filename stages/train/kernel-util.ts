@@ -30,3 +30,15 @@ export function replaceKernel(config: tf.KernelConfig): void {
   if (tf.getKernel(config.kernelName, config.backendName)) tf.unregisterKernel(config.kernelName, config.backendName);
   tf.registerKernel(config);
 }
+
+/**
+ * Replaces the backend's `name` kernel with `ours`, which returns undefined for the cases it
+ * does not handle (another data format, dilations): those still go to the kernel it replaced.
+ */
+export function replaceKeepingFallback<I, A>(name: string, backendName: string, ours: (inputs: I, attrs: A, backend: tf.KernelBackend) => TensorInfo | undefined): void {
+  const stock = kernel(name, backendName);
+  replaceKernel({
+    ...stock,
+    kernelFunc: (args) => ours(args.inputs as unknown as I, args.attrs as unknown as A, args.backend as tf.KernelBackend) ?? stock.kernelFunc(args),
+  });
+}

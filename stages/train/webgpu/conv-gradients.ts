@@ -5,7 +5,7 @@
  * goes to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { kernel, replaceKernel, type Conv2DAttrs } from '../kernel-util.js';
+import { replaceKeepingFallback, type Conv2DAttrs } from '../kernel-util.js';
 import { gemmProgram, gemmUniforms, type GemmShape } from './gemm.js';
 import { runProgram, splitsFor } from './program.js';
 import { sumSplits } from './partial-sums.js';
@@ -50,37 +50,23 @@ function nhwcInfo(xShape: number[], filterShape: number[], a: Conv2DAttrs): tf.b
 }
 
 export function registerConv2DBackpropFilter(): void {
-  const stock = kernel('Conv2DBackpropFilter', 'webgpu');
-  replaceKernel({
-    ...stock,
-    kernelFunc: (args) => {
-      const { x, dy } = args.inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const a = args.attrs as unknown as Conv2DAttrs;
-      const info = nhwcInfo(x.shape, a.filterShape!, a);
-      if (!info) return stock.kernelFunc(args);
-      const m = info.filterHeight * info.filterWidth * info.inChannels;
-      const k = info.batchSize * info.outHeight * info.outWidth;
-      const shape: GemmShape = { m, n: info.outChannels, k, splits: splitsFor(k, Math.ceil(m / 32) * Math.ceil(info.outChannels / 32) * 64, 1 << 16) };
-      const program = gemmProgram('convFilterGrad', ['x', 'dy'], shape, GEOMETRY, filterGradLoadA, filterGradLoadB);
-      const partials = runProgram(args.backend, program, [x, dy], [...gemmUniforms(shape), ...geometry(info)]);
-      return sumSplits(args.backend, partials, a.filterShape!);
-    },
+  replaceKeepingFallback<{ x: tf.TensorInfo; dy: tf.TensorInfo }, Conv2DAttrs>('Conv2DBackpropFilter', 'webgpu', ({ x, dy }, a, backend) => {
+    const info = nhwcInfo(x.shape, a.filterShape!, a);
+    if (!info) return undefined;
+    const m = info.filterHeight * info.filterWidth * info.inChannels;
+    const k = info.batchSize * info.outHeight * info.outWidth;
+    const shape: GemmShape = { m, n: info.outChannels, k, splits: splitsFor(k, Math.ceil(m / 32) * Math.ceil(info.outChannels / 32) * 64, 1 << 16) };
+    const program = gemmProgram('convFilterGrad', ['x', 'dy'], shape, GEOMETRY, filterGradLoadA, filterGradLoadB);
+    return sumSplits(backend, runProgram(backend, program, [x, dy], [...gemmUniforms(shape), ...geometry(info)]), a.filterShape!);
   });
 }
 
 export function registerConv2DBackpropInput(): void {
-  const stock = kernel('Conv2DBackpropInput', 'webgpu');
-  replaceKernel({
-    ...stock,
-    kernelFunc: (args) => {
-      const { dy, filter } = args.inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-      const a = args.attrs as unknown as Conv2DAttrs;
-      const info = nhwcInfo(a.inputShape!, filter.shape, a);
-      if (!info) return stock.kernelFunc(args);
-      const shape: GemmShape = { m: info.batchSize * info.inHeight * info.inWidth, n: info.inChannels, k: info.filterHeight * info.filterWidth * info.outChannels, splits: 1 };
-      const program = gemmProgram('convInputGrad', ['dy', 'W'], shape, GEOMETRY, inputGradLoadA, inputGradLoadB);
-      const partials = runProgram(args.backend, program, [dy, filter], [...gemmUniforms(shape), ...geometry(info)]);
-      return sumSplits(args.backend, partials, a.inputShape!);
-    },
+  replaceKeepingFallback<{ dy: tf.TensorInfo; filter: tf.TensorInfo }, Conv2DAttrs>('Conv2DBackpropInput', 'webgpu', ({ dy, filter }, a, backend) => {
+    const info = nhwcInfo(a.inputShape!, filter.shape, a);
+    if (!info) return undefined;
+    const shape: GemmShape = { m: info.batchSize * info.inHeight * info.inWidth, n: info.inChannels, k: info.filterHeight * info.filterWidth * info.outChannels, splits: 1 };
+    const program = gemmProgram('convInputGrad', ['dy', 'W'], shape, GEOMETRY, inputGradLoadA, inputGradLoadB);
+    return sumSplits(backend, runProgram(backend, program, [dy, filter], [...gemmUniforms(shape), ...geometry(info)]), a.inputShape!);
   });
 }

@@ -5,7 +5,7 @@
  * input element over its few taps. NHWC, dilation 1; anything else goes to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { kernel, replaceKernel, type Conv2DAttrs } from '../kernel-util.js';
+import { replaceKeepingFallback, type Conv2DAttrs } from '../kernel-util.js';
 import { flatDispatch, i32Uniforms, runProgram, splitsFor, type WgslProgram } from './program.js';
 import { sumSplits } from './partial-sums.js';
 
@@ -78,33 +78,18 @@ const inputGradBody = `
   result[index] = acc;`;
 
 export function registerDepthwiseGradients(): void {
-  const stockFilter = kernel('DepthwiseConv2dNativeBackpropFilter', 'webgpu');
-  replaceKernel({
-    ...stockFilter,
-    kernelFunc: (args) => {
-      const { x, dy } = args.inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const a = args.attrs as unknown as Conv2DAttrs;
-      const info = depthwiseInfo(x.shape, a.filterShape!, a);
-      if (!info) return stockFilter.kernelFunc(args);
-      const weights = a.filterShape!.reduce((p, d) => p * d, 1);
-      const k = info.batchSize * info.outHeight * info.outWidth;
-      const splits = splitsFor(k, weights);
-      const chunk = Math.ceil(k / splits);
-      const program = flatProgram('filterGrad', ['x', 'dy'], [splits, weights], ['kChunk'], filterGradBody);
-      const partials = runProgram(args.backend, program, [x, dy], [...geometry(info), chunk]);
-      return sumSplits(args.backend, partials, a.filterShape!);
-    },
+  replaceKeepingFallback<{ x: tf.TensorInfo; dy: tf.TensorInfo }, Conv2DAttrs>('DepthwiseConv2dNativeBackpropFilter', 'webgpu', ({ x, dy }, a, backend) => {
+    const info = depthwiseInfo(x.shape, a.filterShape!, a);
+    if (!info) return undefined;
+    const weights = a.filterShape!.reduce((p, d) => p * d, 1);
+    const k = info.batchSize * info.outHeight * info.outWidth;
+    const splits = splitsFor(k, weights);
+    const program = flatProgram('filterGrad', ['x', 'dy'], [splits, weights], ['kChunk'], filterGradBody);
+    return sumSplits(backend, runProgram(backend, program, [x, dy], [...geometry(info), Math.ceil(k / splits)]), a.filterShape!);
   });
-  const stockInput = kernel('DepthwiseConv2dNativeBackpropInput', 'webgpu');
-  replaceKernel({
-    ...stockInput,
-    kernelFunc: (args) => {
-      const { dy, filter } = args.inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-      const a = args.attrs as unknown as Conv2DAttrs;
-      const info = depthwiseInfo(a.inputShape!, filter.shape, a);
-      if (!info) return stockInput.kernelFunc(args);
-      const program = flatProgram('inputGrad', ['dy', 'W'], a.inputShape!, [], inputGradBody);
-      return runProgram(args.backend, program, [dy, filter], geometry(info));
-    },
+  replaceKeepingFallback<{ dy: tf.TensorInfo; filter: tf.TensorInfo }, Conv2DAttrs>('DepthwiseConv2dNativeBackpropInput', 'webgpu', ({ dy, filter }, a, backend) => {
+    const info = depthwiseInfo(a.inputShape!, filter.shape, a);
+    if (!info) return undefined;
+    return runProgram(backend, flatProgram('inputGrad', ['dy', 'W'], a.inputShape!, [], inputGradBody), [dy, filter], geometry(info));
   });
 }
