@@ -20,7 +20,7 @@ export function writeFileAtomic(file: string, data: string | Buffer, durable = f
 }
 
 /** writeFileAtomic for content produced in pieces (a million-line file need not be one string). */
-export function writeChunksAtomic(file: string, chunks: Iterable<string>): void {
+export function writeChunksAtomic(file: string, chunks: Iterable<string | Buffer>): void {
   writeAtomic(file, chunks, false);
 }
 

@@ -288,8 +288,7 @@ export class ContentHasher {
    * in the number of files. Notes what changed since the stat cache last saw the directory.
    */
   private async hashDirectory(rel: string, abs: string, stats: BigIntStats, collect?: ManifestEntry[]): Promise<{ hash: string; files: number }> {
-    let recorded = 0;
-    for (const _ of this.statCache.inside(rel)) recorded++;
+    const recorded = this.statCache.countInside(rel);
     // Without a record of this directory (a fresh clone, a lost stat cache) nothing can be said.
     const changes: DirChanges | undefined = recorded > 0 ? { modified: 0, added: 0, removed: 0, names: { modified: [], added: [], removed: [] } } : undefined;
     let known = 0;

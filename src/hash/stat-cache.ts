@@ -14,86 +14,233 @@ function signature(s: FileStat): string {
 
 const TAB = 9;
 const NEWLINE = 10;
+/** Bytes per chunk of the log of entries set during this command. */
+const CHUNK_BYTES = 1 << 22;
+
+/** FNV-1a over a path's UTF-8 bytes. */
+function hashBytes(buf: Buffer, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Lines `signature TAB sha256 TAB path NEWLINE` in Buffers (the loaded file, then 4 MB chunks
+ * for entries set during this command), found through an open-addressing index of their
+ * positions: no JavaScript string or object per path (a million of those cost more in garbage
+ * collection than the walk itself).
+ */
+class LineTable {
+  /** The loaded file: positions [0, base.length). */
+  private readonly base: Buffer;
+  /** Where the log chunks' positions start (the base rounded up to a chunk). */
+  private readonly logStart: number;
+  private readonly log: Buffer[] = [];
+  private logUsed = CHUNK_BYTES;
+  /** Position + 1 of each line (0: empty, -1: deleted). */
+  private slots = new Int32Array(1024);
+  private used = 0;
+
+  constructor(base: Buffer) {
+    this.base = base;
+    this.logStart = Math.ceil(base.length / CHUNK_BYTES) * CHUNK_BYTES;
+    let lines = 0;
+    for (let i = base.indexOf(NEWLINE); i >= 0; i = base.indexOf(NEWLINE, i + 1)) lines++;
+    this.grow(lines);
+    let start = 0;
+    while (start < base.length) {
+      let end = base.indexOf(NEWLINE, start);
+      if (end < 0) end = base.length;
+      const tab1 = base.indexOf(TAB, start);
+      const tab2 = tab1 < 0 ? -1 : base.indexOf(TAB, tab1 + 1);
+      if (tab2 > 0 && tab2 < end) this.insert(start, base, tab2 + 1, end);
+      start = end + 1;
+    }
+  }
+
+  /** The buffer holding a position, and the offset in it. */
+  locate(position: number): [Buffer, number] {
+    if (position < this.logStart) return [this.base, position];
+    const inLog = position - this.logStart;
+    return [this.log[Math.floor(inLog / CHUNK_BYTES)]!, inLog % CHUNK_BYTES];
+  }
+
+  /** The position of `rel`'s line, or -1. */
+  find(rel: Buffer): number {
+    const mask = this.slots.length - 1;
+    for (let i = hashBytes(rel, 0, rel.length) & mask; ; i = (i + 1) & mask) {
+      const slot = this.slots[i]!;
+      if (slot === 0) return -1;
+      if (slot > 0 && this.pathEquals(slot - 1, rel)) return slot - 1;
+    }
+  }
+
+  /** Adds (or replaces) `rel`'s line; false when the table is full (2 GB of lines). */
+  add(line: Buffer, rel: Buffer): boolean {
+    if (line.length > CHUNK_BYTES) return false;
+    if (this.logUsed + line.length > CHUNK_BYTES) {
+      if (this.logStart + (this.log.length + 1) * CHUNK_BYTES >= 0x7ffffffe) return false;
+      this.log.push(Buffer.allocUnsafe(CHUNK_BYTES));
+      this.logUsed = 0;
+    }
+    const chunk = this.log[this.log.length - 1]!;
+    const offset = this.logUsed;
+    line.copy(chunk, offset);
+    this.logUsed += line.length;
+    this.remove(rel);
+    this.grow(this.used + 1);
+    const relStart = offset + line.length - 1 - rel.length;
+    this.insert(this.logStart + (this.log.length - 1) * CHUNK_BYTES + offset, chunk, relStart, offset + line.length - 1);
+    return true;
+  }
+
+  remove(rel: Buffer): boolean {
+    const mask = this.slots.length - 1;
+    for (let i = hashBytes(rel, 0, rel.length) & mask; ; i = (i + 1) & mask) {
+      const slot = this.slots[i]!;
+      if (slot === 0) return false;
+      if (slot > 0 && this.pathEquals(slot - 1, rel)) {
+        this.slots[i] = -1;
+        return true;
+      }
+    }
+  }
+
+  /** Every live line: its buffer, start, and end (the newline's offset). */
+  *lines(): Generator<[Buffer, number, number]> {
+    for (const slot of this.slots) {
+      if (slot <= 0) continue;
+      const [buf, start] = this.locate(slot - 1);
+      yield [buf, start, buf.indexOf(NEWLINE, start)];
+    }
+  }
+
+  private pathEquals(position: number, rel: Buffer): boolean {
+    const [buf, start] = this.locate(position);
+    const relStart = buf.indexOf(TAB, buf.indexOf(TAB, start) + 1) + 1;
+    const end = relStart + rel.length;
+    return buf[end] === NEWLINE && buf.compare(rel, 0, rel.length, relStart, end) === 0;
+  }
+
+  private insert(position: number, buf: Buffer, relStart: number, relEnd: number): void {
+    const mask = this.slots.length - 1;
+    let i = hashBytes(buf, relStart, relEnd) & mask;
+    while (this.slots[i] !== 0) i = (i + 1) & mask;
+    this.slots[i] = position + 1;
+    this.used++;
+  }
+
+  /** Keeps the table at most half full; deleted slots count until a rebuild drops them. */
+  private grow(entries: number): void {
+    if (entries * 2 <= this.slots.length) return;
+    const old = this.slots;
+    let size = this.slots.length;
+    while (entries * 2 > size) size *= 2;
+    this.slots = new Int32Array(size);
+    this.used = 0;
+    for (const slot of old) {
+      if (slot <= 0) continue;
+      const [buf, start] = this.locate(slot - 1);
+      const relStart = buf.indexOf(TAB, buf.indexOf(TAB, start) + 1) + 1;
+      this.insert(slot - 1, buf, relStart, buf.indexOf(NEWLINE, relStart));
+    }
+  }
+}
 
 /**
  * Remembers (inode, size, mtime) -> sha256 per project-relative path, so a no-op run costs
  * a stat per file instead of a read. Persisted per project (not in the shareable cache: inode
  * numbers mean nothing in another clone). Losing it only costs re-hashing.
  *
- * On disk one line per path, `signature TAB sha256 TAB path`, read and written a line at a
- * time: a million-file dataset's cache is never one JSON document in memory. A path with a
- * newline in its name is not remembered (it is re-hashed instead).
+ * On disk one line per path, `signature TAB sha256 TAB path`; in memory the same bytes and an
+ * index (see LineTable), so a million-file dataset costs its file's size, not a million
+ * objects. A path with a newline in its name is not remembered (it is re-hashed instead).
  */
 export class StatCache {
-  /** rel -> `signature TAB sha256`: one string per path. */
-  private entries = new Map<string, string>();
+  private readonly table: LineTable;
   private dirty = false;
 
   constructor(private readonly file: string) {
-    let data: Buffer;
+    let data: Buffer | undefined;
     try {
       data = readFileSync(file);
     } catch {
-      return; // Missing: start empty; it is only an accelerator.
+      // Missing: start empty; it is only an accelerator.
     }
-    let start = 0;
-    while (start < data.length) {
-      let end = data.indexOf(NEWLINE, start);
-      if (end < 0) end = data.length;
-      const tab1 = data.indexOf(TAB, start);
-      const tab2 = tab1 < 0 ? -1 : data.indexOf(TAB, tab1 + 1);
-      // Fresh strings per field (a slice of one big string would keep all of it alive).
-      if (tab2 > 0 && tab2 < end) this.entries.set(data.toString('utf8', tab2 + 1, end), data.toString('latin1', start, tab2));
-      start = end + 1;
-    }
+    // A last line without its newline (a torn write cannot happen: the file is renamed into place) is dropped.
+    const end = data ? data.lastIndexOf(NEWLINE) + 1 : 0;
+    this.table = new LineTable(data && end > 0 ? data.subarray(0, end) : Buffer.alloc(0));
   }
 
   get(rel: string, stats: FileStat): string | undefined {
-    const entry = this.entries.get(rel);
-    if (!entry) return undefined;
+    const at = this.table.find(Buffer.from(rel));
+    if (at < 0) return undefined;
+    const [buf, start] = this.table.locate(at);
     const sig = signature(stats);
-    // Compared in place: a slice per lookup is a million short-lived strings for the collector.
-    return entry.charCodeAt(sig.length) === TAB && entry.startsWith(sig) ? entry.slice(sig.length + 1) : undefined;
+    // Compared in place, byte by byte: no string per lookup.
+    if (buf[start + sig.length] !== TAB) return undefined;
+    for (let i = 0; i < sig.length; i++) if (buf[start + i] !== sig.charCodeAt(i)) return undefined;
+    const hashStart = start + sig.length + 1;
+    return buf.toString('latin1', hashStart, buf.indexOf(TAB, hashStart));
   }
 
   /** The hash last recorded for `rel`, whatever its signature now: what it was, to say what changed. */
   previous(rel: string): string | undefined {
-    const entry = this.entries.get(rel);
-    return entry && entry.slice(entry.indexOf('\t') + 1);
+    const at = this.table.find(Buffer.from(rel));
+    if (at < 0) return undefined;
+    const [buf, start] = this.table.locate(at);
+    const hashStart = buf.indexOf(TAB, start) + 1;
+    return buf.toString('latin1', hashStart, buf.indexOf(TAB, hashStart));
+  }
+
+  /** How many recorded paths lie inside directory `dir`, at any depth. */
+  countInside(dir: string): number {
+    let n = 0;
+    for (const _ of this.inside(dir)) n++;
+    return n;
   }
 
   /** The recorded paths inside directory `dir`, at any depth. */
   *inside(dir: string): Generator<string> {
-    const prefix = `${dir}/`;
-    for (const rel of this.entries.keys()) if (rel.startsWith(prefix)) yield rel;
+    const prefix = Buffer.from(`${dir}/`);
+    for (const [buf, start, end] of this.table.lines()) {
+      const relStart = buf.indexOf(TAB, buf.indexOf(TAB, start) + 1) + 1;
+      if (end - relStart > prefix.length && buf.compare(prefix, 0, prefix.length, relStart, relStart + prefix.length) === 0) yield buf.toString('utf8', relStart, end);
+    }
   }
 
   delete(rel: string): void {
-    if (this.entries.delete(rel)) this.dirty = true;
+    if (this.table.remove(Buffer.from(rel))) this.dirty = true;
   }
 
   set(rel: string, stats: FileStat, hash: string): void {
     if (rel.includes('\n')) return;
-    this.entries.set(rel, `${signature(stats)}\t${hash}`);
-    this.dirty = true;
+    const path = Buffer.from(rel);
+    if (this.table.add(Buffer.from(`${signature(stats)}\t${hash}\t${rel}\n`), path)) this.dirty = true;
+    // A full table (2 GB of lines): forget any older entry rather than keep a stale one.
+    else if (this.table.remove(path)) this.dirty = true;
   }
 
   save(): void {
     if (!this.dirty) return;
-    const entries = this.entries;
-    function* lines(): Generator<string> {
-      let chunk = '';
-      for (const [rel, value] of entries) {
-        chunk += `${value}\t${rel}\n`;
-        if (chunk.length > 1 << 20) {
-          yield chunk;
-          chunk = '';
+    const table = this.table;
+    function* pieces(): Generator<Buffer> {
+      const out = Buffer.allocUnsafe(1 << 20);
+      let used = 0;
+      for (const [buf, start, end] of table.lines()) {
+        const length = end - start + 1;
+        if (used + length > out.length) {
+          yield Buffer.from(out.subarray(0, used));
+          used = 0;
         }
+        buf.copy(out, used, start, end);
+        out[used + length - 1] = NEWLINE;
+        used += length;
       }
-      if (chunk) yield chunk;
+      if (used > 0) yield Buffer.from(out.subarray(0, used));
     }
     try {
-      writeChunksAtomic(this.file, lines());
+      writeChunksAtomic(this.file, pieces());
       this.dirty = false;
     } catch (error) {
       // Only an accelerator: on a full disk the next command re-hashes what it cannot skip.
