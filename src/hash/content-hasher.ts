@@ -297,8 +297,9 @@ export class ContentHasher {
     let files = 0;
     let chunk: { rel: string; inner: string; stats: FileStat }[] = [];
     const flush = async () => {
-      const before = chunk.map((f) => (this.statCache.get(f.rel, f.stats) ? undefined : (this.statCache.previous(f.rel) ?? null)));
-      const hashes = await this.hashFiles(chunk);
+      const cached = chunk.map((f) => this.statCache.get(f.rel, f.stats));
+      const before = changes ? chunk.map((f, i) => (cached[i] ? undefined : (this.statCache.previous(f.rel) ?? null))) : [];
+      const hashes = await this.hashFiles(chunk, cached);
       chunk.forEach((f, i) => {
         const exec = (Number(f.stats.mode) & 0o111) !== 0;
         manifest.update(`${files++ ? ',' : ''}${JSON.stringify([f.inner, hashes[i], exec ? 1 : 0])}`);
@@ -339,11 +340,12 @@ export class ContentHasher {
     return { hash: manifest.update(']').digest('hex'), files };
   }
 
-  private async hashFiles(files: { rel: string; stats: FileStat }[]): Promise<string[]> {
+  /** `known`: the stat cache's answers, when the caller already asked. */
+  private async hashFiles(files: { rel: string; stats: FileStat }[], known?: (string | undefined)[]): Promise<string[]> {
     const hashes: string[] = new Array(files.length);
     const todo: number[] = [];
     files.forEach((f, i) => {
-      const cached = this.statCache.get(f.rel, f.stats);
+      const cached = known ? known[i] : this.statCache.get(f.rel, f.stats);
       if (cached) hashes[i] = cached;
       else todo.push(i);
     });
