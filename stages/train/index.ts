@@ -7,7 +7,7 @@ import type { Task } from '../runtime/dataset-task.js';
 import type { Targets } from '../runtime/targets.js';
 import { binaryHead, monitoringLoss, multiclassHead, regressionHead, type Head, type Monitor } from './heads.js';
 import { rng, shuffle } from '../runtime/rng.js';
-import { StageError, type BuiltinStage } from '../runtime/stage.js';
+import { StageError, type BuiltinStage, type StageContext } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
 import { openFold, type FoldDataParams } from '../runtime/fold-data.js';
 import { decodedImages, type Fit, type ImageLocation } from '../runtime/decoded-shards.js';
@@ -57,7 +57,7 @@ async function predict(model: tf.LayersModel, loader: BatchLoader, images: reado
  * Where each sample's decoded image is, decoding (once per clone, shared by every experiment
  * and fold) what the shards lack.
  */
-async function locate(ctx: { stageCache: string; progress(fields: Record<string, string>): void; log(line: string): void }, dir: string, samples: readonly Sample[], size: number, fit: (s: Sample) => Fit): Promise<ImageLocation[]> {
+async function locate(ctx: Pick<StageContext, 'stageCache' | 'progress' | 'log'>, dir: string, samples: readonly Sample[], size: number, fit: (s: Sample) => Fit): Promise<ImageLocation[]> {
   const out: ImageLocation[] = new Array(samples.length);
   for (const kind of ['fill', 'letterbox'] as const) {
     const which = samples.flatMap((s, i) => (fit(s) === kind ? [i] : []));
@@ -87,14 +87,14 @@ export const train: BuiltinStage<TrainParams> = {
     const out = ctx.outputs.run;
     const size = data.size;
     const { fold, targets, trainSet, valSet, dataDir, valFit } = openFold(ctx, 'train', data, ctx.params.task);
-    const xTrain = await locate(ctx, dataDir, trainSet, size, () => 'fill');
-    const xVal = await locate(ctx, dataDir, valSet, size, valFit);
+    const trainImages = await locate(ctx, dataDir, trainSet, size, () => 'fill');
+    const valImages = await locate(ctx, dataDir, valSet, size, valFit);
     const backend = await initBackend(opt.backend === 'auto' ? undefined : opt.backend);
     ctx.log(`train ${ctx.id}: backend ${backend.backend} (${backend.detail})`);
     const loader = new BatchLoader(size);
     const yTrain = trainSet.map((s) => s.label);
     const yVal = valSet.map((s) => s.label);
-    const norm = opt.normalization === 'real' ? streamedChannelStats(trainSet.flatMap((s, i) => (s.label === 0 ? [xTrain[i]!] : [])), size) : IMAGENET;
+    const norm = opt.normalization === 'real' ? streamedChannelStats(trainSet.flatMap((s, i) => (s.label === 0 ? [trainImages[i]!] : [])), size) : IMAGENET;
 
     const head = opt.monitor === 'loss' ? monitoringLoss(headFor(targets, yTrain, opt.loss)) : headFor(targets, yTrain, opt.loss);
     const model = buildModel(modelSpec, size, seed + fold, { units: head.units, activation: head.activation });
@@ -114,7 +114,7 @@ export const train: BuiltinStage<TrainParams> = {
       (optimizer as unknown as { learningRate: number }).learningRate = lr;
       const order = shuffle([...trainSet.keys()], random);
       // Drawn here, in the order the images are trained on, so the sequence is the run's own.
-      const items = order.map((i) => ({ ...xTrain[i]!, augmentation: opt.augment ? drawAugmentation(size, random) : undefined }));
+      const items = order.map((i) => ({ ...trainImages[i]!, augmentation: opt.augment ? drawAugmentation(size, random) : undefined }));
       for await (const { start, data: xb } of loader.stream(items, opt.batch_size)) {
         const batch = order.slice(start, start + opt.batch_size);
         const x = tf.tidy(() => tf.tensor4d(xb, [batch.length, size, size, 3]).sub(norm.mean).div(norm.std));
@@ -127,8 +127,8 @@ export const train: BuiltinStage<TrainParams> = {
         imagesTrained += batch.length;
       }
       trainSeconds += (performance.now() - started) / 1000;
-      const trainOut = head.decode(await predict(model, loader, xTrain, size, norm, head.units));
-      const valOut = head.decode(await predict(model, loader, xVal, size, norm, head.units));
+      const trainOut = head.decode(await predict(model, loader, trainImages, size, norm, head.units));
+      const valOut = head.decode(await predict(model, loader, valImages, size, norm, head.units));
       const scores = head.scores(yTrain, trainOut, yVal, valOut);
       const metric = head.task === 'regression' ? 'mae' : 'auc';
       const record: EpochRecord = { epoch: epoch + 1, lr, train_loss: scores.train_loss, [`train_${metric}`]: scores.train, val_loss: scores.val_loss, [`val_${metric}`]: scores.val };
@@ -145,8 +145,8 @@ export const train: BuiltinStage<TrainParams> = {
       }
     }
     model.setWeights(best.weights);
-    const valOut = head.decode(await predict(model, loader, xVal, size, norm, head.units));
-    const trainOut = head.decode(await predict(model, loader, xTrain, size, norm, head.units));
+    const valOut = head.decode(await predict(model, loader, valImages, size, norm, head.units));
+    const trainOut = head.decode(await predict(model, loader, trainImages, size, norm, head.units));
     await loader.close();
     const run = { best_epoch: best.epoch, epochs_run: history.length, backend: backend.backend, backend_detail: backend.detail, parameters: model.countParams(), images_seen: imagesTrained };
     const column = (rows: number[][]) => rows.map((r) => r[0]);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { assertClose, type Grads } from '../support/close.js';
 import { initBackend } from '../../stages/train/backend.js';
 
-type Grads = Record<string, Float32Array>;
 
 /** Evaluates `f` (gradients or values of one op) on a backend. */
 async function on(backend: string, f: () => Grads): Promise<Grads> {
@@ -11,14 +11,6 @@ async function on(backend: string, f: () => Grads): Promise<Grads> {
   return tf.tidy(f);
 }
 
-function assertClose(cpu: Grads, wasm: Grads, what: string, tolerance = 1e-4): void {
-  for (const key of Object.keys(cpu)) {
-    const scale = Math.max(1e-6, ...Array.from(cpu[key]!, Math.abs));
-    const worst = Math.max(...Array.from(cpu[key]!, (v, i) => Math.abs(v - wasm[key]![i]!)));
-    assert.equal(wasm[key]!.length, cpu[key]!.length, `${what} ${key}: length`);
-    assert.ok(worst <= tolerance * scale, `${what} ${key}: max error ${worst} (scale ${scale})`);
-  }
-}
 
 const input = (shape: [number, number, number, number], f: (i: number) => number) => tf.tensor4d(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => f(i)), shape);
 

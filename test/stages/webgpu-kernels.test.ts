@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { assertClose, type Grads } from '../support/close.js';
 import { initBackend } from '../../stages/train/backend.js';
 import { buildModel } from '../../stages/train/models.js';
 import { stopWebGpu } from '../../stages/train/webgpu/backend.js';
 
-type Grads = Record<string, Float32Array>;
 type Tensors = Record<string, tf.Tensor>;
 type Shape4 = [number, number, number, number];
 
@@ -31,14 +31,6 @@ async function on(backend: string, f: () => Tensors): Promise<Grads> {
   return out;
 }
 
-function assertClose(cpu: Grads, gpu: Grads, what: string, tolerance = 1e-4): void {
-  for (const key of Object.keys(cpu)) {
-    const scale = Math.max(1e-6, ...Array.from(cpu[key]!, Math.abs));
-    const worst = Math.max(...Array.from(cpu[key]!, (v, i) => Math.abs(v - gpu[key]![i]!)));
-    assert.equal(gpu[key]!.length, cpu[key]!.length, `${what} ${key}: length`);
-    assert.ok(worst <= tolerance * scale, `${what} ${key}: max error ${worst} (scale ${scale})`);
-  }
-}
 
 const input = (shape: number[], f: (i: number) => number) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => f(i)), shape);
 
