@@ -1,8 +1,6 @@
 import { decodeImage, ShardReader, type Fit, type ImageLocation } from '../runtime/decoded-shards.js';
 import { samplePath, type Sample } from '../runtime/manifest.js';
 
-export type { Fit };
-
 /**
  * Decodes and resizes images to size x size RGB floats in [0, 1], all in memory (small
  * thumbnails only: `train` streams from decoded shards). `fill` stretches (what most
