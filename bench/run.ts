@@ -5,7 +5,7 @@
  * `--training-only` the training rows (CPU backends, then WebGPU beside PyTorch on the GPU);
  * `--gpu-only` just the GPU rows, for a lent GPU machine; `--big-dir-only` the 1M-file
  * directory dep (100k with --quick); `--memory-only` a training stage's peak RSS at 2k and 16k
- * images (1k and 4k with --quick).
+ * images (1k and 4k with --quick); `--dag-only` the DAG rows beside make.
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, rmSync, utimesSync, writeFileSync, readdirSync } from 'node:fs';
@@ -31,6 +31,8 @@ const bigDirOnly = process.argv.includes('--big-dir-only');
 const memoryOnly = process.argv.includes('--memory-only');
 /** Only the GPU rows: the one thing worth a lent GPU machine's minutes. */
 const gpuOnly = process.argv.includes('--gpu-only');
+/** Only the DAG rows beside make (1k stages; 10k too without --quick). */
+const dagOnly = process.argv.includes('--dag-only');
 const jobs = 2;
 const root = path.join(process.env.BENCH_DIR ?? tmpdir(), 'pipeline-bench');
 
@@ -154,6 +156,12 @@ async function main(): Promise<void> {
   if (!has('make')) throw new Error('GNU make is needed for the comparison (apt-get install make)');
   if (has('snakemake')) process.stderr.write('snakemake found but not yet wired into this benchmark\n');
   const rows: Row[] = [];
+  if (dagOnly) {
+    rows.push(...benchDag({ stages: 1000, files: 10_000, layers: 5 }));
+    if (!quick) rows.push(...benchDag({ stages: 10_000, files: 50_000, layers: 5 }));
+    printTable(rows, 0);
+    process.exit(0);
+  }
   const hashBytes = quick ? 512 * 1024 * 1024 : 2 * 1024 * 1024 * 1024;
   if (!extrasOnly) {
     rows.push(...benchDag({ stages: 1000, files: 10_000, layers: 5 }));

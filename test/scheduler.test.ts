@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { GpuPool } from '../src/run/gpu-pool.js';
-import { cli, cliAsync, executions, makeProject, read } from './helpers.js';
+import { cli, cliAsync, executions, jsonEvents, makeProject, read } from './helpers.js';
 
 /** Each stage records [start, end] in spans/<name>, so overlap is read from side effects, not timing asserts. */
 function spans(dir: string): Map<string, [number, number]> {
@@ -117,3 +117,39 @@ describe('scheduler', () => {
     assert.deepEqual(executions(dir), ['s'], 'the second run did not execute the stage again');
   });
 });
+
+for (const [how, env] of [
+  ['the shell launcher', {}],
+  ["Node's spawn (PIPELINE_LAUNCHER=node)", { PIPELINE_LAUNCHER: 'node' }],
+] as const) {
+  describe(`stages started through ${how}`, () => {
+    it('get their env and cwd and a process group of their own, write both streams to the log, report progress and exit codes', () => {
+      const dir = makeProject({
+        'pipeline.yaml': [
+          'stages:',
+          '  talk:',
+          // Long enough for the log to be read while it runs; progress must not wait for the end.
+          `    cmd: echo '::progress {"step":1}' && echo to-stderr >&2 && sleep 0.8 && echo "$QUOTED|$PIPELINE_STAGE|$(pwd)" > seen.txt && ps -o pgid= -p $$ | tr -d ' ' > group.txt && echo $$ > pid.txt`,
+          '    env: {QUOTED: "it\'s $HOME"}',
+          '    outs: [seen.txt, group.txt, pid.txt]',
+          '  fail:',
+          '    cmd: echo failing && exit 3',
+        ].join('\n'),
+      });
+      const r = cli(dir, ['run', '--json', '--keep-going'], env);
+      assert.equal(r.code, 1, r.stderr);
+      const events = jsonEvents(r.stdout);
+      assert.ok(events.some((e) => e.event === 'progress' && e.stage === 'talk' && (e.data as { step?: number }).step === 1), r.stdout);
+      const failed = events.find((e) => e.event === 'failed');
+      assert.equal(failed?.stage, 'fail');
+      assert.equal(failed?.exit_code, 3);
+      assert.match(String(failed?.log_tail), /failing/);
+      assert.equal(read(dir, 'seen.txt').trim(), `it's $HOME|talk|${realpathSync(dir)}`);
+      assert.equal(read(dir, 'group.txt').trim(), read(dir, 'pid.txt').trim(), 'the stage leads its own process group');
+      const log = readFileSync(path.join(dir, 'cache', 'logs', 'talk.log'), 'utf8');
+      assert.match(log, /::progress/);
+      assert.match(log, /to-stderr/);
+    });
+  });
+}
+

@@ -35,6 +35,21 @@ describe('the stat cache', () => {
     assert.equal(readFileSync(file, 'utf8').trim().split('\n').length, n);
   });
 
+  it('counts what lies inside a folder, and keeps counting as paths are set and deleted after', () => {
+    const cache = new StatCache(path.join(mkdtempSync(path.join(tmpdir(), 'sc-')), 'stat-cache.tsv'));
+    for (const rel of ['top.txt', 'a/x.txt', 'a/b/y.txt', 'a/b/c/z.txt', 'ab/w.txt', 'a.b/v.txt']) cache.set(rel, stat(1), sha(1));
+    assert.equal(cache.countInside('a'), 3, 'not ab/ or a.b/');
+    assert.equal(cache.countInside('a/b'), 2);
+    cache.set('a/b/new.txt', stat(2), sha(2));
+    cache.set('a/x.txt', stat(3), sha(3)); // replaced, not added
+    cache.delete('a/b/c/z.txt');
+    cache.delete('a/b/c/never-recorded.txt');
+    assert.equal(cache.countInside('a'), 3);
+    assert.equal(cache.countInside('a/b'), 2);
+    assert.equal(cache.countInside('a/b/c'), 0);
+    assert.equal(cache.countInside('ab'), 1);
+  });
+
   it('a torn or foreign file is an empty cache, never a wrong answer', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'sc-')), 'stat-cache.tsv');
     writeFileSync(file, `1:10:5\t${sha(1)}\tdata/a.txt\n[["old json"]]\n1:10:5\t${sha(2)}\tdata/b`);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { writeSummary, unchangedSinceSummary } from '../run/noop-summary.js';
+import { answerIfUnchanged } from '../run/noop-check.js';
+import { writeSummary } from '../run/noop-summary.js';
 import { frozenViolations, plan } from '../run/planner.js';
 import { ProjectLock } from '../run/project-lock.js';
 import { Runner, type Outcome } from '../run/runner.js';
@@ -30,19 +31,7 @@ export interface RunFlags {
 
 export async function runCommand(targets: string[], options: Common & RunFlags): Promise<number> {
   const fullRun = targets.length === 0 && !options.setParam?.length && !options.force && !options.dryRun && !options.pull && !options.push;
-  if (fullRun) {
-    const started = Date.now();
-    const ids = unchangedSinceSummary(path.dirname(path.resolve(options.file)));
-    if (ids) {
-      if (options.json) {
-        for (const id of ids) process.stdout.write(JSON.stringify({ event: 'skipped', stage: id, reason: 'up-to-date' }) + '\n');
-        process.stdout.write(JSON.stringify({ event: 'done', ok: true, ran: 0, restored: 0, up_to_date: ids.length, failed: 0, duration_ms: Date.now() - started }) + '\n');
-      } else {
-        process.stderr.write(`${green('done')}: everything is up to date (${ids.length} stage instances, nothing changed since the last full run) ${dim(`in ${((Date.now() - started) / 1000).toFixed(1)}s`)}\n`);
-      }
-      return 0;
-    }
-  }
+  if (fullRun && (await answerIfUnchanged(options.file, Boolean(options.json)))) return 0;
   const ws = open(options);
   const selected = ws.graph.select(targets);
   if (options.pull) {

@@ -1,9 +1,15 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, readSync } from 'node:fs';
+import { constants } from 'node:os';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { freeBytes } from '../disk-full.js';
 import type { Executor, ExecutorKind, Job, JobResult } from './executor.js';
+import { ShellLauncher } from './shell-launcher.js';
 
 /** How long a stage gets to exit after SIGTERM before its process group is killed. */
 const KILL_GRACE_MS = 5000;
+/** How often a running stage's log is read for `::progress` lines (a short stage is never read). */
+const FOLLOW_MS = 250;
 
 /**
  * Runs a stage as its own process group (so Ctrl-C reaches every child it started, not just
@@ -12,9 +18,50 @@ const KILL_GRACE_MS = 5000;
 export class LocalExecutor implements Executor {
   readonly name = 'local';
   readonly usesLocalGpus = true;
+  private readonly launcher = ShellLauncher.available() ? new ShellLauncher() : undefined;
 
   async execute(job: Job, signal: AbortSignal, onLine?: (line: string) => void): Promise<JobResult> {
     mkdirSync(path.dirname(job.logFile), { recursive: true });
+    return this.launcher ? this.launched(this.launcher, job, signal, onLine) : this.spawned(job, signal, onLine);
+  }
+
+  /** Through the shell launcher: the stage writes its own log; progress lines are read from it. */
+  private async launched(launcher: ShellLauncher, job: Job, signal: AbortSignal, onLine?: (line: string) => void): Promise<JobResult> {
+    // Created here, so that a log that cannot be written fails as it does on the other path.
+    closeSync(openSync(job.logFile, 'w'));
+    const { pid, exit } = launcher.launch(job);
+    const follow = onLine ? followLog(job.logFile, onLine) : undefined;
+    let cancelled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      cancelled = true;
+      void pid.then((p) => {
+        killGroup(p, 'SIGTERM');
+        killTimer = setTimeout(() => killGroup(p, 'SIGKILL'), KILL_GRACE_MS);
+        killTimer.unref();
+      });
+    };
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+    let code: number;
+    try {
+      code = await exit;
+    } finally {
+      signal.removeEventListener('abort', stop);
+      if (killTimer) clearTimeout(killTimer);
+      if (cancelled) killGroup(await pid, 'SIGKILL');
+      follow?.stop();
+    }
+    // The stage wrote its log itself, so a full disk shows only as its failure: say what it was.
+    if (code !== 0 && !cancelled && freeBytes(path.dirname(job.logFile)) === 0) {
+      throw Object.assign(new Error(`no space left for the log ${job.logFile}`), { code: 'ENOSPC' });
+    }
+    const signalName = cancelled && code > 128 ? signalNames.get(code - 128) : undefined;
+    return { exitCode: signalName ? undefined : code, signal: signalName, cancelled };
+  }
+
+  /** Through Node's spawn (no setsid here, or PIPELINE_LAUNCHER=node): output piped to the log. */
+  private async spawned(job: Job, signal: AbortSignal, onLine?: (line: string) => void): Promise<JobResult> {
     const log = createWriteStream(job.logFile);
     // A log that cannot be written (a full disk) must not crash the run: the stage finishes,
     // then the failure is reported as what it is.
@@ -70,6 +117,41 @@ export class LocalExecutor implements Executor {
     if (logError) throw logError;
     return { exitCode: result.exitCode, signal: result.signal ?? undefined, cancelled };
   }
+}
+
+const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
+
+/** Reads what a stage appends to its log, line by line, every FOLLOW_MS (and once more at `stop`). */
+function followLog(logFile: string, onLine: (line: string) => void): { stop: () => void } {
+  let offset = 0;
+  let partial = '';
+  const decoder = new StringDecoder('utf8');
+  const chunk = Buffer.allocUnsafe(1 << 16);
+  const read = () => {
+    let fd: number;
+    try {
+      fd = openSync(logFile, 'r');
+    } catch {
+      return;
+    }
+    try {
+      for (let n; (n = readSync(fd, chunk, 0, chunk.length, offset)) > 0; offset += n) {
+        const lines = (partial + decoder.write(chunk.subarray(0, n))).split('\n');
+        partial = lines.pop() ?? '';
+        lines.forEach(onLine);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const timer = setInterval(read, FOLLOW_MS);
+  timer.unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      read();
+    },
+  };
 }
 
 function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {

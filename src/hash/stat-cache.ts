@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isDiskFull } from '../disk-full.js';
 import { writeChunksAtomic } from '../fs-atomic.js';
-import type { FileStat } from './content-hasher.js';
+import type { FileStat } from './tree-signature.js';
 
 /**
  * `ino:size:mtime_ms` as one string. mtimeMs is a double (sub-microsecond steps for today's
@@ -13,6 +13,7 @@ function signature(s: FileStat): string {
 }
 
 const TAB = 9;
+const SLASH = 47;
 const NEWLINE = 10;
 /** Bytes per chunk of the log of entries set during this command. */
 const CHUNK_BYTES = 1 << 22;
@@ -22,6 +23,11 @@ function hashBytes(buf: Buffer, start: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   return h >>> 0;
+}
+
+/** Where the path starts in the line at `start` (after the second tab). */
+function pathStart(buf: Buffer, start: number): number {
+  return buf.indexOf(TAB, buf.indexOf(TAB, start) + 1) + 1;
 }
 
 /**
@@ -75,11 +81,11 @@ class LineTable {
     }
   }
 
-  /** Adds (or replaces) `rel`'s line; false when the table is full (2 GB of lines). */
-  add(line: Buffer, rel: Buffer): boolean {
-    if (line.length > CHUNK_BYTES) return false;
+  /** Adds (or replaces) `rel`'s line; 'full' when the table is full (2 GB of lines). */
+  add(line: Buffer, rel: Buffer): 'added' | 'replaced' | 'full' {
+    if (line.length > CHUNK_BYTES) return 'full';
     if (this.logUsed + line.length > CHUNK_BYTES) {
-      if (this.logStart + (this.log.length + 1) * CHUNK_BYTES >= 0x7ffffffe) return false;
+      if (this.logStart + (this.log.length + 1) * CHUNK_BYTES >= 0x7ffffffe) return 'full';
       this.log.push(Buffer.allocUnsafe(CHUNK_BYTES));
       this.logUsed = 0;
     }
@@ -87,11 +93,11 @@ class LineTable {
     const offset = this.logUsed;
     line.copy(chunk, offset);
     this.logUsed += line.length;
-    this.remove(rel);
+    const replaced = this.remove(rel);
     this.grow(this.used + 1);
     const relStart = offset + line.length - 1 - rel.length;
     this.insert(this.logStart + (this.log.length - 1) * CHUNK_BYTES + offset, chunk, relStart, offset + line.length - 1);
-    return true;
+    return replaced ? 'replaced' : 'added';
   }
 
   remove(rel: Buffer): boolean {
@@ -117,7 +123,7 @@ class LineTable {
 
   private pathEquals(position: number, rel: Buffer): boolean {
     const [buf, start] = this.locate(position);
-    const relStart = buf.indexOf(TAB, buf.indexOf(TAB, start) + 1) + 1;
+    const relStart = pathStart(buf, start);
     const end = relStart + rel.length;
     return buf[end] === NEWLINE && buf.compare(rel, 0, rel.length, relStart, end) === 0;
   }
@@ -141,7 +147,7 @@ class LineTable {
     for (const slot of old) {
       if (slot <= 0) continue;
       const [buf, start] = this.locate(slot - 1);
-      const relStart = buf.indexOf(TAB, buf.indexOf(TAB, start) + 1) + 1;
+      const relStart = pathStart(buf, start);
       this.insert(slot - 1, buf, relStart, buf.indexOf(NEWLINE, relStart));
     }
   }
@@ -159,6 +165,8 @@ class LineTable {
 export class StatCache {
   private readonly table: LineTable;
   private dirty = false;
+  /** Recorded paths per parent folder: built on the first `countInside`, kept current after. */
+  private folders?: Map<string, number>;
 
   constructor(private readonly file: string) {
     let data: Buffer | undefined;
@@ -193,32 +201,74 @@ export class StatCache {
     return buf.toString('latin1', hashStart, buf.indexOf(TAB, hashStart));
   }
 
-  /** How many recorded paths lie inside directory `dir`, at any depth. */
+  /**
+   * How many recorded paths lie inside directory `dir`, at any depth. A sum over folders, not
+   * a scan of every line: a run hashes every directory dep, and a sweep has hundreds.
+   */
   countInside(dir: string): number {
+    const prefix = `${dir}/`;
     let n = 0;
-    for (const _ of this.inside(dir)) n++;
+    for (const [folder, count] of this.folderCounts()) if (folder === dir || folder.startsWith(prefix)) n += count;
     return n;
+  }
+
+  /** One pass over the lines; a folder's name is decoded once, found again by its bytes' hash. */
+  private folderCounts(): Map<string, number> {
+    if (this.folders) return this.folders;
+    const byHash = new Map<number, { bytes: Buffer; name: string }[]>();
+    const counts = new Map<string, number>();
+    for (const [buf, start, end] of this.table.lines()) {
+      const relStart = pathStart(buf, start);
+      const slash = buf.lastIndexOf(SLASH, end);
+      const folderEnd = slash >= relStart ? slash : relStart;
+      const h = hashBytes(buf, relStart, folderEnd);
+      let known = byHash.get(h);
+      let folder = known?.find((k) => k.bytes.length === folderEnd - relStart && buf.compare(k.bytes, 0, k.bytes.length, relStart, folderEnd) === 0);
+      if (!folder) {
+        folder = { bytes: Buffer.from(buf.subarray(relStart, folderEnd)), name: buf.toString('utf8', relStart, folderEnd) };
+        if (!known) byHash.set(h, (known = []));
+        known.push(folder);
+      }
+      counts.set(folder.name, (counts.get(folder.name) ?? 0) + 1);
+    }
+    return (this.folders = counts);
+  }
+
+  private countFolder(rel: string, by: 1 | -1): void {
+    if (!this.folders) return;
+    const slash = rel.lastIndexOf('/');
+    const folder = slash < 0 ? '' : rel.slice(0, slash);
+    this.folders.set(folder, (this.folders.get(folder) ?? 0) + by);
   }
 
   /** The recorded paths inside directory `dir`, at any depth. */
   *inside(dir: string): Generator<string> {
     const prefix = Buffer.from(`${dir}/`);
     for (const [buf, start, end] of this.table.lines()) {
-      const relStart = buf.indexOf(TAB, buf.indexOf(TAB, start) + 1) + 1;
+      const relStart = pathStart(buf, start);
       if (end - relStart > prefix.length && buf.compare(prefix, 0, prefix.length, relStart, relStart + prefix.length) === 0) yield buf.toString('utf8', relStart, end);
     }
   }
 
   delete(rel: string): void {
-    if (this.table.remove(Buffer.from(rel))) this.dirty = true;
+    if (!this.table.remove(Buffer.from(rel))) return;
+    this.dirty = true;
+    this.countFolder(rel, -1);
   }
 
   set(rel: string, stats: FileStat, hash: string): void {
     if (rel.includes('\n')) return;
     const path = Buffer.from(rel);
-    if (this.table.add(Buffer.from(`${signature(stats)}\t${hash}\t${rel}\n`), path)) this.dirty = true;
+    const added = this.table.add(Buffer.from(`${signature(stats)}\t${hash}\t${rel}\n`), path);
+    if (added !== 'full') {
+      this.dirty = true;
+      if (added === 'added') this.countFolder(rel, 1);
+    }
     // A full table (2 GB of lines): forget any older entry rather than keep a stale one.
-    else if (this.table.remove(path)) this.dirty = true;
+    else if (this.table.remove(path)) {
+      this.dirty = true;
+      this.countFolder(rel, -1);
+    }
   }
 
   save(): void {

@@ -1,0 +1,128 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { builtinDeclarations } from '../../stages/registry.js';
+import { dirSignature, fileSignature, treeSignatureOf } from '../hash/tree-signature.js';
+import { sha256Text } from '../hash/sha256.js';
+import { ProjectLayout } from '../store/layout.js';
+import { dim, green } from '../ui/format.js';
+
+/**
+ * The no-op shortcut's reading side (its writing side is `noop-summary.ts`). It runs before the
+ * command line parser, the spec loader or the engine load, so its imports are Node built-ins
+ * and a handful of small modules: a no-op's cost is Node's start plus a stat per path.
+ */
+export interface Summary {
+  schema: 3;
+  /** The project root, relative to the spec's folder ('' unless a dvc.yaml sits in a subfolder). */
+  root: string;
+  /** pipeline.lock, relative to the root. */
+  lockFile: string;
+  /** The files hashed into `inputs`. */
+  files: string[];
+  inputs: string;
+  globs: { pattern: string; matches: string[] }[];
+  ids: string[];
+  paths: [string, string][];
+}
+
+const engineVersion = (() => {
+  const pkg = fileURLToPath(new URL('../../../package.json', import.meta.url));
+  return [readOr(pkg, ''), ...builtinDeclarations.map((d) => `${d.name}@${d.version}`)].join('\0');
+})();
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+export function summaryFile(specDir: string): string {
+  return new ProjectLayout(specDir).state('noop.json');
+}
+
+/** `files` and the lock are relative to the project root (for a dvc.yaml in a subfolder, its repository's). */
+export function inputsHash(root: string, files: string[], lockFile: string): string {
+  const parts = [engineVersion];
+  for (const file of [...new Set([...files, lockFile])].sort()) parts.push(file, readOr(path.join(root, file), '\0missing'));
+  return sha256Text(parts.join('\0'));
+}
+
+/** The instance ids, when nothing has changed since the summary was written; otherwise undefined. */
+export async function unchangedSinceSummary(specDir: string): Promise<string[] | undefined> {
+  let summary: Summary;
+  try {
+    summary = JSON.parse(readFileSync(summaryFile(specDir), 'utf8')) as Summary;
+  } catch {
+    return undefined;
+  }
+  if (summary.schema !== 3) return undefined;
+  const projectDir = path.resolve(specDir, summary.root);
+  if (inputsHash(projectDir, summary.files, summary.lockFile) !== summary.inputs) return undefined;
+  if (summary.globs.length > 0) {
+    // Only a spec with matrix globs pays for the glob library.
+    const { globSync } = await import('tinyglobby');
+    for (const { pattern, matches } of summary.globs) {
+      const now = globSync(pattern, { cwd: projectDir, onlyFiles: true, expandDirectories: false }).sort();
+      if (now.length !== matches.length || now.some((m, i) => m !== matches[i])) return undefined;
+    }
+  }
+  for (const [rel, sig] of summary.paths) {
+    const abs = path.resolve(projectDir, rel);
+    if (sig.startsWith('T')) {
+      if (treeSignatureOf(abs) !== sig) return undefined;
+      continue;
+    }
+    const stats = statSync(abs, { bigint: true, throwIfNoEntry: false });
+    const now = !stats ? 'missing' : stats.isDirectory() ? dirSignature(stats) : fileSignature(stats);
+    if (now !== sig) return undefined;
+  }
+  return summary.ids;
+}
+
+/** Says "up to date" as a full `pipeline run` would, and true, when nothing changed since the last full run. */
+export async function answerIfUnchanged(specFile: string, json: boolean): Promise<boolean> {
+  const started = Date.now();
+  const ids = await unchangedSinceSummary(path.dirname(path.resolve(specFile)));
+  if (!ids) return false;
+  if (json) {
+    const lines = ids.map((id) => JSON.stringify({ event: 'skipped', stage: id, reason: 'up-to-date' }));
+    lines.push(JSON.stringify({ event: 'done', ok: true, ran: 0, restored: 0, up_to_date: ids.length, failed: 0, duration_ms: Date.now() - started }));
+    process.stdout.write(lines.join('\n') + '\n');
+  } else {
+    process.stderr.write(`${green('done')}: everything is up to date (${ids.length} stage instances, nothing changed since the last full run) ${dim(`in ${((Date.now() - started) / 1000).toFixed(1)}s`)}\n`);
+  }
+  return true;
+}
+
+/** Flags of `run` that leave a full run a full run (anything else goes through the parser). */
+const plainFlags = new Set(['--json', '--frozen', '--no-wait', '-v', '--verbose', '-k', '--keep-going']);
+const jobsFlags = new Set(['-j', '--jobs']);
+
+/**
+ * `pipeline [-f FILE] run [plain flags]` answered without loading the engine when nothing has
+ * changed: the exit code, or undefined for anything else (then the full command line runs,
+ * with its parser's checks and messages).
+ */
+export async function fastNoop(args: readonly string[]): Promise<number | undefined> {
+  let file: string | undefined;
+  let i = 0;
+  for (; args[i] === '-f' || args[i] === '--file' || args[i]?.startsWith('--file='); i++) {
+    if (args[i]!.startsWith('--file=')) file = args[i]!.slice('--file='.length);
+    else file = args[++i];
+    if (!file) return undefined;
+  }
+  if (args[i++] !== 'run') return undefined;
+  let json = false;
+  for (; i < args.length; i++) {
+    const arg = args[i]!;
+    if (plainFlags.has(arg)) json ||= arg === '--json';
+    else if (jobsFlags.has(arg) && /^[1-9]\d*$/.test(args[i + 1] ?? '')) i++;
+    else if (!/^--jobs=[1-9]\d*$/.test(arg)) return undefined;
+  }
+  // As the full command line does: a dvc.yaml where there is no pipeline.yaml is the spec.
+  if (file === undefined) file = !existsSync('pipeline.yaml') && existsSync('dvc.yaml') ? 'dvc.yaml' : 'pipeline.yaml';
+  return (await answerIfUnchanged(file, json)) ? 0 : undefined;
+}
