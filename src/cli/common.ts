@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import type { KnownPaths } from '../hash/content-hasher.js';
 import type { Workspace } from '../run/workspace.js';
 import { openWorkspace } from '../session/session.js';
 
@@ -7,8 +8,9 @@ export interface Common {
   setParam?: string[];
 }
 
-export function open(options: Common): Workspace {
-  return openWorkspace({ specFile: options.file, ...(options.setParam ? { overrides: options.setParam } : {}) });
+/** `known`: paths the no-op check just found unchanged, with their hashes (see KnownPaths). */
+export function open(options: Common, known?: KnownPaths): Workspace {
+  return openWorkspace({ specFile: options.file, ...(options.setParam ? { overrides: options.setParam } : {}) }, known ? { known } : {});
 }
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];

@@ -11,6 +11,7 @@ import { dim, formatBytes, green, red } from '../ui/format.js';
 
 import { executorNames } from '../executors/registry.js';
 import type { InitOptions } from './init-command.js';
+import type { SummaryCheck } from '../run/noop-check.js';
 import { registerCompareCommands } from './compare-commands.js';
 import { registerPlotsCommand } from './plots-command.js';
 import { collect, open, positiveInt, type Common } from './common.js';
@@ -23,7 +24,8 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** `checked`: the no-op check `bin/pipeline.js` made before loading this (see noop-check.ts). */
+export async function main(argv: string[], checked?: SummaryCheck): Promise<number> {
   const program = new Command('pipeline')
     .description('Content-hashed DAG builds for ML experiments')
     .version(packageVersion(), '-V, --version', 'print the version of pipeline')
@@ -56,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-wait', 'refuse instead of waiting when another run holds this project')
     .option('-v, --verbose', 'also list up-to-date and restored stages')
     .action(async (targets: string[], options: RunFlags) => {
-      exitCode = await runCommand(targets, { ...program.opts<Common>(), ...options });
+      exitCode = await runCommand(targets, { ...program.opts<Common>(), ...options }, checked);
     });
 
   program

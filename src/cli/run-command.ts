@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { answerIfUnchanged } from '../run/noop-check.js';
+import { checkSinceSummary, reportUpToDate, type SummaryCheck } from '../run/noop-check.js';
+import type { KnownPaths } from '../hash/content-hasher.js';
 import { writeSummary } from '../run/noop-summary.js';
 import { frozenViolations, plan } from '../run/planner.js';
 import { ProjectLock } from '../run/project-lock.js';
@@ -29,10 +30,20 @@ export interface RunFlags {
   verbose?: boolean;
 }
 
-export async function runCommand(targets: string[], options: Common & RunFlags): Promise<number> {
+/** `checked`: the no-op check, when the command line's fast path already made it. */
+export async function runCommand(targets: string[], options: Common & RunFlags, checked?: SummaryCheck): Promise<number> {
   const fullRun = targets.length === 0 && !options.setParam?.length && !options.force && !options.dryRun && !options.pull && !options.push;
-  if (fullRun && (await answerIfUnchanged(options.file, Boolean(options.json)))) return 0;
-  const ws = open(options);
+  let known: KnownPaths | undefined;
+  if (fullRun) {
+    const started = Date.now();
+    const check = checked ?? (await checkSinceSummary(path.dirname(path.resolve(options.file))));
+    if (check.upToDate) {
+      reportUpToDate(check.upToDate, Boolean(options.json), started);
+      return 0;
+    }
+    known = check.known;
+  }
+  const ws = open(options, known);
   const selected = ws.graph.select(targets);
   if (options.pull) {
     const code = await transfer('pull', ws, selected);

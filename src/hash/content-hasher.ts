@@ -45,6 +45,12 @@ export function describeChanges(c: DirChanges): string {
   return parts.join(', ');
 }
 
+/**
+ * Paths whose stat signature was just found equal to the one a past command hashed, with that
+ * hash: the no-op check's findings, so a run that follows it does not stat them again.
+ */
+export type KnownPaths = Map<string, { sig: string; hash: PathHash }>;
+
 /** Files modified this close to the hash are not cached: a write in the same clock tick would go unseen. */
 const RACY_WINDOW_MS = 50;
 
@@ -83,6 +89,19 @@ export class ContentHasher {
     const result = await this.compute(rel);
     this.memo.set(rel, result);
     return result;
+  }
+
+  /** The hash this command found for `rel`, if it hashed it. */
+  known(rel: string): PathHash | undefined {
+    return this.memo.get(rel);
+  }
+
+  /** Takes hashes verified by stat signature a moment ago (see KnownPaths). */
+  seed(known: KnownPaths): void {
+    for (const [rel, { sig, hash }] of known) {
+      this.memo.set(rel, hash);
+      this.observed.set(rel, sig);
+    }
   }
 
   /** What changed inside directory `rel` since pipeline last hashed it, when that is known. */

@@ -6,6 +6,7 @@ import { dirSignature, fileSignature, treeSignatureOf } from '../hash/tree-signa
 import { sha256Text } from '../hash/sha256.js';
 import { ProjectLayout } from '../store/layout.js';
 import { dim, green } from '../ui/format.js';
+import type { KnownPaths } from '../hash/content-hasher.js';
 
 /**
  * The no-op shortcut's reading side (its writing side is `noop-summary.ts`). It runs before the
@@ -13,7 +14,7 @@ import { dim, green } from '../ui/format.js';
  * and a handful of small modules: a no-op's cost is Node's start plus a stat per path.
  */
 export interface Summary {
-  schema: 3;
+  schema: 4;
   /** The project root, relative to the spec's folder ('' unless a dvc.yaml sits in a subfolder). */
   root: string;
   /** pipeline.lock, relative to the root. */
@@ -23,7 +24,17 @@ export interface Summary {
   inputs: string;
   globs: { pattern: string; matches: string[] }[];
   ids: string[];
-  paths: [string, string][];
+  /**
+   * Every path the run looked at, by stat signature; with its hash when it had one: a file's
+   * (and its executable bit, 0/1), a directory's (and its file count).
+   */
+  paths: ([rel: string, sig: string] | [rel: string, sig: string, hash: string, execOrFiles: number])[];
+}
+
+/** What the check found: up to date (the instance ids), or the paths still as the summary has them. */
+export interface SummaryCheck {
+  upToDate?: string[];
+  known: KnownPaths;
 }
 
 const engineVersion = (() => {
@@ -50,43 +61,51 @@ export function inputsHash(root: string, files: string[], lockFile: string): str
   return sha256Text(parts.join('\0'));
 }
 
-/** The instance ids, when nothing has changed since the summary was written; otherwise undefined. */
-export async function unchangedSinceSummary(specDir: string): Promise<string[] | undefined> {
+/**
+ * Compares everything the summary lists with the disk. Past the first difference it goes on:
+ * the run that follows needs every path's hash, and those still as the summary has them it
+ * takes from here (`known`) instead of statting them a second time.
+ */
+export async function checkSinceSummary(specDir: string): Promise<SummaryCheck> {
+  const known: KnownPaths = new Map();
   let summary: Summary;
   try {
     summary = JSON.parse(readFileSync(summaryFile(specDir), 'utf8')) as Summary;
   } catch {
-    return undefined;
+    return { known };
   }
-  if (summary.schema !== 3) return undefined;
+  if (summary.schema !== 4) return { known };
   const projectDir = path.resolve(specDir, summary.root);
-  if (inputsHash(projectDir, summary.files, summary.lockFile) !== summary.inputs) return undefined;
-  if (summary.globs.length > 0) {
+  let same = inputsHash(projectDir, summary.files, summary.lockFile) === summary.inputs;
+  if (same && summary.globs.length > 0) {
     // Only a spec with matrix globs pays for the glob library.
     const { globSync } = await import('tinyglobby');
-    for (const { pattern, matches } of summary.globs) {
+    same = summary.globs.every(({ pattern, matches }) => {
       const now = globSync(pattern, { cwd: projectDir, onlyFiles: true, expandDirectories: false }).sort();
-      if (now.length !== matches.length || now.some((m, i) => m !== matches[i])) return undefined;
-    }
+      return now.length === matches.length && now.every((m, i) => m === matches[i]);
+    });
   }
-  for (const [rel, sig] of summary.paths) {
+  for (const [rel, sig, hash, execOrFiles] of summary.paths) {
     const abs = path.resolve(projectDir, rel);
-    if (sig.startsWith('T')) {
-      if (treeSignatureOf(abs) !== sig) return undefined;
+    let now: string | undefined;
+    if (sig.startsWith('T')) now = treeSignatureOf(abs);
+    else {
+      const stats = statSync(abs, { bigint: true, throwIfNoEntry: false });
+      now = !stats ? 'missing' : stats.isDirectory() ? dirSignature(stats) : fileSignature(stats);
+    }
+    if (now !== sig) {
+      same = false;
       continue;
     }
-    const stats = statSync(abs, { bigint: true, throwIfNoEntry: false });
-    const now = !stats ? 'missing' : stats.isDirectory() ? dirSignature(stats) : fileSignature(stats);
-    if (now !== sig) return undefined;
+    if (sig === 'missing') known.set(rel, { sig, hash: { kind: 'missing', hash: 'missing' } });
+    else if (hash !== undefined && sig.startsWith('T')) known.set(rel, { sig, hash: { kind: 'dir', hash, files: execOrFiles! } });
+    else if (hash !== undefined) known.set(rel, { sig, hash: { kind: 'file', hash, exec: execOrFiles === 1 } });
   }
-  return summary.ids;
+  return same ? { upToDate: summary.ids, known } : { known };
 }
 
-/** Says "up to date" as a full `pipeline run` would, and true, when nothing changed since the last full run. */
-export async function answerIfUnchanged(specFile: string, json: boolean): Promise<boolean> {
-  const started = Date.now();
-  const ids = await unchangedSinceSummary(path.dirname(path.resolve(specFile)));
-  if (!ids) return false;
+/** Says "up to date" as a full `pipeline run` would. */
+export function reportUpToDate(ids: string[], json: boolean, started: number): void {
   if (json) {
     const lines = ids.map((id) => JSON.stringify({ event: 'skipped', stage: id, reason: 'up-to-date' }));
     lines.push(JSON.stringify({ event: 'done', ok: true, ran: 0, restored: 0, up_to_date: ids.length, failed: 0, duration_ms: Date.now() - started }));
@@ -94,7 +113,6 @@ export async function answerIfUnchanged(specFile: string, json: boolean): Promis
   } else {
     process.stderr.write(`${green('done')}: everything is up to date (${ids.length} stage instances, nothing changed since the last full run) ${dim(`in ${((Date.now() - started) / 1000).toFixed(1)}s`)}\n`);
   }
-  return true;
 }
 
 /** Flags of `run` that leave a full run a full run (anything else goes through the parser). */
@@ -103,26 +121,30 @@ const jobsFlags = new Set(['-j', '--jobs']);
 
 /**
  * `pipeline [-f FILE] run [plain flags]` answered without loading the engine when nothing has
- * changed: the exit code, or undefined for anything else (then the full command line runs,
- * with its parser's checks and messages).
+ * changed (`code`). Otherwise the full command line runs, with its parser's checks and
+ * messages, and with `known` when this looked (`checked`).
  */
-export async function fastNoop(args: readonly string[]): Promise<number | undefined> {
+export async function fastNoop(args: readonly string[]): Promise<{ code: number } | { checked?: SummaryCheck }> {
   let file: string | undefined;
   let i = 0;
   for (; args[i] === '-f' || args[i] === '--file' || args[i]?.startsWith('--file='); i++) {
     if (args[i]!.startsWith('--file=')) file = args[i]!.slice('--file='.length);
     else file = args[++i];
-    if (!file) return undefined;
+    if (!file) return {};
   }
-  if (args[i++] !== 'run') return undefined;
+  if (args[i++] !== 'run') return {};
   let json = false;
   for (; i < args.length; i++) {
     const arg = args[i]!;
     if (plainFlags.has(arg)) json ||= arg === '--json';
     else if (jobsFlags.has(arg) && /^[1-9]\d*$/.test(args[i + 1] ?? '')) i++;
-    else if (!/^--jobs=[1-9]\d*$/.test(arg)) return undefined;
+    else if (!/^--jobs=[1-9]\d*$/.test(arg)) return {};
   }
   // As the full command line does: a dvc.yaml where there is no pipeline.yaml is the spec.
   if (file === undefined) file = !existsSync('pipeline.yaml') && existsSync('dvc.yaml') ? 'dvc.yaml' : 'pipeline.yaml';
-  return (await answerIfUnchanged(file, json)) ? 0 : undefined;
+  const started = Date.now();
+  const checked = await checkSinceSummary(path.dirname(path.resolve(file)));
+  if (!checked.upToDate) return { checked };
+  reportUpToDate(checked.upToDate, json, started);
+  return { code: 0 };
 }

@@ -27,19 +27,22 @@ export function inputFilesOf(project: Project): string[] {
 export function writeSummary(ws: Workspace): void {
   const file = summaryFile(ws.project.specDir);
   const now = BigInt(Date.now()) * 1_000_000n;
-  const paths: [string, string][] = [];
+  const paths: Summary['paths'] = [];
   for (const [rel, sig] of ws.hasher.observed.entries()) {
     const mtime = sig === 'missing' ? 0n : sig.startsWith('T') ? BigInt(sig.slice(1, sig.indexOf(':'))) : BigInt(sig.split(':')[sig.startsWith('d') ? 1 : 2]);
     if (mtime > now - RACY_WINDOW_NS) {
       rmSync(file, { force: true });
       return;
     }
-    paths.push([rel, sig]);
+    const known = ws.hasher.known(rel);
+    if (known?.kind === 'file' && sig.startsWith('f')) paths.push([rel, sig, known.hash, known.exec ? 1 : 0]);
+    else if (known?.kind === 'dir' && sig.startsWith('T')) paths.push([rel, sig, known.hash, known.files]);
+    else paths.push([rel, sig]);
   }
   const files = inputFilesOf(ws.project);
   const lockFile = path.relative(ws.project.dir, ws.layout.lockFile);
   const summary: Summary = {
-    schema: 3,
+    schema: 4,
     root: path.relative(ws.project.specDir, ws.project.dir),
     lockFile,
     files,

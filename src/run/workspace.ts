@@ -7,7 +7,7 @@ import { CacheEntryError, UnsafeCacheEntryError } from '../store/untrusted.js';
 import { definitionOf, fingerprintOf, keyOf, type Fingerprint } from '../fingerprint.js';
 import { StageGraph } from '../graph.js';
 import { UserError } from '../errors.js';
-import { ContentHasher, describeChanges, type ManifestEntry } from '../hash/content-hasher.js';
+import { ContentHasher, describeChanges, type KnownPaths, type ManifestEntry } from '../hash/content-hasher.js';
 import { StatCache } from '../hash/stat-cache.js';
 import { symlinkEscapeChecker } from '../paths.js';
 import { ProjectLayout } from '../store/layout.js';
@@ -48,11 +48,12 @@ export class Workspace {
    * reloads the spec on every save while stages started by an earlier pass still record into
    * the one lock.
    */
-  constructor(readonly project: Project, options: { cacheDir?: string; statCache?: StatCache; lock?: Lockfile } = {}) {
+  constructor(readonly project: Project, options: { cacheDir?: string; statCache?: StatCache; lock?: Lockfile; known?: KnownPaths } = {}) {
     this.graph = new StageGraph(project);
     this.layout = new ProjectLayout(project.dir, options.cacheDir, project.specDir);
     this.cacheDir = this.layout.cacheDir;
     this.hasher = new ContentHasher(project.dir, options.statCache ?? Workspace.statCacheFor(project.specDir));
+    if (options.known) this.hasher.seed(options.known);
     this.store = new ObjectStore(this.cacheDir);
     this.runs = new RunCache(this.cacheDir);
     this.lock = options.lock ?? Workspace.lockFor(project.specDir);
