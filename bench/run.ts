@@ -85,6 +85,9 @@ function benchDag(shape: DagShape): Row[] {
   process.stderr.write(`no-op ${label}...\n`);
   pipeline('no-op');
   make('no-op');
+  // The no-op target is Node's own start + 0.03 s: the floor no Node program gets under.
+  const bare = time(process.execPath, ['-e', '0'], pDir);
+  rows.push({ what: `no-op, ${label}`, tool: 'node -e 0 (bare start)', seconds: bare.seconds });
   for (const dir of [pDir, mDir]) appendFileSync(path.join(dir, 'in/g0/f0.txt'), 'changed\n');
   pipeline('one input changed');
   make('one input changed');

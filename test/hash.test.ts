@@ -56,6 +56,38 @@ describe('content hashing', () => {
     await hasher.close();
   });
 
+  it('folders trusted by the no-op check are listed, not statted or read: their files come from the stat cache, with the exec bit', async () => {
+    const dir = makeProject({ 'd/kept/x.sh': 'x', 'd/kept/deep/y': 'y', 'd/edited/z': 'z' });
+    chmodSync(path.join(dir, 'd/kept/x.sh'), 0o755);
+    const old = new Date(Date.now() - 60_000);
+    for (const f of ['d/kept/x.sh', 'd/kept/deep/y', 'd/edited/z']) utimesSync(path.join(dir, f), old, old);
+    const cacheFile = path.join(dir, '.pipeline/stat-cache.tsv');
+    const first = new ContentHasher(dir, new StatCache(cacheFile));
+    const before = await first.hash('d');
+    const folders = first.foldersOf('d')!;
+    assert.deepEqual([...folders.keys()], ['', 'edited', 'kept', 'kept/deep']);
+    await first.close();
+    // Plant a record, under a signature the file does not have, for a file of a trusted folder:
+    // only a hasher that neither stats nor reads it returns the planted hash.
+    const planted = '9'.repeat(64);
+    const lines = readFileSync(cacheFile, 'utf8').split('\n').map((l) => (l.endsWith('\td/kept/deep/y') ? `1:1:1\t${planted}\td/kept/deep/y` : l));
+    writeFileSync(cacheFile, lines.join('\n'));
+    writeFileSync(path.join(dir, 'd/edited/z'), 'Z');
+    const trusted = new Map([...folders].filter(([inner]) => inner.startsWith('kept')));
+    const second = new ContentHasher(dir, new StatCache(cacheFile));
+    second.seed({ paths: new Map(), folders: new Map([['d', trusted]]) });
+    const entries = await second.entries('d');
+    assert.deepEqual(entries, [
+      { path: 'edited/z', hash: sha('Z'), exec: false },
+      { path: 'kept/deep/y', hash: planted, exec: false },
+      { path: 'kept/x.sh', hash: sha('x'), exec: true },
+    ]);
+    // Untrusted, the folder is statted and the record, for another signature, is not believed.
+    const third = new ContentHasher(dir, new StatCache(cacheFile));
+    assert.equal((await third.entries('d')).find((e) => e.path === 'kept/deep/y')?.hash, sha('y'));
+    assert.notEqual(before.hash, (await third.hash('d')).hash, 'edited/z changed');
+  });
+
   it('the worker pool hashes large trees on every core with the same results as sha256', async () => {
     const dir = makeProject({});
     const jobs = [];

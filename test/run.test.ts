@@ -3,6 +3,9 @@ import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, utime
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import jsYaml from 'js-yaml';
+import { ContentHasher } from '../src/hash/content-hasher.js';
+import { StatCache } from '../src/hash/stat-cache.js';
 import { cli, executions, jsonEvents, makeProject, read, writeFiles } from './helpers.js';
 
 /** a -> b -> c (fan-out to c@n=1, c@n=2), each appending its id to runs.log when it executes. */
@@ -331,6 +334,41 @@ describe('the no-op shortcut never hides a change', () => {
       assert.equal(runs(), expected);
       await settled();
     }
+  });
+});
+
+describe('a run after a no-op check that failed', () => {
+  it('takes what the check found unchanged from it, and hashes a changed directory dep as a hasher starting from nothing would', async () => {
+    const dir = makeProject({
+      'data/a/1.txt': 'one\n',
+      'data/a/2.txt': 'two\n',
+      'data/b/3.txt': 'three\n',
+      'data/c/x.sh': 'echo x\n',
+      'data/c/d/4.txt': 'four\n',
+      'other/5.txt': 'five\n',
+      'pipeline.yaml': ['stages:', '  use:', '    cmd: echo run >> runs.log && find data other -type f | sort | xargs cat > out.txt', '    deps: [data, other]', '    outs: [out.txt]'].join('\n'),
+    });
+    chmodSync(path.join(dir, 'data/c/x.sh'), 0o755);
+    const settle = () => new Promise((r) => setTimeout(r, 120));
+    const fromScratch = async (rel: string) => (await new ContentHasher(dir, new StatCache(path.join(dir, 'no-stat-cache.tsv'))).hash(rel)).hash;
+    await settle();
+    cli(dir, ['run']);
+    await settle();
+    assert.match(cli(dir, ['run']).stderr, /nothing changed since the last full run|0 ran/);
+    await settle();
+    cli(dir, ['run']);
+    const summary = JSON.parse(readFileSync(path.join(dir, '.pipeline/noop.json'), 'utf8')) as { paths: [string, string, string?, number?, Record<string, string>?][] };
+    assert.deepEqual(Object.keys(summary.paths.find(([p]) => p === 'data')?.[4] ?? {}).sort(), ['', 'a', 'b', 'c', 'c/d']);
+    writeFiles(dir, { 'data/a/1.txt': 'ONE\n', 'data/b/new.txt': 'new\n' });
+    chmodSync(path.join(dir, 'data/a/2.txt'), 0o755);
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.equal(readFileSync(path.join(dir, 'runs.log'), 'utf8').trim().split('\n').length, 2);
+    const lock = jsYaml.load(read(dir, 'pipeline.lock')) as { stages: Record<string, { deps: Record<string, string> }> };
+    assert.equal(lock.stages.use!.deps.data, await fromScratch('data'));
+    assert.equal(lock.stages.use!.deps.other, await fromScratch('other'));
+    await settle();
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.match(cli(dir, ['run']).stderr, /nothing changed since the last full run/);
   });
 });
 

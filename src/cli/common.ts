@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import type { KnownPaths } from '../hash/content-hasher.js';
+import type { Unchanged } from '../hash/content-hasher.js';
 import type { Workspace } from '../run/workspace.js';
 import { openWorkspace } from '../session/session.js';
 
@@ -8,8 +8,8 @@ export interface Common {
   setParam?: string[];
 }
 
-/** `known`: paths the no-op check just found unchanged, with their hashes (see KnownPaths). */
-export function open(options: Common, known?: KnownPaths): Workspace {
+/** `known`: what the no-op check just found unchanged (see Unchanged). */
+export function open(options: Common, known?: Unchanged): Workspace {
   return openWorkspace({ specFile: options.file, ...(options.setParam ? { overrides: options.setParam } : {}) }, known ? { known } : {});
 }
 

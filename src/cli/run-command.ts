@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { checkSinceSummary, reportUpToDate, type SummaryCheck } from '../run/noop-check.js';
-import type { KnownPaths } from '../hash/content-hasher.js';
+import type { Unchanged } from '../hash/content-hasher.js';
 import { writeSummary } from '../run/noop-summary.js';
 import { frozenViolations, plan } from '../run/planner.js';
 import { ProjectLock } from '../run/project-lock.js';
@@ -33,7 +33,7 @@ export interface RunFlags {
 /** `checked`: the no-op check, when the command line's fast path already made it. */
 export async function runCommand(targets: string[], options: Common & RunFlags, checked?: SummaryCheck): Promise<number> {
   const fullRun = targets.length === 0 && !options.setParam?.length && !options.force && !options.dryRun && !options.pull && !options.push;
-  let known: KnownPaths | undefined;
+  let known: Unchanged | undefined;
   if (fullRun) {
     const started = Date.now();
     const check = checked ?? (await checkSinceSummary(path.dirname(path.resolve(options.file))));
@@ -113,6 +113,7 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
   const started = Date.now();
   let outcomes: Map<string, Outcome>;
   let runner: Runner | undefined;
+  let statCacheSaved = false;
   try {
     const gpus = options.gpus?.split(',').map((s) => s.trim()).filter(Boolean);
     runner = new Runner(fresh, executorChooser(fresh, options.executor), reporter, {
@@ -126,7 +127,7 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
     outcomes = await runner.run(fresh.graph.select(targets));
   } finally {
     try {
-      await fresh.close();
+      statCacheSaved = await fresh.close();
     } finally {
       lock.release();
       process.off('SIGINT', onSignal);
@@ -137,7 +138,8 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
   if (runner.fatal) throw runner.fatal;
   const count = (o: Outcome) => [...outcomes.values()].filter((v) => v === o).length;
   const failed = count('failed');
-  if (fullRun && failed + count('blocked') + count('cancelled') === 0 && outcomes.size === fresh.project.instances.length) writeSummary(fresh);
+  // Only over a saved stat cache: a later run takes unchanged folders' hashes from it.
+  if (fullRun && statCacheSaved && failed + count('blocked') + count('cancelled') === 0 && outcomes.size === fresh.project.instances.length) writeSummary(fresh);
   const summary = { ran: count('ran'), restored: count('restored'), up_to_date: count('up-to-date'), failed, duration_ms: Date.now() - started };
   const ok = failed === 0 && count('cancelled') === 0 && count('blocked') === 0;
   if (options.json) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PathMap } from './path-map.js';
 import { sha256Text } from './sha256.js';
 import type { StatCache } from './stat-cache.js';
-import { fileSignature, TreeSignature, treeStat, walkTree, type FileStat } from './tree-signature.js';
+import { fileSignature, TreeSignature, treeStat, walkTree, type FileStat, type FolderSignatures } from './tree-signature.js';
 import { HashWorkerPool } from './worker-pool.js';
 
 export interface ManifestEntry {
@@ -46,10 +46,15 @@ export function describeChanges(c: DirChanges): string {
 }
 
 /**
- * Paths whose stat signature was just found equal to the one a past command hashed, with that
- * hash: the no-op check's findings, so a run that follows it does not stat them again.
+ * What the no-op check just found as a past run left it, so that the run that follows does
+ * not stat it again: paths whose stat signature is unchanged (with the hash that run found),
+ * and, inside a directory that changed, the folders that did not (its files' hashes are the
+ * stat cache's).
  */
-export type KnownPaths = Map<string, { sig: string; hash: PathHash }>;
+export interface Unchanged {
+  paths: Map<string, { sig: string; hash: PathHash }>;
+  folders: Map<string, FolderSignatures>;
+}
 
 /** Files modified this close to the hash are not cached: a write in the same clock tick would go unseen. */
 const RACY_WINDOW_MS = 50;
@@ -77,6 +82,10 @@ export class ContentHasher {
   readonly observed = new PathMap<string>();
   private readonly pool = new HashWorkerPool();
   private readonly changes = new Map<string, DirChanges>();
+  /** Per directory: folders the no-op check found unchanged (see Unchanged). */
+  private readonly trusted = new PathMap<FolderSignatures>();
+  /** Per directory hashed this command: its folders' signatures, for the next no-op summary. */
+  private readonly folders = new PathMap<FolderSignatures>();
 
   constructor(
     private readonly projectDir: string,
@@ -96,12 +105,18 @@ export class ContentHasher {
     return this.memo.get(rel);
   }
 
-  /** Takes hashes verified by stat signature a moment ago (see KnownPaths). */
-  seed(known: KnownPaths): void {
-    for (const [rel, { sig, hash }] of known) {
+  /** The folder signatures of directory `rel`, if this command walked it (and it has few enough folders). */
+  foldersOf(rel: string): FolderSignatures | undefined {
+    return this.folders.get(rel);
+  }
+
+  /** Takes what the no-op check verified a moment ago (see Unchanged). */
+  seed(unchanged: Unchanged): void {
+    for (const [rel, { sig, hash }] of unchanged.paths) {
       this.memo.set(rel, hash);
       this.observed.set(rel, sig);
     }
+    for (const [rel, folders] of unchanged.folders) this.trusted.set(rel, folders);
   }
 
   /** What changed inside directory `rel` since pipeline last hashed it, when that is known. */
@@ -113,6 +128,8 @@ export class ContentHasher {
   invalidate(rel: string): void {
     this.memo.deleteTree(rel);
     this.observed.deleteTree(rel);
+    this.trusted.deleteTree(rel);
+    this.folders.deleteTree(rel);
   }
 
   /** Records a hash the engine already knows (it just wrote the file from a verified object). */
@@ -123,10 +140,20 @@ export class ContentHasher {
     this.statCache.set(rel, plain, hash);
   }
 
-  /** `saveStatCache: false` leaves the stat cache as the last run left it (`status`: what changed stays nameable). */
-  async close(options: { saveStatCache?: boolean } = {}): Promise<void> {
+  /**
+   * `saveStatCache: false` leaves the stat cache as the last run left it (`status`: what changed
+   * stays nameable). False when the stat cache could not be saved (a full disk): then no no-op
+   * summary may be written, as its trusted folders' hashes come from the stat cache.
+   */
+  async close(options: { saveStatCache?: boolean } = {}): Promise<boolean> {
     await this.pool.close();
-    if (options.saveStatCache !== false) this.statCache.save();
+    return options.saveStatCache === false || this.statCache.save();
+  }
+
+  /** A plain stat of a project file, undefined if it is no longer a file. */
+  private fileStat(rel: string): FileStat | undefined {
+    const stats = statSync(path.resolve(this.projectDir, rel), { throwIfNoEntry: false });
+    return stats?.isFile() ? { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode } : undefined;
   }
 
   private isRacy(stats: FileStat): boolean {
@@ -173,37 +200,47 @@ export class ContentHasher {
     const tree = new TreeSignature(treeStat(stats));
     const manifest = createHash('sha256').update('[');
     let files = 0;
-    let chunk: { rel: string; inner: string; stats: FileStat }[] = [];
+    let chunk: { rel: string; inner: string; stats?: FileStat }[] = [];
     const flush = async () => {
-      const cached = chunk.map((f) => this.statCache.get(f.rel, f.stats));
-      const before = changes ? chunk.map((f, i) => (cached[i] ? undefined : (this.statCache.previous(f.rel) ?? null))) : [];
-      const hashes = await this.hashFiles(chunk, cached);
+      // A trusted folder's files come without a stat: their record in the stat cache, else a stat now.
+      const records = chunk.map((f) => (f.stats ? undefined : this.statCache.recorded(f.rel)));
+      const stats = chunk.map((f, i) => (records[i] ? undefined : (f.stats ?? this.fileStat(f.rel))));
+      const statted = chunk.flatMap((f, i) => (stats[i] ? [{ rel: f.rel, stats: stats[i]! }] : []));
+      const cached = statted.map((f) => this.statCache.get(f.rel, f.stats));
+      const before = changes ? statted.map((f, k) => (cached[k] ? undefined : (this.statCache.previous(f.rel) ?? null))) : [];
+      const hashes = await this.hashFiles(statted, cached);
+      let k = 0;
       chunk.forEach((f, i) => {
-        const exec = (Number(f.stats.mode) & 0o111) !== 0;
-        manifest.update(`${files++ ? ',' : ''}${JSON.stringify([f.inner, hashes[i], exec ? 1 : 0])}`);
-        collect?.push({ path: f.inner, hash: hashes[i]!, exec });
+        const record = records[i];
+        const stat = stats[i];
+        if (!record && !stat) return; // gone since it was listed
+        const hash = record ? record.hash : hashes[k]!;
+        const exec = record ? record.exec : (stat!.mode & 0o111) !== 0;
+        const prev = record ? undefined : before[k++];
+        manifest.update(`${files++ ? ',' : ''}${JSON.stringify([f.inner, hash, exec ? 1 : 0])}`);
+        collect?.push({ path: f.inner, hash, exec });
         if (!changes) return;
-        const prev = before[i];
         if (prev === null) {
           changes.added++;
           if (changes.names.added.length < NAMED) changes.names.added.push(f.inner);
           return;
         }
         known++;
-        if (prev !== undefined && prev !== hashes[i]) {
+        if (prev !== undefined && prev !== hash) {
           changes.modified++;
           if (changes.names.modified.length < NAMED) changes.names.modified.push(f.inner);
         }
       });
       chunk = [];
     };
-    for (const f of walkTree(abs, tree)) {
-      chunk.push({ rel: `${rel}/${f.inner}`, inner: f.inner, stats: f.stats });
+    for (const f of walkTree(abs, tree, this.trusted.get(rel))) {
+      chunk.push({ rel: `${rel}/${f.inner}`, inner: f.inner, ...(f.stats ? { stats: f.stats } : {}) });
       if (chunk.length >= CHUNK) await flush();
     }
     await flush();
     // One entry for the whole tree: its files' signatures are in it.
     this.observed.set(rel, tree.digest());
+    if (tree.folders) this.folders.set(rel, tree.folders);
     if (changes) {
       changes.removed = recorded - known;
       if (changes.removed > 0) {

@@ -4,12 +4,14 @@ import { writeChunksAtomic } from '../fs-atomic.js';
 import type { FileStat } from './tree-signature.js';
 
 /**
- * `ino:size:mtime_ms` as one string. mtimeMs is a double (sub-microsecond steps for today's
- * dates); files modified within the racy window are never cached, so two versions of a file
- * could only share a signature if rewritten at the same size within that step, long after.
+ * `ino:size:mtime_ms` as one string, `:x` after it for an executable file (a directory's
+ * manifest records the bit, and a trusted folder's files are not statted). mtimeMs is a double
+ * (sub-microsecond steps for today's dates); files modified within the racy window are never
+ * cached, so two versions of a file could only share a signature if rewritten at the same
+ * size within that step, long after.
  */
 function signature(s: FileStat): string {
-  return `${s.ino}:${s.size}:${s.mtimeMs}`;
+  return `${s.ino}:${s.size}:${s.mtimeMs}${s.mode & 0o111 ? ':x' : ''}`;
 }
 
 const TAB = 9;
@@ -192,6 +194,19 @@ export class StatCache {
     return buf.toString('latin1', hashStart, buf.indexOf(TAB, hashStart));
   }
 
+  /**
+   * The hash and executable bit last recorded for `rel`, without its signature checked: only
+   * for a file whose folder the no-op check found exactly as when the summary (written only
+   * after this cache was saved) was written.
+   */
+  recorded(rel: string): { hash: string; exec: boolean } | undefined {
+    const at = this.table.find(Buffer.from(rel));
+    if (at < 0) return undefined;
+    const [buf, start] = this.table.locate(at);
+    const tab = buf.indexOf(TAB, start);
+    return { hash: buf.toString('latin1', tab + 1, buf.indexOf(TAB, tab + 1)), exec: buf[tab - 1] === 120 /* x */ && buf[tab - 2] === 58 /* : */ };
+  }
+
   /** The hash last recorded for `rel`, whatever its signature now: what it was, to say what changed. */
   previous(rel: string): string | undefined {
     const at = this.table.find(Buffer.from(rel));
@@ -271,8 +286,9 @@ export class StatCache {
     }
   }
 
-  save(): void {
-    if (!this.dirty) return;
+  /** False when a full disk kept it from being written (it is only an accelerator). */
+  save(): boolean {
+    if (!this.dirty) return true;
     const table = this.table;
     function* pieces(): Generator<Buffer> {
       const out = Buffer.allocUnsafe(1 << 20);
@@ -292,9 +308,11 @@ export class StatCache {
     try {
       writeChunksAtomic(this.file, pieces());
       this.dirty = false;
+      return true;
     } catch (error) {
       // Only an accelerator: on a full disk the next command re-hashes what it cannot skip.
       if (!isDiskFull(error)) throw error;
+      return false;
     }
   }
 }

@@ -32,52 +32,68 @@ export interface FileStat {
 }
 
 const RECORD = 5;
-const RECORDS = 4096;
+/** Beyond this many folders a tree keeps no per-folder digests (a run then re-stats all of it). */
+const MAX_FOLDERS = 100_000;
+
+/** One folder's digest (over its direct children) and the newest mtime among them. */
+export interface FolderSignature {
+  digest: string;
+  newest: number;
+}
+
+/** Per folder of a tree, by its path inside the tree ('' for the top): what the walk found. */
+export type FolderSignatures = Map<string, FolderSignature>;
+
+let scratch = new Float64Array(RECORD * 1024);
 
 /**
- * One signature for a whole directory tree: a sha256 over (kind, inode, size, mtime, mode) of
- * every directory and file in it, in walk order, prefixed with the newest mtime seen
- * (`T<mtimeNs>:<sha>`). Names need not be in it: adding, removing or renaming an entry
- * changes its directory's mtime, and editing a file its own. Records are packed as doubles,
- * no strings: the no-op check re-walks a million-file dep at little more than a stat per file,
- * and compares one string per directory dep instead of a million entries.
+ * A folder's direct children as (kind, inode, size, mtime, mode) records packed as doubles,
+ * digested: no string per file. Names need not be in it: adding, removing or renaming an
+ * entry changes the folder's mtime (in its parent's digest), editing a file its own.
+ */
+function signFolder(children: readonly Child[]): FolderSignature {
+  if (scratch.length < children.length * RECORD) scratch = new Float64Array(children.length * RECORD * 2);
+  let newest = 0;
+  children.forEach(({ stats: s, dir }, i) => {
+    const at = i * RECORD;
+    scratch[at] = dir ? 1 : 2;
+    scratch[at + 1] = s!.ino;
+    scratch[at + 2] = dir ? 0 : s!.size;
+    scratch[at + 3] = s!.mtimeMs;
+    scratch[at + 4] = dir ? 0 : s!.mode;
+    if (s!.mtimeMs > newest) newest = s!.mtimeMs;
+  });
+  const digest = createHash('sha256').update(new Uint8Array(scratch.buffer, 0, children.length * RECORD * 8)).digest('base64').slice(0, 22);
+  return { digest, newest };
+}
+
+/**
+ * One signature for a whole directory tree: a sha256 over the top folder's own record and
+ * every folder's digest in walk order, prefixed with the newest mtime seen (`T<mtimeNs>:<sha>`).
+ * The no-op check re-walks a million-file dep at little more than a stat per file and compares
+ * one string per directory dep; when that differs, the per-folder digests (kept up to
+ * MAX_FOLDERS) say which folders are still as they were, and a run re-stats only the others.
  */
 export class TreeSignature {
   private readonly hash = createHash('sha256');
-  /** Grows to RECORDS: a sweep signs hundreds of small folders, a dataset one huge one. */
-  private records = new Float64Array(RECORD * 16);
-  private used = 0;
-  private newest = 0;
+  private newest: number;
+  folders: FolderSignatures | undefined = new Map();
 
   constructor(root: FileStat) {
-    this.add(true, root);
+    this.hash.update(new Uint8Array(new Float64Array([1, root.ino, 0, root.mtimeMs, 0]).buffer));
+    this.newest = root.mtimeMs;
   }
 
-  add(dir: boolean, s: FileStat): void {
-    const at = this.used * RECORD;
-    if (at === this.records.length) {
-      const grown = new Float64Array(this.records.length * 4);
-      grown.set(this.records);
-      this.records = grown;
-    }
-    const r = this.records;
-    r[at] = dir ? 1 : 2;
-    r[at + 1] = s.ino;
-    r[at + 2] = dir ? 0 : s.size;
-    r[at + 3] = s.mtimeMs;
-    r[at + 4] = dir ? 0 : s.mode;
-    if (s.mtimeMs > this.newest) this.newest = s.mtimeMs;
-    if (++this.used === RECORDS) this.drain();
+  folder(inner: string, signature: FolderSignature): void {
+    this.hash.update(signature.digest);
+    if (signature.newest > this.newest) this.newest = signature.newest;
+    if (!this.folders) return;
+    if (this.folders.size >= MAX_FOLDERS) this.folders = undefined;
+    else this.folders.set(inner, signature);
   }
 
   digest(): string {
-    this.drain();
     return `T${BigInt(Math.ceil(this.newest * 1e6))}:${this.hash.digest('hex')}`;
-  }
-
-  private drain(): void {
-    this.hash.update(new Uint8Array(this.records.buffer, 0, this.used * RECORD * 8));
-    this.used = 0;
   }
 }
 
@@ -86,29 +102,30 @@ export function treeStat(s: Pick<BigIntStats, 'ino' | 'size' | 'mtimeNs' | 'mode
   return { ino: Number(s.ino), size: Number(s.size), mtimeMs: msOf(s.mtimeNs), mode: Number(s.mode) };
 }
 
-/** A file found by `walkTree`: its path inside the walked directory, and its stat. */
+/**
+ * A file found by `walkTree`: its path inside the walked directory, and its stat; no stat when
+ * its folder was trusted (still as the no-op summary has it): its hash is the stat cache's.
+ */
 export interface WalkedFile {
   inner: string;
-  stats: FileStat;
+  stats?: FileStat;
 }
 
 /**
  * Every file under `abs` (following symlinks, as the manifest does), in manifest order: the
  * children of each directory sorted by name, a directory's as `name/`, which orders the whole
  * walk exactly as sorting the full paths would (`a.b` < `a/x` < `a0`), so a manifest can be
- * hashed as the walk goes. Feeds `tree` with every file's and subdirectory's signature. Only
- * one directory's listing is held at a time.
+ * hashed as the walk goes. Signs each folder into `tree`; a folder in `trusted` is listed, not
+ * statted, and signed with its trusted signature. Only one folder's listing is held at a time.
  */
-export function* walkTree(abs: string, tree: TreeSignature, inner = ''): Generator<WalkedFile> {
-  for (const { name, stats, dir } of sortedChildren(abs)) {
+export function* walkTree(abs: string, tree: TreeSignature, trusted?: FolderSignatures, inner = ''): Generator<WalkedFile> {
+  const known = trusted?.get(inner);
+  const children = known ? listedChildren(abs) : sortedChildren(abs);
+  tree.folder(inner, known ?? signFolder(children));
+  for (const { name, stats, dir } of children) {
     const childInner = inner ? `${inner}/${name}` : name;
-    if (dir) {
-      tree.add(true, stats);
-      yield* walkTree(`${abs}/${name}`, tree, childInner);
-    } else {
-      tree.add(false, stats);
-      yield { inner: childInner, stats: { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode } };
-    }
+    if (dir) yield* walkTree(`${abs}/${name}`, tree, trusted, childInner);
+    else yield stats ? { inner: childInner, stats: { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode } } : { inner: childInner };
   }
 }
 
@@ -117,9 +134,12 @@ const MISSING_IS_UNDEFINED = { throwIfNoEntry: false } as const;
 interface Child {
   key: string;
   name: string;
-  stats: Stats;
+  /** Absent for a file of a trusted folder. */
+  stats?: Stats;
   dir: boolean;
 }
+
+const byKey = (a: Child, b: Child) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 /** The files and folders directly in `abs`, in manifest order (see `walkTree`). */
 function sortedChildren(abs: string): Child[] {
@@ -130,22 +150,37 @@ function sortedChildren(abs: string): Child[] {
     if (stats.isDirectory()) children.push({ key: `${name}/`, name, stats, dir: true });
     else if (stats.isFile()) children.push({ key: name, name, stats, dir: false });
   }
-  return children.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return children.sort(byKey);
+}
+
+/** As `sortedChildren`, for a trusted folder: the listing's types instead of a stat (symlinks still resolved). */
+function listedChildren(abs: string): Child[] {
+  const children: Child[] = [];
+  for (const entry of readdirSync(abs, { withFileTypes: true })) {
+    const name = entry.name;
+    if (entry.isDirectory()) children.push({ key: `${name}/`, name, dir: true });
+    else if (entry.isFile()) children.push({ key: name, name, dir: false });
+    else if (entry.isSymbolicLink()) {
+      const stats = statSync(`${abs}/${name}`, MISSING_IS_UNDEFINED);
+      if (stats?.isDirectory()) children.push({ key: `${name}/`, name, dir: true });
+      else if (stats?.isFile()) children.push({ key: name, name, stats, dir: false });
+    }
+  }
+  return children.sort(byKey);
 }
 
 /** `walkTree` without the files: the no-op check's whole job for a directory dep. */
-function signTree(abs: string, tree: TreeSignature): void {
-  for (const { name, stats, dir } of sortedChildren(abs)) {
-    tree.add(dir, stats);
-    if (dir) signTree(`${abs}/${name}`, tree);
-  }
+function signTree(abs: string, tree: TreeSignature, inner = ''): void {
+  const children = sortedChildren(abs);
+  tree.folder(inner, signFolder(children));
+  for (const { name, dir } of children) if (dir) signTree(`${abs}/${name}`, tree, inner ? `${inner}/${name}` : name);
 }
 
-/** The tree signature of `abs` now (undefined when it is no longer a directory): `walkTree`'s, files unused. */
-export function treeSignatureOf(abs: string): string | undefined {
-  const stats = statSync(abs, { throwIfNoEntry: false });
+/** The tree signature of `abs` now, and its folders' (undefined when it is no longer a directory). */
+export function treeSignatureOf(abs: string): { sig: string; folders: FolderSignatures | undefined } | undefined {
+  const stats = statSync(abs, MISSING_IS_UNDEFINED);
   if (!stats?.isDirectory()) return undefined;
   const tree = new TreeSignature(stats);
   signTree(abs, tree);
-  return tree.digest();
+  return { sig: tree.digest(), folders: tree.folders };
 }

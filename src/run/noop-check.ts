@@ -2,11 +2,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinDeclarations } from '../../stages/registry.js';
-import { dirSignature, fileSignature, treeSignatureOf } from '../hash/tree-signature.js';
+import { dirSignature, fileSignature, treeSignatureOf, type FolderSignatures } from '../hash/tree-signature.js';
 import { sha256Text } from '../hash/sha256.js';
 import { ProjectLayout } from '../store/layout.js';
 import { dim, green } from '../ui/format.js';
-import type { KnownPaths } from '../hash/content-hasher.js';
+import type { Unchanged } from '../hash/content-hasher.js';
 
 /**
  * The no-op shortcut's reading side (its writing side is `noop-summary.ts`). It runs before the
@@ -14,7 +14,7 @@ import type { KnownPaths } from '../hash/content-hasher.js';
  * and a handful of small modules: a no-op's cost is Node's start plus a stat per path.
  */
 export interface Summary {
-  schema: 4;
+  schema: 5;
   /** The project root, relative to the spec's folder ('' unless a dvc.yaml sits in a subfolder). */
   root: string;
   /** pipeline.lock, relative to the root. */
@@ -26,15 +26,15 @@ export interface Summary {
   ids: string[];
   /**
    * Every path the run looked at, by stat signature; with its hash when it had one: a file's
-   * (and its executable bit, 0/1), a directory's (and its file count).
+   * (and its executable bit, 0/1), a directory's (its file count, and its folders' digests).
    */
-  paths: ([rel: string, sig: string] | [rel: string, sig: string, hash: string, execOrFiles: number])[];
+  paths: ([rel: string, sig: string] | [rel: string, sig: string, hash: string, execOrFiles: number, folders?: Record<string, string>])[];
 }
 
-/** What the check found: up to date (the instance ids), or the paths still as the summary has them. */
+/** What the check found: up to date (the instance ids), or what is still as the summary has it. */
 export interface SummaryCheck {
   upToDate?: string[];
-  known: KnownPaths;
+  known: Unchanged;
 }
 
 const engineVersion = (() => {
@@ -67,14 +67,14 @@ export function inputsHash(root: string, files: string[], lockFile: string): str
  * takes from here (`known`) instead of statting them a second time.
  */
 export async function checkSinceSummary(specDir: string): Promise<SummaryCheck> {
-  const known: KnownPaths = new Map();
+  const known: Unchanged = { paths: new Map(), folders: new Map() };
   let summary: Summary;
   try {
     summary = JSON.parse(readFileSync(summaryFile(specDir), 'utf8')) as Summary;
   } catch {
     return { known };
   }
-  if (summary.schema !== 4) return { known };
+  if (summary.schema !== 5) return { known };
   const projectDir = path.resolve(specDir, summary.root);
   let same = inputsHash(projectDir, summary.files, summary.lockFile) === summary.inputs;
   if (same && summary.globs.length > 0) {
@@ -85,21 +85,30 @@ export async function checkSinceSummary(specDir: string): Promise<SummaryCheck> 
       return now.length === matches.length && now.every((m, i) => m === matches[i]);
     });
   }
-  for (const [rel, sig, hash, execOrFiles] of summary.paths) {
+  for (const [rel, sig, hash, execOrFiles, folders] of summary.paths) {
     const abs = path.resolve(projectDir, rel);
-    let now: string | undefined;
-    if (sig.startsWith('T')) now = treeSignatureOf(abs);
-    else {
-      const stats = statSync(abs, { bigint: true, throwIfNoEntry: false });
-      now = !stats ? 'missing' : stats.isDirectory() ? dirSignature(stats) : fileSignature(stats);
+    if (sig.startsWith('T')) {
+      const tree = treeSignatureOf(abs);
+      if (tree?.sig === sig) {
+        if (hash !== undefined) known.paths.set(rel, { sig, hash: { kind: 'dir', hash, files: execOrFiles! } });
+        continue;
+      }
+      same = false;
+      if (tree?.folders && folders) {
+        const trusted: FolderSignatures = new Map();
+        for (const [inner, folder] of tree.folders) if (folders[inner] === folder.digest) trusted.set(inner, folder);
+        known.folders.set(rel, trusted);
+      }
+      continue;
     }
+    const stats = statSync(abs, { bigint: true, throwIfNoEntry: false });
+    const now = !stats ? 'missing' : stats.isDirectory() ? dirSignature(stats) : fileSignature(stats);
     if (now !== sig) {
       same = false;
       continue;
     }
-    if (sig === 'missing') known.set(rel, { sig, hash: { kind: 'missing', hash: 'missing' } });
-    else if (hash !== undefined && sig.startsWith('T')) known.set(rel, { sig, hash: { kind: 'dir', hash, files: execOrFiles! } });
-    else if (hash !== undefined) known.set(rel, { sig, hash: { kind: 'file', hash, exec: execOrFiles === 1 } });
+    if (sig === 'missing') known.paths.set(rel, { sig, hash: { kind: 'missing', hash: 'missing' } });
+    else if (hash !== undefined) known.paths.set(rel, { sig, hash: { kind: 'file', hash, exec: execOrFiles === 1 } });
   }
   return same ? { upToDate: summary.ids, known } : { known };
 }

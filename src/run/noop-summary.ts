@@ -36,13 +36,17 @@ export function writeSummary(ws: Workspace): void {
     }
     const known = ws.hasher.known(rel);
     if (known?.kind === 'file' && sig.startsWith('f')) paths.push([rel, sig, known.hash, known.exec ? 1 : 0]);
-    else if (known?.kind === 'dir' && sig.startsWith('T')) paths.push([rel, sig, known.hash, known.files]);
+    else if (known?.kind === 'dir' && sig.startsWith('T')) {
+      const folders = ws.hasher.foldersOf(rel);
+      if (!folders) paths.push([rel, sig, known.hash, known.files]);
+      else paths.push([rel, sig, known.hash, known.files, Object.fromEntries([...folders].map(([inner, f]) => [inner, f.digest]))]);
+    }
     else paths.push([rel, sig]);
   }
   const files = inputFilesOf(ws.project);
   const lockFile = path.relative(ws.project.dir, ws.layout.lockFile);
   const summary: Summary = {
-    schema: 4,
+    schema: 5,
     root: path.relative(ws.project.specDir, ws.project.dir),
     lockFile,
     files,

@@ -7,7 +7,7 @@ import { CacheEntryError, UnsafeCacheEntryError } from '../store/untrusted.js';
 import { definitionOf, fingerprintOf, keyOf, type Fingerprint } from '../fingerprint.js';
 import { StageGraph } from '../graph.js';
 import { UserError } from '../errors.js';
-import { ContentHasher, describeChanges, type KnownPaths, type ManifestEntry } from '../hash/content-hasher.js';
+import { ContentHasher, describeChanges, type ManifestEntry, type Unchanged } from '../hash/content-hasher.js';
 import { StatCache } from '../hash/stat-cache.js';
 import { symlinkEscapeChecker } from '../paths.js';
 import { ProjectLayout } from '../store/layout.js';
@@ -48,7 +48,7 @@ export class Workspace {
    * reloads the spec on every save while stages started by an earlier pass still record into
    * the one lock.
    */
-  constructor(readonly project: Project, options: { cacheDir?: string; statCache?: StatCache; lock?: Lockfile; known?: KnownPaths } = {}) {
+  constructor(readonly project: Project, options: { cacheDir?: string; statCache?: StatCache; lock?: Lockfile; known?: Unchanged } = {}) {
     this.graph = new StageGraph(project);
     this.layout = new ProjectLayout(project.dir, options.cacheDir, project.specDir);
     this.cacheDir = this.layout.cacheDir;
@@ -301,11 +301,14 @@ export class Workspace {
   }
 
   /** Writes pipeline.lock (a full disk there is a DiskFullError) and stops the hash workers. */
-  async close(options: { saveStatCache?: boolean } = {}): Promise<void> {
+  /** False when the stat cache could not be saved (see ContentHasher.close). */
+  async close(options: { saveStatCache?: boolean } = {}): Promise<boolean> {
+    let saved = false;
     try {
       this.lock.flush(true);
     } finally {
-      await this.hasher.close(options);
+      saved = await this.hasher.close(options);
     }
+    return saved;
   }
 }
