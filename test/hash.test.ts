@@ -75,7 +75,7 @@ describe('content hashing', () => {
     writeFileSync(path.join(dir, 'd/edited/z'), 'Z');
     const trusted = new Map([...folders].filter(([inner]) => inner.startsWith('kept')));
     const second = new ContentHasher(dir, new StatCache(cacheFile));
-    second.seed({ paths: new Map(), folders: new Map([['d', trusted]]) });
+    second.seed({ paths: new Map(), folders: new Map([['d', { trusted, files: 3 }]]) });
     const entries = await second.entries('d');
     assert.deepEqual(entries, [
       { path: 'edited/z', hash: sha('Z'), exec: false },

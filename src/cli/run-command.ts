@@ -162,7 +162,9 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
 }
 
 export async function statusCommand(targets: string[], options: Common & { json?: boolean }): Promise<number> {
-  const ws = open(options);
+  // What the no-op summary still describes need not be statted again (a full status walks every path it lists anyway).
+  const known = targets.length === 0 ? (await checkSinceSummary(path.dirname(path.resolve(options.file)))).known : undefined;
+  const ws = open(options, known);
   const planned = await plan(ws, ws.graph.select(targets));
   // The stat cache stays as the last run left it, so that what changed stays nameable.
   await ws.close({ saveStatCache: false });

@@ -53,7 +53,8 @@ export function describeChanges(c: DirChanges): string {
  */
 export interface Unchanged {
   paths: Map<string, { sig: string; hash: PathHash }>;
-  folders: Map<string, FolderSignatures>;
+  /** Per changed directory: its unchanged folders, and how many files it had. */
+  folders: Map<string, { trusted: FolderSignatures; files: number }>;
 }
 
 /** Files modified this close to the hash are not cached: a write in the same clock tick would go unseen. */
@@ -83,7 +84,7 @@ export class ContentHasher {
   private readonly pool = new HashWorkerPool();
   private readonly changes = new Map<string, DirChanges>();
   /** Per directory: folders the no-op check found unchanged (see Unchanged). */
-  private readonly trusted = new PathMap<FolderSignatures>();
+  private readonly trusted = new PathMap<{ trusted: FolderSignatures; files: number }>();
   /** Per directory hashed this command: its folders' signatures, for the next no-op summary. */
   private readonly folders = new PathMap<FolderSignatures>();
 
@@ -193,7 +194,9 @@ export class ContentHasher {
    * in the number of files. Notes what changed since the stat cache last saw the directory.
    */
   private async hashDirectory(rel: string, abs: string, stats: BigIntStats, collect?: ManifestEntry[]): Promise<{ hash: string; files: number }> {
-    const recorded = this.statCache.countInside(rel);
+    const trust = this.trusted.get(rel);
+    // As the summary has it: the stat cache, saved before the summary, held exactly its files.
+    const recorded = trust ? trust.files : this.statCache.countInside(rel);
     // Without a record of this directory (a fresh clone, a lost stat cache) nothing can be said.
     const changes: DirChanges | undefined = recorded > 0 ? { modified: 0, added: 0, removed: 0, names: { modified: [], added: [], removed: [] } } : undefined;
     let known = 0;
@@ -210,6 +213,8 @@ export class ContentHasher {
       const before = changes ? statted.map((f, k) => (cached[k] ? undefined : (this.statCache.previous(f.rel) ?? null))) : [];
       const hashes = await this.hashFiles(statted, cached);
       let k = 0;
+      // One sha256 update per chunk; each entry written as JSON.stringify([path, hash, exec]) would be.
+      let text = '';
       chunk.forEach((f, i) => {
         const record = records[i];
         const stat = stats[i];
@@ -217,7 +222,7 @@ export class ContentHasher {
         const hash = record ? record.hash : hashes[k]!;
         const exec = record ? record.exec : (stat!.mode & 0o111) !== 0;
         const prev = record ? undefined : before[k++];
-        manifest.update(`${files++ ? ',' : ''}${JSON.stringify([f.inner, hash, exec ? 1 : 0])}`);
+        text += `${files++ ? ',' : ''}[${JSON.stringify(f.inner)},"${hash}",${exec ? 1 : 0}]`;
         collect?.push({ path: f.inner, hash, exec });
         if (!changes) return;
         if (prev === null) {
@@ -231,9 +236,10 @@ export class ContentHasher {
           if (changes.names.modified.length < NAMED) changes.names.modified.push(f.inner);
         }
       });
+      manifest.update(text);
       chunk = [];
     };
-    for (const f of walkTree(abs, tree, this.trusted.get(rel))) {
+    for (const f of walkTree(abs, tree, trust?.trusted)) {
       chunk.push({ rel: `${rel}/${f.inner}`, inner: f.inner, ...(f.stats ? { stats: f.stats } : {}) });
       if (chunk.length >= CHUNK) await flush();
     }

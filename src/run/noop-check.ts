@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinDeclarations } from '../../stages/registry.js';
-import { dirSignature, fileSignature, treeSignatureOf, type FolderSignatures } from '../hash/tree-signature.js';
+import { dirSignature, fileSignature, treeSignatureInParallel, treeSignatureOf, type FolderSignatures } from '../hash/tree-signature.js';
 import { sha256Text } from '../hash/sha256.js';
 import { ProjectLayout } from '../store/layout.js';
 import { dim, green } from '../ui/format.js';
@@ -36,6 +37,10 @@ export interface SummaryCheck {
   upToDate?: string[];
   known: Unchanged;
 }
+
+/** A directory dep of this many files (as last hashed) is re-signed on every core: a thread costs ~40 ms to start. */
+const PARALLEL_FILES = 50_000;
+const cores = Math.min(availableParallelism(), 8);
 
 const engineVersion = (() => {
   const pkg = fileURLToPath(new URL('../../../package.json', import.meta.url));
@@ -88,7 +93,7 @@ export async function checkSinceSummary(specDir: string): Promise<SummaryCheck> 
   for (const [rel, sig, hash, execOrFiles, folders] of summary.paths) {
     const abs = path.resolve(projectDir, rel);
     if (sig.startsWith('T')) {
-      const tree = treeSignatureOf(abs);
+      const tree = (execOrFiles ?? 0) >= PARALLEL_FILES && cores > 1 ? await treeSignatureInParallel(abs, cores) : treeSignatureOf(abs);
       if (tree?.sig === sig) {
         if (hash !== undefined) known.paths.set(rel, { sig, hash: { kind: 'dir', hash, files: execOrFiles! } });
         continue;
@@ -97,7 +102,7 @@ export async function checkSinceSummary(specDir: string): Promise<SummaryCheck> 
       if (tree?.folders && folders) {
         const trusted: FolderSignatures = new Map();
         for (const [inner, folder] of tree.folders) if (folders[inner] === folder.digest) trusted.set(inner, folder);
-        known.folders.set(rel, trusted);
+        known.folders.set(rel, { trusted, files: execOrFiles ?? 0 });
       }
       continue;
     }

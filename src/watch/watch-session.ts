@@ -42,6 +42,8 @@ export class WatchSession {
   private timer: NodeJS.Timeout | undefined;
   private current: AbortController | undefined;
   private passes: Promise<void>[] = [];
+  /** Settles when the watcher has set up the paths the first pass asked for. */
+  private ready: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly options: WatchOptions,
@@ -62,9 +64,10 @@ export class WatchSession {
       ignored: (p: string) => /(^|[\\/])(cache|\.pipeline|\.git|node_modules)([\\/]|$)/.test(path.relative(this.projectDir, p)),
     });
     this.watcher.on('all', (_event, changed) => this.onChange(changed));
+    this.ready = new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
     this.watch([path.relative(this.projectDir, path.resolve(this.options.specFile))]);
     this.startPass();
-    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+    await this.ready;
   }
 
   /** Stops watching and every running stage; resolves when all passes have wound down. */
@@ -114,6 +117,8 @@ export class WatchSession {
       ws = openWorkspace({ specFile: this.options.specFile, overrides: this.options.setParam ?? [] }, { statCache: this.statCache, lock: this.lock });
       const selected = ws.graph.select(this.options.targets);
       this.watch(this.watchList(ws, selected));
+      // An edit made before the watcher is set up would go unseen: the first pass waits for it.
+      await this.ready;
       const runner = new Runner(ws, executorChooser(ws, this.options.executor, this.executors), this.reporter, {
         jobs: this.options.jobs,
         force: false,
