@@ -3,6 +3,7 @@ import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, utime
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { createHash } from 'node:crypto';
 import jsYaml from 'js-yaml';
 import { ContentHasher } from '../src/hash/content-hasher.js';
 import { StatCache } from '../src/hash/stat-cache.js';
@@ -334,6 +335,34 @@ describe('the no-op shortcut never hides a change', () => {
       assert.equal(runs(), expected);
       await settled();
     }
+  });
+});
+
+describe('the no-op summary after a build', () => {
+  it('is written over outs of the last moments only once they are re-read unchanged: a same-tick rewrite is never hidden', async () => {
+    // The stage's out is rewritten just after the stage exits, at the same size and mtime.
+    const dir = makeProject({
+      'pipeline.yaml': [
+        'stages:',
+        '  late:',
+        `    cmd: printf aaaa > out.txt && m=$(stat -c %.9Y out.txt) && (sleep 0.02; printf bbbb > out.txt; touch -d "@$m" out.txt) > /dev/null 2>&1 &`,
+        '    outs: [out.txt]',
+      ].join('\n'),
+    });
+    assert.equal(cli(dir, ['run']).code, 0);
+    await new Promise((r) => setTimeout(r, 200));
+    const second = cli(dir, ['run']);
+    assert.equal(second.code, 0);
+    const lock = jsYaml.load(read(dir, 'pipeline.lock')) as { stages: Record<string, { outs: Record<string, string> }> };
+    const sha = createHash('sha256').update(read(dir, 'out.txt')).digest('hex');
+    assert.equal(sha, lock.stages.late!.outs['out.txt'], `out.txt matches the lock after: ${second.stderr}`);
+  });
+
+  it('makes the first no-op after a cold build a shortcut', async () => {
+    const dir = makeProject({ 'in.txt': 'x\n', 'pipeline.yaml': ['stages:', '  a:', '    cmd: cp in.txt a.txt', '    deps: [in.txt]', '    outs: [a.txt]'].join('\n') });
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.match(cli(dir, ['run']).stderr, /nothing changed since the last full run/);
   });
 });
 

@@ -139,7 +139,7 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
   const count = (o: Outcome) => [...outcomes.values()].filter((v) => v === o).length;
   const failed = count('failed');
   // Only over a saved stat cache: a later run takes unchanged folders' hashes from it.
-  if (fullRun && statCacheSaved && failed + count('blocked') + count('cancelled') === 0 && outcomes.size === fresh.project.instances.length) writeSummary(fresh);
+  if (fullRun && statCacheSaved && failed + count('blocked') + count('cancelled') === 0 && outcomes.size === fresh.project.instances.length) await writeSummary(fresh);
   const summary = { ran: count('ran'), restored: count('restored'), up_to_date: count('up-to-date'), failed, duration_ms: Date.now() - started };
   const ok = failed === 0 && count('cancelled') === 0 && count('blocked') === 0;
   if (options.json) {

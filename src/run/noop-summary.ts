@@ -1,7 +1,10 @@
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
+import { setTimeout } from 'node:timers/promises';
 import path from 'node:path';
 import { isDiskFull } from '../disk-full.js';
 import { writeFileAtomic } from '../fs-atomic.js';
+import { sha256File } from '../hash/sha256.js';
+import { fileSignature } from '../hash/tree-signature.js';
 import type { Project } from '../spec/model.js';
 import { inputsHash, summaryFile, type Summary } from './noop-check.js';
 import type { Workspace } from './workspace.js';
@@ -23,18 +26,33 @@ export function inputFilesOf(project: Project): string[] {
   return [...new Set([...project.inputFiles, ...project.instances.flatMap((i) => i.paramFiles)])];
 }
 
-/** Records the summary after a full, successful, all-up-to-date-or-done run (call after the lock is flushed). */
-export function writeSummary(ws: Workspace): void {
+/** More files than this written in the run's last moments: no summary (the next run checks every stage). */
+const MAX_RACY_FILES = 1000;
+
+/**
+ * Records the summary after a full, successful, all-up-to-date-or-done run (call after the lock
+ * is flushed). Files written in the last moments of the run (the last stages' outs) have
+ * signatures a same-tick rewrite would keep: as git does with racily clean entries, we wait out
+ * the window and re-read them; unchanged, they are recorded, so the first no-op after a build
+ * is already a shortcut. A directory written that late means no summary.
+ */
+export async function writeSummary(ws: Workspace): Promise<void> {
   const file = summaryFile(ws.project.specDir);
   const now = BigInt(Date.now()) * 1_000_000n;
   const paths: Summary['paths'] = [];
+  const racy: { rel: string; sig: string; hash: string }[] = [];
+  let newest = 0n;
   for (const [rel, sig] of ws.hasher.observed.entries()) {
     const mtime = sig === 'missing' ? 0n : sig.startsWith('T') ? BigInt(sig.slice(1, sig.indexOf(':'))) : BigInt(sig.split(':')[sig.startsWith('d') ? 1 : 2]);
-    if (mtime > now - RACY_WINDOW_NS) {
-      rmSync(file, { force: true });
-      return;
-    }
     const known = ws.hasher.known(rel);
+    if (mtime > now - RACY_WINDOW_NS) {
+      if (known?.kind !== 'file' || !sig.startsWith('f') || racy.length === MAX_RACY_FILES) {
+        rmSync(file, { force: true });
+        return;
+      }
+      racy.push({ rel, sig, hash: known.hash });
+      if (mtime > newest) newest = mtime;
+    }
     if (known?.kind === 'file' && sig.startsWith('f')) paths.push([rel, sig, known.hash, known.exec ? 1 : 0]);
     else if (known?.kind === 'dir' && sig.startsWith('T')) {
       const folders = ws.hasher.foldersOf(rel);
@@ -42,6 +60,17 @@ export function writeSummary(ws: Workspace): void {
       else paths.push([rel, sig, known.hash, known.files, Object.fromEntries([...folders].map(([inner, f]) => [inner, f.digest]))]);
     }
     else paths.push([rel, sig]);
+  }
+  if (racy.length > 0) {
+    await setTimeout(Number(newest + RACY_WINDOW_NS - BigInt(Date.now()) * 1_000_000n) / 1e6 + 1);
+    for (const { rel, sig, hash } of racy) {
+      const abs = path.resolve(ws.project.dir, rel);
+      const stats = statSync(abs, { bigint: true, throwIfNoEntry: false });
+      if (!stats || fileSignature(stats) !== sig || sha256File(abs) !== hash) {
+        rmSync(file, { force: true });
+        return;
+      }
+    }
   }
   const files = inputFilesOf(ws.project);
   const lockFile = path.relative(ws.project.dir, ws.layout.lockFile);
