@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -36,5 +36,18 @@ describe('pipeline.lock', () => {
     lock.delete('  spaced');
     assert.equal(lock.serialize(), wholeDocument(lock), 'after a change and a delete');
     assert.deepEqual(jsYaml.load(lock.serialize()), jsYaml.load(wholeDocument(lock)));
+  });
+
+  it('reloaded from its mirror, reuses each entry\'s text and still writes what one whole-document dump gives', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lock-'));
+    const file = path.join(dir, 'pipeline.lock');
+    const mirror = path.join(dir, 'lock.json');
+    const first = new Lockfile(file, mirror);
+    for (let i = 0; i < 20; i++) first.set(`s${i}`, { key: `k${i}`, cmd: `echo ${i}\nsecond line`, deps: { [`d${i}`]: 'h' }, params: { i }, outs: { [`o${i}`]: 'h' } });
+    first.flush(true);
+    const second = new Lockfile(file, mirror);
+    assert.equal(second.serialize(), readFileSync(file, 'utf8'));
+    second.set('s3', { key: 'changed', cmd: 'other', deps: {}, params: { x: 'y: z' }, outs: {} });
+    assert.equal(second.serialize(), wholeDocument(second));
   });
 });

@@ -33,7 +33,8 @@ export class Lockfile {
 
   /**
    * `mirror` is a JSON copy of the parsed lock, tagged with the lock's (inode, size, mtime):
-   * parsing a 10,000-stage YAML lock takes longer than a whole no-op run should.
+   * parsing a 10,000-stage YAML lock takes longer than a whole no-op run should. It also keeps
+   * each entry's YAML text, so a run that changes a few entries dumps only those.
    */
   constructor(readonly file: string, private readonly mirror?: string, readonly displayName = 'pipeline.lock') {
     const stats = statSync(file, { bigint: true, throwIfNoEntry: false });
@@ -41,9 +42,13 @@ export class Lockfile {
     const tag = `${stats.ino}:${stats.size}:${stats.mtimeNs}`;
     if (mirror) {
       try {
-        const cached = JSON.parse(readFileSync(mirror, 'utf8')) as { tag: string; stages: Record<string, LockEntry> };
+        const cached = JSON.parse(readFileSync(mirror, 'utf8')) as { tag: string; stages: Record<string, LockEntry>; texts?: Record<string, string> };
         if (cached.tag === tag) {
-          for (const [id, entry] of Object.entries(cached.stages)) this.entries.set(id, entry);
+          for (const [id, entry] of Object.entries(cached.stages)) {
+            this.entries.set(id, entry);
+            const text = cached.texts?.[id];
+            if (text !== undefined) this.dumped.set(id, { entry, text });
+          }
           return;
         }
       } catch {
@@ -64,7 +69,12 @@ export class Lockfile {
   private writeMirror(tag: string): void {
     if (!this.mirror) return;
     try {
-      writeFileAtomic(this.mirror, JSON.stringify({ tag, stages: Object.fromEntries(this.entries) }));
+      const texts: Record<string, string> = {};
+      for (const [id, entry] of this.entries) {
+        const memo = this.dumped.get(id);
+        if (memo?.entry === entry) texts[id] = memo.text;
+      }
+      writeFileAtomic(this.mirror, JSON.stringify({ tag, stages: Object.fromEntries(this.entries), texts }));
     } catch {
       // Only an accelerator.
     }
