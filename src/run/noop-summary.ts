@@ -62,7 +62,13 @@ export async function writeSummary(ws: Workspace): Promise<void> {
     else paths.push([rel, sig]);
   }
   if (racy.length > 0) {
-    await setTimeout(Number(newest + RACY_WINDOW_NS - BigInt(Date.now()) * 1_000_000n) / 1e6 + 1);
+    const waitMs = Number(newest + RACY_WINDOW_NS - BigInt(Date.now()) * 1_000_000n) / 1e6 + 1;
+    // An mtime in the future (a clock skew, a `touch -d`) is not waited for.
+    if (waitMs > 2 * Number(RACY_WINDOW_NS / 1_000_000n)) {
+      rmSync(file, { force: true });
+      return;
+    }
+    await setTimeout(waitMs);
     for (const { rel, sig, hash } of racy) {
       const abs = path.resolve(ws.project.dir, rel);
       const stats = statSync(abs, { bigint: true, throwIfNoEntry: false });
