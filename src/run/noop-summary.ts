@@ -38,6 +38,11 @@ const MAX_RACY_FILES = 1000;
  */
 export async function writeSummary(ws: Workspace): Promise<void> {
   const file = summaryFile(ws.project.specDir);
+  // A stage that runs every time (dvc.yaml's always_changed) means no run is ever a no-op.
+  if (ws.project.instances.some((i) => i.alwaysChanged)) {
+    rmSync(file, { force: true });
+    return;
+  }
   const now = BigInt(Date.now()) * 1_000_000n;
   const paths: Summary['paths'] = [];
   const racy: { rel: string; sig: string; hash: string }[] = [];
