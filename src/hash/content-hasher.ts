@@ -87,6 +87,8 @@ export class ContentHasher {
   private readonly trusted = new PathMap<{ trusted: FolderSignatures; files: number }>();
   /** Per directory hashed this command: its folders' signatures, for the next no-op summary. */
   private readonly folders = new PathMap<FolderSignatures>();
+  /** Observed paths modified within the racy window of when they were observed (see racyAtObservation). */
+  private readonly racy = new PathMap<true>();
 
   constructor(
     private readonly projectDir: string,
@@ -131,12 +133,28 @@ export class ContentHasher {
     this.observed.deleteTree(rel);
     this.trusted.deleteTree(rel);
     this.folders.deleteTree(rel);
+    this.racy.deleteTree(rel);
+  }
+
+  /**
+   * Whether `rel` had been modified within the racy window when this command observed it: a
+   * rewrite in the same clock tick right after could have kept its signature, so the summary
+   * must re-read it before trusting the signature, however long ago that was.
+   */
+  racyAtObservation(rel: string): boolean {
+    return this.racy.get(rel) === true;
+  }
+
+  private observe(rel: string, sig: string, mtimeMs: number): void {
+    this.observed.set(rel, sig);
+    if (mtimeMs > Date.now() - RACY_WINDOW_MS) this.racy.set(rel, true);
+    else this.racy.delete(rel);
   }
 
   /** Records a hash the engine already knows (it just wrote the file from a verified object). */
   remember(rel: string, stats: BigIntStats, hash: string): void {
-    this.observed.set(rel, fileSignature(stats));
     const plain = treeStat(stats);
+    this.observe(rel, fileSignature(stats), plain.mtimeMs);
     if (this.isRacy(plain)) return;
     this.statCache.set(rel, plain, hash);
   }
@@ -173,8 +191,9 @@ export class ContentHasher {
       return { kind: 'dir', hash, files };
     }
     // A file dep is observed by its exact signature (the no-op summary), a walk's files by their tree's.
-    this.observed.set(rel, fileSignature(stats));
-    const [hash] = await this.hashFiles([{ rel, stats: treeStat(stats) }]);
+    const plain = treeStat(stats);
+    this.observe(rel, fileSignature(stats), plain.mtimeMs);
+    const [hash] = await this.hashFiles([{ rel, stats: plain }]);
     return { kind: 'file', hash, exec: (Number(stats.mode) & 0o111) !== 0 };
   }
 
@@ -245,7 +264,7 @@ export class ContentHasher {
     }
     await flush();
     // One entry for the whole tree: its files' signatures are in it.
-    this.observed.set(rel, tree.digest());
+    this.observe(rel, tree.digest(), tree.newestMs);
     if (tree.folders) this.folders.set(rel, tree.folders);
     if (changes) {
       changes.removed = recorded - known;

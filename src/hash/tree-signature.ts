@@ -95,6 +95,11 @@ export class TreeSignature {
   digest(): string {
     return `T${BigInt(Math.ceil(this.newest * 1e6))}:${this.hash.digest('hex')}`;
   }
+
+  /** The newest mtime in the tree (ms). */
+  get newestMs(): number {
+    return this.newest;
+  }
 }
 
 /** A bigint stat as the numbers a plain stat of the same file gives. */

@@ -50,7 +50,7 @@ export async function writeSummary(ws: Workspace): Promise<void> {
   for (const [rel, sig] of ws.hasher.observed.entries()) {
     const mtime = sig === 'missing' ? 0n : sig.startsWith('T') ? BigInt(sig.slice(1, sig.indexOf(':'))) : BigInt(sig.split(':')[sig.startsWith('d') ? 1 : 2]);
     const known = ws.hasher.known(rel);
-    if (mtime > now - RACY_WINDOW_NS) {
+    if (ws.hasher.racyAtObservation(rel) || mtime > now - RACY_WINDOW_NS) {
       if (known?.kind !== 'file' || !sig.startsWith('f') || racy.length === MAX_RACY_FILES) {
         rmSync(file, { force: true });
         return;
