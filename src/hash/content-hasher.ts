@@ -58,7 +58,7 @@ export interface Unchanged {
 }
 
 /** Files modified this close to the hash are not cached: a write in the same clock tick would go unseen. */
-const RACY_WINDOW_MS = 50;
+export const RACY_WINDOW_MS = 50;
 
 /** Canonical text of a directory manifest; its sha256 is the directory's hash and its object id. */
 export function manifestText(entries: readonly ManifestEntry[]): string {

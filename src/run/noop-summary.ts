@@ -3,6 +3,7 @@ import { setTimeout } from 'node:timers/promises';
 import path from 'node:path';
 import { isDiskFull } from '../disk-full.js';
 import { writeFileAtomic } from '../fs-atomic.js';
+import { RACY_WINDOW_MS } from '../hash/content-hasher.js';
 import { sha256File } from '../hash/sha256.js';
 import { fileSignature } from '../hash/tree-signature.js';
 import type { Project } from '../spec/model.js';
@@ -18,9 +19,6 @@ import type { Workspace } from './workspace.js';
  * parsing a 10,000-stage spec or recomputing a key. Anything different: the full path runs.
  * This is the writing side; `noop-check.ts` reads it.
  */
-
-/** Signatures newer than this are not trusted: a same-tick rewrite would keep them. */
-const RACY_WINDOW_NS = 50_000_000n;
 
 export function inputFilesOf(project: Project): string[] {
   return [...new Set([...project.inputFiles, ...project.instances.flatMap((i) => i.paramFiles)])];
@@ -38,24 +36,18 @@ const MAX_RACY_FILES = 1000;
  */
 export async function writeSummary(ws: Workspace): Promise<void> {
   const file = summaryFile(ws.project.specDir);
+  const forget = () => rmSync(file, { force: true });
   // A stage that runs every time (dvc.yaml's always_changed) means no run is ever a no-op.
-  if (ws.project.instances.some((i) => i.alwaysChanged)) {
-    rmSync(file, { force: true });
-    return;
-  }
-  const now = BigInt(Date.now()) * 1_000_000n;
+  if (ws.project.instances.some((i) => i.alwaysChanged)) return forget();
   const paths: Summary['paths'] = [];
   const racy: { rel: string; sig: string; hash: string }[] = [];
   let newest = 0n;
   for (const [rel, sig] of ws.hasher.observed.entries()) {
-    const mtime = sig === 'missing' ? 0n : sig.startsWith('T') ? BigInt(sig.slice(1, sig.indexOf(':'))) : BigInt(sig.split(':')[sig.startsWith('d') ? 1 : 2]);
     const known = ws.hasher.known(rel);
-    if (ws.hasher.racyAtObservation(rel) || mtime > now - RACY_WINDOW_NS) {
-      if (known?.kind !== 'file' || !sig.startsWith('f') || racy.length === MAX_RACY_FILES) {
-        rmSync(file, { force: true });
-        return;
-      }
+    if (ws.hasher.racyAtObservation(rel)) {
+      if (known?.kind !== 'file' || !sig.startsWith('f') || racy.length === MAX_RACY_FILES) return forget();
       racy.push({ rel, sig, hash: known.hash });
+      const mtime = BigInt(sig.split(':')[2]!);
       if (mtime > newest) newest = mtime;
     }
     if (known?.kind === 'file' && sig.startsWith('f')) paths.push([rel, sig, known.hash, known.exec ? 1 : 0]);
@@ -63,24 +55,17 @@ export async function writeSummary(ws: Workspace): Promise<void> {
       const folders = ws.hasher.foldersOf(rel);
       if (!folders) paths.push([rel, sig, known.hash, known.files]);
       else paths.push([rel, sig, known.hash, known.files, Object.fromEntries([...folders].map(([inner, f]) => [inner, f.digest]))]);
-    }
-    else paths.push([rel, sig]);
+    } else paths.push([rel, sig]);
   }
   if (racy.length > 0) {
-    const waitMs = Number(newest + RACY_WINDOW_NS - BigInt(Date.now()) * 1_000_000n) / 1e6 + 1;
+    const waitMs = Number(newest / 1_000_000n) + RACY_WINDOW_MS - Date.now() + 1;
     // An mtime in the future (a clock skew, a `touch -d`) is not waited for.
-    if (waitMs > 2 * Number(RACY_WINDOW_NS / 1_000_000n)) {
-      rmSync(file, { force: true });
-      return;
-    }
+    if (waitMs > 2 * RACY_WINDOW_MS) return forget();
     await setTimeout(waitMs);
     for (const { rel, sig, hash } of racy) {
       const abs = path.resolve(ws.project.dir, rel);
       const stats = statSync(abs, { bigint: true, throwIfNoEntry: false });
-      if (!stats || fileSignature(stats) !== sig || sha256File(abs) !== hash) {
-        rmSync(file, { force: true });
-        return;
-      }
+      if (!stats || fileSignature(stats) !== sig || sha256File(abs) !== hash) return forget();
     }
   }
   const files = inputFilesOf(ws.project);
