@@ -216,11 +216,7 @@ export class StatCache {
 
   /** The hash last recorded for `rel`, whatever its signature now: what it was, to say what changed. */
   previous(rel: string): string | undefined {
-    const at = this.table.find(this.key(rel));
-    if (at < 0) return undefined;
-    const [buf, start] = this.table.locate(at);
-    const hashStart = buf.indexOf(TAB, start) + 1;
-    return buf.toString('latin1', hashStart, buf.indexOf(TAB, hashStart));
+    return this.recorded(rel)?.hash;
   }
 
   /**
