@@ -31,27 +31,15 @@ export class LocalExecutor implements Executor {
     closeSync(openSync(job.logFile, 'w'));
     const { pid, exit } = launcher.launch(job);
     const follow = onLine ? followLog(job.logFile, onLine) : undefined;
-    let cancelled = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const stop = () => {
-      cancelled = true;
-      void pid.then((p) => {
-        killGroup(p, 'SIGTERM');
-        killTimer = setTimeout(() => killGroup(p, 'SIGKILL'), KILL_GRACE_MS);
-        killTimer.unref();
-      });
-    };
-    if (signal.aborted) stop();
-    else signal.addEventListener('abort', stop, { once: true });
+    const stopping = cancellation(signal, pid);
     let code: number;
     try {
       code = await exit;
     } finally {
-      signal.removeEventListener('abort', stop);
-      if (killTimer) clearTimeout(killTimer);
-      if (cancelled) killGroup(await pid, 'SIGKILL');
+      await stopping.settle();
       follow?.stop();
     }
+    const { cancelled } = stopping;
     // The stage wrote its log itself, so a full disk shows only as its failure: say what it was.
     if (code !== 0 && !cancelled && freeBytes(path.dirname(job.logFile)) === 0) {
       throw Object.assign(new Error(`no space left for the log ${job.logFile}`), { code: 'ENOSPC' });
@@ -79,34 +67,19 @@ export class LocalExecutor implements Executor {
       stderr: 'pipe',
       buffer: false,
     });
-    let partial = '';
+    const lines = onLine ? lineReader(onLine) : undefined;
     child.stdout?.on('data', (chunk: Buffer) => {
       if (!log.destroyed) log.write(chunk);
-      if (!onLine) return;
-      const text = partial + chunk.toString('utf8');
-      const lines = text.split('\n');
-      partial = lines.pop() ?? '';
-      lines.forEach(onLine);
+      lines?.(chunk);
     });
     child.stderr?.on('data', (chunk: Buffer) => !log.destroyed && log.write(chunk));
 
-    let cancelled = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const stop = () => {
-      cancelled = true;
-      killGroup(child.pid, 'SIGTERM');
-      killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
-      killTimer.unref();
-    };
-    if (signal.aborted) stop();
-    else signal.addEventListener('abort', stop, { once: true });
+    const stopping = cancellation(signal, Promise.resolve(child.pid));
     let result;
     try {
       result = await child;
     } finally {
-      signal.removeEventListener('abort', stop);
-      if (killTimer) clearTimeout(killTimer);
-      if (cancelled) killGroup(child.pid, 'SIGKILL');
+      await stopping.settle();
       // 'close' comes after 'error' too, so a write that failed on the way out is seen below.
       await new Promise<void>((resolve) => {
         if (log.closed) return resolve();
@@ -115,7 +88,7 @@ export class LocalExecutor implements Executor {
       });
     }
     if (logError) throw logError;
-    return { exitCode: result.exitCode, signal: result.signal ?? undefined, cancelled };
+    return { exitCode: result.exitCode, signal: result.signal ?? undefined, cancelled: stopping.cancelled };
   }
 }
 
@@ -124,8 +97,7 @@ const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) =>
 /** Reads what a stage appends to its log, line by line, every FOLLOW_MS (and once more at `stop`). */
 function followLog(logFile: string, onLine: (line: string) => void): { stop: () => void } {
   let offset = 0;
-  let partial = '';
-  const decoder = new StringDecoder('utf8');
+  const lines = lineReader(onLine);
   const chunk = Buffer.allocUnsafe(1 << 16);
   const read = () => {
     let fd: number;
@@ -135,11 +107,7 @@ function followLog(logFile: string, onLine: (line: string) => void): { stop: () 
       return;
     }
     try {
-      for (let n; (n = readSync(fd, chunk, 0, chunk.length, offset)) > 0; offset += n) {
-        const lines = (partial + decoder.write(chunk.subarray(0, n))).split('\n');
-        partial = lines.pop() ?? '';
-        lines.forEach(onLine);
-      }
+      for (let n; (n = readSync(fd, chunk, 0, chunk.length, offset)) > 0; offset += n) lines(chunk.subarray(0, n));
     } finally {
       closeSync(fd);
     }
@@ -150,6 +118,46 @@ function followLog(logFile: string, onLine: (line: string) => void): { stop: () 
     stop: () => {
       clearInterval(timer);
       read();
+    },
+  };
+}
+
+/** Feeds the complete lines of a byte stream to `onLine`, holding back a partial last line. */
+function lineReader(onLine: (line: string) => void): (chunk: Buffer) => void {
+  const decoder = new StringDecoder('utf8');
+  let partial = '';
+  return (chunk) => {
+    const lines = (partial + decoder.write(chunk)).split('\n');
+    partial = lines.pop() ?? '';
+    lines.forEach(onLine);
+  };
+}
+
+/**
+ * On abort: SIGTERM to the stage's process group, SIGKILL after KILL_GRACE_MS. `settle`, once
+ * the stage has exited, stops listening and kills whatever a cancelled stage left behind.
+ */
+function cancellation(signal: AbortSignal, pid: Promise<number | undefined>): { readonly cancelled: boolean; settle: () => Promise<void> } {
+  let cancelled = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = () => {
+    cancelled = true;
+    void pid.then((p) => {
+      killGroup(p, 'SIGTERM');
+      killTimer = setTimeout(() => killGroup(p, 'SIGKILL'), KILL_GRACE_MS);
+      killTimer.unref();
+    });
+  };
+  if (signal.aborted) stop();
+  else signal.addEventListener('abort', stop, { once: true });
+  return {
+    get cancelled() {
+      return cancelled;
+    },
+    settle: async () => {
+      signal.removeEventListener('abort', stop);
+      if (killTimer) clearTimeout(killTimer);
+      if (cancelled) killGroup(await pid, 'SIGKILL');
     },
   };
 }

@@ -113,9 +113,4 @@ export class ShellLauncher {
       if (this.waiting.size === 0) (this.shell?.stdout as Socket | undefined)?.unref();
     }
   }
-
-  /** Ends the shell (stages it started keep running until they finish). */
-  close(): void {
-    this.shell?.stdin.end();
-  }
 }

@@ -9,11 +9,6 @@ export function fileSignature(stats: Pick<BigIntStats, 'ino' | 'size' | 'mtimeNs
   return `f${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.mode}`;
 }
 
-/** A directory's mtime changes when entries are added, removed or renamed. */
-export function dirSignature(stats: Pick<BigIntStats, 'ino' | 'mtimeNs'>): string {
-  return `d${stats.ino}:${stats.mtimeNs}`;
-}
-
 /** Node's own `mtimeMs` for a nanosecond mtime (sec * 1e3 + nsec / 1e6 in doubles), so bigint and number stats agree. */
 function msOf(mtimeNs: bigint): number {
   return Number(mtimeNs / 1_000_000_000n) * 1e3 + Number(mtimeNs % 1_000_000_000n) / 1e6;

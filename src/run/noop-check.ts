@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinDeclarations } from '../../stages/registry.js';
-import { dirSignature, fileSignature, treeSignatureInParallel, treeSignatureOf, type FolderSignatures } from '../hash/tree-signature.js';
+import { fileSignature, treeSignatureInParallel, treeSignatureOf, type FolderSignatures } from '../hash/tree-signature.js';
 import { sha256Text } from '../hash/sha256.js';
 import { ProjectLayout } from '../store/layout.js';
 import { dim, green } from '../ui/format.js';
@@ -107,7 +107,8 @@ export async function checkSinceSummary(specDir: string): Promise<SummaryCheck> 
       continue;
     }
     const stats = statSync(abs, { bigint: true, throwIfNoEntry: false });
-    const now = !stats ? 'missing' : stats.isDirectory() ? dirSignature(stats) : fileSignature(stats);
+    // A file that became a directory differs in its mode, so its signature differs too.
+    const now = stats ? fileSignature(stats) : 'missing';
     if (now !== sig) {
       same = false;
       continue;
