@@ -8,6 +8,19 @@ export interface Common {
   setParam?: string[];
 }
 
+/**
+ * What a resident process (`pipeline daemon`) keeps from one command to the next; a one-shot
+ * command line has none.
+ */
+export interface Resident {
+  /** A workspace over what the last command left in memory, wherever the disk still says the same. */
+  open(options: Common, known?: Unchanged): Workspace;
+  /** After `ws` closed: what it holds in memory is what the disk now says. */
+  closed(ws: Workspace): void;
+  /** Work that need not hold up the command's answer (the no-op summary); done before the next command. */
+  defer(work: () => Promise<void>): void;
+}
+
 /** `known`: what the no-op check just found unchanged (see Unchanged). */
 export function open(options: Common, known?: Unchanged): Workspace {
   return openWorkspace({ specFile: options.file, ...(options.setParam ? { overrides: options.setParam } : {}) }, known ? { known } : {});

@@ -13,8 +13,9 @@ import { executorNames } from '../executors/registry.js';
 import type { InitOptions } from './init-command.js';
 import type { SummaryCheck } from '../run/noop-check.js';
 import { registerCompareCommands } from './compare-commands.js';
+import { registerDaemonCommand } from './daemon-command.js';
 import { registerPlotsCommand } from './plots-command.js';
-import { collect, open, positiveInt, type Common } from './common.js';
+import { collect, open, positiveInt, type Common, type Resident } from './common.js';
 import { runCommand, statusCommand, type RunFlags } from './run-command.js';
 import { transfer } from './transfer-command.js';
 import { watchCommand } from './watch-command.js';
@@ -24,8 +25,11 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
 }
 
-/** `checked`: the no-op check `bin/pipeline.js` made before loading this (see noop-check.ts). */
-export async function main(argv: string[], checked?: SummaryCheck): Promise<number> {
+/**
+ * `checked`: the no-op check `bin/pipeline.js` made before loading this (see noop-check.ts);
+ * `resident`: what the daemon keeps between runs (see src/daemon/).
+ */
+export async function main(argv: string[], checked?: SummaryCheck, resident?: Resident): Promise<number> {
   const program = new Command('pipeline')
     .description('Content-hashed DAG builds for ML experiments')
     .version(packageVersion(), '-V, --version', 'print the version of pipeline')
@@ -58,7 +62,7 @@ export async function main(argv: string[], checked?: SummaryCheck): Promise<numb
     .option('--no-wait', 'refuse instead of waiting when another run holds this project')
     .option('-v, --verbose', 'also list up-to-date and restored stages')
     .action(async (targets: string[], options: RunFlags) => {
-      exitCode = await runCommand(targets, { ...program.opts<Common>(), ...options }, checked);
+      exitCode = await runCommand(targets, { ...program.opts<Common>(), ...options }, checked, resident);
     });
 
   program
@@ -136,6 +140,8 @@ export async function main(argv: string[], checked?: SummaryCheck): Promise<numb
     .action(async (targets: string[], options: { jobs: number; gpus?: string; setParam?: string[]; debounce: number; json?: boolean; executor?: string }) => {
       exitCode = await watchCommand(targets, { ...program.opts<Common>(), ...options });
     });
+
+  registerDaemonCommand(program, (code) => (exitCode = code));
 
   const cache = program.command('cache').description('the content-addressed cache: share it, prune it, check it');
   for (const verb of ['push', 'pull'] as const) {

@@ -11,7 +11,7 @@ import { executorChooser } from '../session/session.js';
 import { bold, dim, green, red, yellow } from '../ui/format.js';
 import { JsonReporter, PlainReporter } from '../ui/reporters.js';
 
-import { open, type Common } from './common.js';
+import { open, type Common, type Resident } from './common.js';
 import { transfer } from './transfer-command.js';
 
 export interface RunFlags {
@@ -31,7 +31,7 @@ export interface RunFlags {
 }
 
 /** `checked`: the no-op check, when the command line's fast path already made it. */
-export async function runCommand(targets: string[], options: Common & RunFlags, checked?: SummaryCheck): Promise<number> {
+export async function runCommand(targets: string[], options: Common & RunFlags, checked?: SummaryCheck, resident?: Resident): Promise<number> {
   const fullRun = targets.length === 0 && !options.setParam?.length && !options.force && !options.dryRun && !options.pull && !options.push;
   let known: Unchanged | undefined;
   if (fullRun) {
@@ -43,7 +43,7 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
     }
     known = check.known;
   }
-  const ws = open(options, known);
+  const ws = resident ? resident.open(options, known) : open(options, known);
   const selected = ws.graph.select(targets);
   if (options.pull) {
     const code = await transfer('pull', ws, selected);
@@ -128,6 +128,7 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
   } finally {
     try {
       statCacheSaved = await fresh.close();
+      resident?.closed(fresh);
     } finally {
       lock.release();
       process.off('SIGINT', onSignal);
@@ -139,7 +140,10 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
   const count = (o: Outcome) => [...outcomes.values()].filter((v) => v === o).length;
   const failed = count('failed');
   // Only over a saved stat cache: a later run takes unchanged folders' hashes from it.
-  if (fullRun && statCacheSaved && failed + count('blocked') + count('cancelled') === 0 && outcomes.size === fresh.project.instances.length) await writeSummary(fresh);
+  if (fullRun && statCacheSaved && failed + count('blocked') + count('cancelled') === 0 && outcomes.size === fresh.project.instances.length) {
+    if (resident) resident.defer(() => writeSummary(fresh));
+    else await writeSummary(fresh);
+  }
   const summary = { ran: count('ran'), restored: count('restored'), up_to_date: count('up-to-date'), failed, duration_ms: Date.now() - started };
   const ok = failed === 0 && count('cancelled') === 0 && count('blocked') === 0;
   if (options.json) {

@@ -18,7 +18,7 @@ const FOLLOW_MS = 250;
 export class LocalExecutor implements Executor {
   readonly name = 'local';
   readonly usesLocalGpus = true;
-  private readonly launcher = ShellLauncher.available() ? new ShellLauncher() : undefined;
+  private readonly launcher = ShellLauncher.available() ? ShellLauncher.shared() : undefined;
 
   async execute(job: Job, signal: AbortSignal, onLine?: (line: string) => void): Promise<JobResult> {
     mkdirSync(path.dirname(job.logFile), { recursive: true });

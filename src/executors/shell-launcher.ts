@@ -42,6 +42,12 @@ export class ShellLauncher {
   private readonly waiting = new Map<number, Waiting>();
   private next = 0;
   private partial = '';
+  private static process?: ShellLauncher;
+
+  /** The process's one launcher: a daemon that runs many runs keeps one shell, not one per run. */
+  static shared(): ShellLauncher {
+    return (ShellLauncher.process ??= new ShellLauncher());
+  }
 
   /** Linux with util-linux's setsid; `PIPELINE_LAUNCHER=node` keeps Node's own spawn. */
   static available(): boolean {

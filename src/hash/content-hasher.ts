@@ -52,7 +52,8 @@ export function describeChanges(c: DirChanges): string {
  * stat cache's).
  */
 export interface Unchanged {
-  paths: Map<string, { sig: string; hash: PathHash }>;
+  /** `folders`: a directory's folder digests, as the summary has them (the next summary keeps them). */
+  paths: Map<string, { sig: string; hash: PathHash; folders?: Record<string, string> }>;
   /** Per changed directory: its unchanged folders, and how many files it had. */
   folders: Map<string, { trusted: FolderSignatures; files: number }>;
 }
@@ -87,6 +88,8 @@ export class ContentHasher {
   private readonly trusted = new PathMap<{ trusted: FolderSignatures; files: number }>();
   /** Per directory hashed this command: its folders' signatures, for the next no-op summary. */
   private readonly folders = new PathMap<FolderSignatures>();
+  /** Per directory the no-op check verified: its folders' digests (see folderDigestsOf). */
+  private readonly seededFolders = new PathMap<Record<string, string>>();
   /** Observed paths modified within the racy window of when they were observed (see racyAtObservation). */
   private readonly racy = new PathMap<true>();
 
@@ -113,11 +116,18 @@ export class ContentHasher {
     return this.folders.get(rel);
   }
 
+  /** A directory's folder digests: as this command walked them, else as the no-op check verified them. */
+  folderDigestsOf(rel: string): Record<string, string> | undefined {
+    const walked = this.folders.get(rel);
+    return walked ? Object.fromEntries([...walked].map(([inner, f]) => [inner, f.digest])) : this.seededFolders.get(rel);
+  }
+
   /** Takes what the no-op check verified a moment ago (see Unchanged). */
   seed(unchanged: Unchanged): void {
-    for (const [rel, { sig, hash }] of unchanged.paths) {
+    for (const [rel, { sig, hash, folders }] of unchanged.paths) {
       this.memo.set(rel, hash);
       this.observed.set(rel, sig);
+      if (folders) this.seededFolders.set(rel, folders);
     }
     for (const [rel, folders] of unchanged.folders) this.trusted.set(rel, folders);
   }
@@ -133,6 +143,7 @@ export class ContentHasher {
     this.observed.deleteTree(rel);
     this.trusted.deleteTree(rel);
     this.folders.deleteTree(rel);
+    this.seededFolders.deleteTree(rel);
     this.racy.deleteTree(rel);
   }
 

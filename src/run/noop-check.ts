@@ -66,22 +66,39 @@ export function inputsHash(root: string, files: string[], lockFile: string): str
   return sha256Text(parts.join('\0'));
 }
 
+/** The summary on disk, if there is one this version reads. */
+export function readSummary(specDir: string): Summary | undefined {
+  try {
+    const summary = JSON.parse(readFileSync(summaryFile(specDir), 'utf8')) as Summary;
+    return summary.schema === 5 ? summary : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What a caller that watches the disk already knows: `summary` (as read), and `clean(rel)`,
+ * true for a path (file or directory, relative to the project root) that nothing has touched
+ * since the summary was written, which is then taken as the summary has it without a stat.
+ */
+export interface WatchedState {
+  summary: Summary | undefined;
+  clean: (rel: string) => boolean;
+}
+
 /**
  * Compares everything the summary lists with the disk. Past the first difference it goes on:
  * the run that follows needs every path's hash, and those still as the summary has them it
  * takes from here (`known`) instead of statting them a second time.
  */
-export async function checkSinceSummary(specDir: string): Promise<SummaryCheck> {
+export async function checkSinceSummary(specDir: string, watched?: WatchedState): Promise<SummaryCheck> {
   const known: Unchanged = { paths: new Map(), folders: new Map() };
-  let summary: Summary;
-  try {
-    summary = JSON.parse(readFileSync(summaryFile(specDir), 'utf8')) as Summary;
-  } catch {
-    return { known };
-  }
-  if (summary.schema !== 5) return { known };
+  const summary = watched ? watched.summary : readSummary(specDir);
+  if (!summary) return { known };
+  const clean = watched?.clean ?? (() => false);
   const projectDir = path.resolve(specDir, summary.root);
-  let same = inputsHash(projectDir, summary.files, summary.lockFile) === summary.inputs;
+  const inputsClean = summary.files.every(clean) && clean(summary.lockFile);
+  let same = inputsClean || inputsHash(projectDir, summary.files, summary.lockFile) === summary.inputs;
   if (same && summary.globs.length > 0) {
     // Only a spec with matrix globs pays for the glob library.
     const { globSync } = await import('tinyglobby');
@@ -91,11 +108,20 @@ export async function checkSinceSummary(specDir: string): Promise<SummaryCheck> 
     });
   }
   for (const [rel, sig, hash, execOrFiles, folders] of summary.paths) {
+    if (clean(rel)) {
+      if (sig === 'missing') known.paths.set(rel, { sig, hash: { kind: 'missing', hash: 'missing' } });
+      else if (hash !== undefined) {
+        if (sig.startsWith('T')) known.paths.set(rel, { sig, hash: { kind: 'dir', hash, files: execOrFiles ?? 0 }, ...(folders ? { folders } : {}) });
+        else known.paths.set(rel, { sig, hash: { kind: 'file', hash, exec: execOrFiles === 1 } });
+      }
+      continue;
+    }
     const abs = path.resolve(projectDir, rel);
     if (sig.startsWith('T')) {
       const tree = (execOrFiles ?? 0) >= PARALLEL_FILES && cores > 1 ? await treeSignatureInParallel(abs, cores) : treeSignatureOf(abs);
       if (tree?.sig === sig) {
-        if (hash !== undefined) known.paths.set(rel, { sig, hash: { kind: 'dir', hash, files: execOrFiles! } });
+        const digests = folders ?? (tree.folders ? Object.fromEntries([...tree.folders].map(([inner, f]) => [inner, f.digest])) : undefined);
+        if (hash !== undefined) known.paths.set(rel, { sig, hash: { kind: 'dir', hash, files: execOrFiles! }, ...(digests ? { folders: digests } : {}) });
         continue;
       }
       same = false;
@@ -139,7 +165,10 @@ const jobsFlags = new Set(['-j', '--jobs']);
  * changed (`code`). Otherwise the full command line runs, with its parser's checks and
  * messages, and with `known` when this looked (`checked`).
  */
-export async function fastNoop(args: readonly string[]): Promise<{ code: number } | { checked?: SummaryCheck }> {
+export async function fastNoop(
+  args: readonly string[],
+  check: (specDir: string) => Promise<SummaryCheck> = checkSinceSummary,
+): Promise<{ code: number } | { checked?: SummaryCheck }> {
   let file: string | undefined;
   let i = 0;
   for (; args[i] === '-f' || args[i] === '--file' || args[i]?.startsWith('--file='); i++) {
@@ -158,7 +187,7 @@ export async function fastNoop(args: readonly string[]): Promise<{ code: number 
   // As the full command line does: a dvc.yaml where there is no pipeline.yaml is the spec.
   if (file === undefined) file = !existsSync('pipeline.yaml') && existsSync('dvc.yaml') ? 'dvc.yaml' : 'pipeline.yaml';
   const started = Date.now();
-  const checked = await checkSinceSummary(path.dirname(path.resolve(file)));
+  const checked = await check(path.dirname(path.resolve(file)));
   if (!checked.upToDate) return { checked };
   reportUpToDate(checked.upToDate, json, started);
   return { code: 0 };

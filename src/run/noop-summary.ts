@@ -52,9 +52,8 @@ export async function writeSummary(ws: Workspace): Promise<void> {
     }
     if (known?.kind === 'file' && sig.startsWith('f')) paths.push([rel, sig, known.hash, known.exec ? 1 : 0]);
     else if (known?.kind === 'dir' && sig.startsWith('T')) {
-      const folders = ws.hasher.foldersOf(rel);
-      if (!folders) paths.push([rel, sig, known.hash, known.files]);
-      else paths.push([rel, sig, known.hash, known.files, Object.fromEntries([...folders].map(([inner, f]) => [inner, f.digest]))]);
+      const folders = ws.hasher.folderDigestsOf(rel);
+      paths.push(folders ? [rel, sig, known.hash, known.files, folders] : [rel, sig, known.hash, known.files]);
     } else paths.push([rel, sig]);
   }
   if (racy.length > 0) {

@@ -48,8 +48,8 @@ export class Workspace {
    * reloads the spec on every save while stages started by an earlier pass still record into
    * the one lock.
    */
-  constructor(readonly project: Project, options: { cacheDir?: string; statCache?: StatCache; lock?: Lockfile; known?: Unchanged } = {}) {
-    this.graph = new StageGraph(project);
+  constructor(readonly project: Project, options: { cacheDir?: string; statCache?: StatCache; lock?: Lockfile; known?: Unchanged; graph?: StageGraph } = {}) {
+    this.graph = options.graph?.project === project ? options.graph : new StageGraph(project);
     this.layout = new ProjectLayout(project.dir, options.cacheDir, project.specDir);
     this.cacheDir = this.layout.cacheDir;
     this.hasher = new ContentHasher(project.dir, options.statCache ?? Workspace.statCacheFor(project.specDir));

@@ -7,8 +7,9 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: number) => (text: string) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
+// Asked at each use, not at load: a daemon serves terminals and pipes alike (see src/daemon/).
+const useColor = () => process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: number) => (text: string) => (useColor() ? `\x1b[${code}m${text}\x1b[0m` : text);
 export const green = paint(32);
 export const red = paint(31);
 export const yellow = paint(33);

@@ -3,9 +3,6 @@ import type { RunEvent } from '../run/events.js';
 import { bold, dim, formatDuration, yellow } from './format.js';
 import { describe, PlainReporter } from './reporters.js';
 
-/** The live block goes where the stage lines go (stderr), so stdout stays clean for data. */
-const logUpdate = createLogUpdate(process.stderr);
-
 /**
  * On a terminal: finished stages scroll above one compact live block (counts, what runs,
  * ETA from the durations the run cache remembers).
@@ -20,6 +17,8 @@ export class TtyReporter extends PlainReporter {
   private finishedDurations: number[] = [];
   private readonly finished = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  /** The live block goes where the stage lines go (stderr), so stdout stays clean for data. */
+  private readonly logUpdate = createLogUpdate(process.stderr);
 
   override begin(total = 0, estimates = new Map<string, number>(), jobs = 1): void {
     this.total = total;
@@ -54,7 +53,7 @@ export class TtyReporter extends PlainReporter {
     // Running stages live in the block; only results scroll.
     const line = event.event === 'started' ? undefined : describe(event, false);
     if (line) {
-      logUpdate.clear();
+      this.logUpdate.clear();
       super.print(line);
     }
     this.render();
@@ -69,7 +68,7 @@ export class TtyReporter extends PlainReporter {
   }
 
   protected override print(line: string): void {
-    logUpdate.clear();
+    this.logUpdate.clear();
     super.print(line);
     this.render();
   }
@@ -86,7 +85,7 @@ export class TtyReporter extends PlainReporter {
       return text.length > width + 20 ? text.slice(0, width + 20) : text;
     });
     if (this.running.size > 8) lines.push(dim(`  … and ${this.running.size - 8} more`));
-    logUpdate([head, ...lines].join('\n'));
+    this.logUpdate([head, ...lines].join('\n'));
   }
 
   private eta(now: number): number | undefined {
@@ -109,7 +108,7 @@ export class TtyReporter extends PlainReporter {
 
   override end(): void {
     if (this.timer) clearInterval(this.timer);
-    logUpdate.clear();
-    logUpdate.done();
+    this.logUpdate.clear();
+    this.logUpdate.done();
   }
 }

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * What `pipeline run` and a resident `pipeline daemon` say to each other: one JSON object per
+ * line over a Unix socket. Imported by the command line's first lines, so Node built-ins only.
+ */
+export type ClientMessage =
+  | { type: 'run'; argv: string[]; cwd: string; env: Record<string, string>; build: string; tty: { stdout: boolean; stderr: boolean; columns?: number } }
+  /** Ctrl-C (or a SIGTERM) at the client: the run cancels; a second one stops it at once. */
+  | { type: 'signal' }
+  | { type: 'status' }
+  | { type: 'stop' };
+
+export type DaemonMessage =
+  | { type: 'stdout' | 'stderr'; text: string }
+  | { type: 'exit'; code: number }
+  /** Not served here: the client runs the command itself. */
+  | { type: 'fallback'; reason: string }
+  | { type: 'status'; pid: number; specDir: string; since: number; served: number; watched: number; build: string };
+
+/** Where the daemon of the project whose spec sits in `specDir` listens (a socket path is at most ~107 bytes). */
+export function socketPath(specDir: string): string {
+  const id = createHash('sha256').update(path.resolve(specDir)).digest('hex').slice(0, 20);
+  const base = process.env.XDG_RUNTIME_DIR || tmpdir();
+  return path.join(base, `pipeline-${userInfo().uid}-${id}.sock`);
+}
+
+/** Which build of pipeline this is: a daemon serves only clients of its own build (a rebuild or upgrade changes it). */
+export function buildId(): string {
+  const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const stats = statSync(main, { throwIfNoEntry: false });
+  return stats ? `${stats.ino}:${stats.size}:${stats.mtimeMs}` : 'unknown';
+}
+
+/** Variables a shell sets per command or per directory: they differ between two runs of the same project and shape nothing. */
+const VOLATILE = new Set(['_', 'OLDPWD', 'PWD', 'SHLVL', 'COLUMNS', 'LINES', 'PIPELINE_DAEMON_DEBUG']);
+
+/** The environment a run depends on (its stages inherit it). */
+export function runEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && !VOLATILE.has(name)) kept[name] = value;
+  return kept;
+}
+
+/** The first names that differ between two environments, for a message. */
+export function environmentDifference(a: Record<string, string>, b: Record<string, string>): string[] {
+  const names = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...names].filter((name) => a[name] !== b[name]).sort().slice(0, 5);
+}
+
+/** Splits a byte stream into the JSON messages it carries. */
+export function messageReader<T>(onMessage: (message: T) => void): (chunk: Buffer) => void {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  return (chunk) => {
+    pending += decoder.write(chunk);
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      if (line) onMessage(JSON.parse(line) as T);
+    }
+  };
+}

@@ -1,0 +1,182 @@
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { checkSinceSummary, fastNoop, readSummary, summaryFile, type Summary, type SummaryCheck } from '../run/noop-check.js';
+import { ProjectLayout } from '../store/layout.js';
+import { ChangeWatcher } from './change-watcher.js';
+import { buildId, environmentDifference, messageReader, runEnvironment, socketPath, type ClientMessage, type DaemonMessage } from './protocol.js';
+
+export interface DaemonOptions {
+  specDir: string;
+  /** Exits after this long without a request. */
+  idleMs: number;
+}
+
+type RunRequest = Extract<ClientMessage, { type: 'run' }>;
+
+/** A client's terminal or pipe, as the run inside the daemon writes to it. */
+class ClientStream extends Writable {
+  constructor(
+    send: (text: string) => void,
+    readonly isTTY: boolean,
+    readonly columns: number | undefined,
+  ) {
+    super({ decodeStrings: false, write: (chunk: string | Buffer, _encoding, done) => (send(chunk.toString()), done()) });
+  }
+}
+
+/** Swaps the process's stdout and stderr for the client's while `work` runs (one run at a time). */
+async function withClientOutput<T>(request: RunRequest, send: (message: DaemonMessage) => void, work: () => Promise<T>): Promise<T> {
+  const columns = request.tty.columns;
+  const streams = {
+    stdout: new ClientStream((text) => send({ type: 'stdout', text }), request.tty.stdout, columns),
+    stderr: new ClientStream((text) => send({ type: 'stderr', text }), request.tty.stderr, columns),
+  };
+  const saved = { stdout: Object.getOwnPropertyDescriptor(process, 'stdout')!, stderr: Object.getOwnPropertyDescriptor(process, 'stderr')! };
+  const cwd = process.cwd();
+  for (const name of ['stdout', 'stderr'] as const) Object.defineProperty(process, name, { configurable: true, enumerable: true, get: () => streams[name] });
+  process.chdir(request.cwd);
+  try {
+    return await work();
+  } finally {
+    process.chdir(cwd);
+    Object.defineProperty(process, 'stdout', saved.stdout);
+    Object.defineProperty(process, 'stderr', saved.stderr);
+  }
+}
+
+function signatureOf(file: string): string {
+  const stats = statSync(file, { bigint: true, throwIfNoEntry: false });
+  return stats ? `${stats.ino}:${stats.size}:${stats.mtimeNs}` : 'missing';
+}
+
+/**
+ * `pipeline daemon`: a resident process per project that runs `pipeline run` for the command
+ * line. It keeps the engine loaded and compiled, and it hears file changes (ChangeWatcher), so
+ * a no-op is a socket round trip and a run after an edit stats only what changed. The command
+ * line falls back to running by itself whenever the daemon would not be the same run: another
+ * build of pipeline, another environment (stages inherit it), another project.
+ */
+export async function serveDaemon(options: DaemonOptions): Promise<void> {
+  const specDir = path.resolve(options.specDir);
+  const socket = socketPath(specDir);
+  if (existsSync(socket)) {
+    const alive = await new Promise<boolean>((resolve) => connect(socket).on('connect', function (this: Socket) { this.end(); resolve(true); }).on('error', () => resolve(false)));
+    if (alive) throw new Error(`a daemon already serves ${specDir} (pipeline daemon stop)`);
+    rmSync(socket, { force: true });
+  }
+  const build = buildId();
+  const environment = runEnvironment(process.env);
+  const { main } = await import('../cli/main.js');
+  const { ResidentWorkspace } = await import('./resident.js');
+  const resident = new ResidentWorkspace();
+  const summaryPath = summaryFile(specDir);
+  const watcher = new ChangeWatcher(specDir, path.join(new ProjectLayout(specDir).state('noop.json'), '..', 'daemon'));
+  // The summary the watcher's marks are relative to, by its file's signature.
+  let summary: Summary | undefined;
+  let summarySignature = 'none';
+  const refresh = (ownWrite: boolean) => {
+    const now = signatureOf(summaryPath);
+    if (now === summarySignature) return;
+    summarySignature = now;
+    summary = readSummary(specDir);
+    // Written by a run that did not go through us: what we heard is relative to an older one.
+    if (!ownWrite) watcher.reset();
+  };
+  refresh(false);
+  watcher.arm(summary);
+
+  const since = Date.now();
+  let served = 0;
+  let queue = Promise.resolve();
+  let idle: NodeJS.Timeout | undefined;
+  const server = createServer();
+  const stop = () => {
+    watcher.close();
+    server.close();
+    rmSync(socket, { force: true });
+    process.exit(0);
+  };
+  const touch = () => {
+    clearTimeout(idle);
+    idle = setTimeout(stop, options.idleMs);
+  };
+  touch();
+
+  const run = async (request: RunRequest, send: (message: DaemonMessage) => void): Promise<void> => {
+    if (request.build !== build) {
+      send({ type: 'fallback', reason: 'pipeline was rebuilt or upgraded since the daemon started; it stops' });
+      return stop();
+    }
+    const differs = environmentDifference(request.env, environment);
+    if (differs.length) return send({ type: 'fallback', reason: `the environment differs from the daemon's (${differs.join(', ')}); restart it from this shell` });
+    refresh(false);
+    watcher.arm(summary);
+    await watcher.sync();
+    const snapshot = watcher.snapshot();
+    // Whether this request compared every dirty path with the summary and found it unchanged.
+    let verified = false;
+    const check = async (dir: string): Promise<SummaryCheck> => {
+      const result = dir === specDir && summary?.root === '' ? await checkSinceSummary(dir, { summary, clean: snapshot.clean }) : await checkSinceSummary(dir);
+      verified = dir === specDir && result.upToDate !== undefined;
+      return result;
+    };
+    const before = summarySignature;
+    let code = 70;
+    try {
+      code = await withClientOutput(request, send, async () => {
+        const fast = await fastNoop(request.argv, check);
+        return 'code' in fast ? fast.code : main(['node', 'pipeline', ...request.argv], fast.checked, resident);
+      });
+    } catch (error) {
+      send({ type: 'stderr', text: `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n` });
+    } finally {
+      send({ type: 'exit', code });
+      served++;
+      try {
+        // The summary is written after the answer; the next request waits for it.
+        await resident.settled();
+      } catch (error) {
+        console.error('pipeline daemon: writing the no-op summary failed:', error);
+      }
+      refresh(true);
+      snapshot.settle(summarySignature !== before || verified);
+    }
+    watcher.arm(summary);
+  };
+
+  server.on('connection', (client) => {
+    const send = (message: DaemonMessage) => {
+      if (!client.destroyed) client.write(JSON.stringify(message) + '\n');
+    };
+    client.on('error', () => undefined);
+    client.on(
+      'data',
+      messageReader<ClientMessage>((message) => {
+        touch();
+        if (message.type === 'run') {
+          queue = queue
+            .then(() => run(message, send))
+            .catch((error: unknown) => {
+              send({ type: 'stderr', text: `pipeline daemon: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n` });
+              send({ type: 'exit', code: 70 });
+            })
+            .finally(() => client.end());
+        }
+        // Whatever the client was sent: a run cancels (a daemon's own SIGTERM stops the daemon).
+        else if (message.type === 'signal') process.emit('SIGINT', 'SIGINT');
+        else if (message.type === 'status') {
+          send({ type: 'status', pid: process.pid, specDir, since, served, watched: watcher.watchedFolders, build });
+          client.end();
+        } else if (message.type === 'stop') {
+          client.end(stop);
+        }
+      }),
+    );
+  });
+  await new Promise<void>((resolve, reject) => server.listen(socket, resolve).on('error', reject));
+  // Through console, whose stream binds at its first use: later console output from anywhere lands in the daemon's log, not in a client's.
+  console.error(`pipeline daemon ${process.pid}: serving ${specDir} on ${socket}`);
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+}
