@@ -99,6 +99,67 @@ function benchDag(shape: DagShape): Row[] {
   }
   pipeline('touch-only (10 groups)');
   make('touch-only (10 groups)');
+  rows.push(...benchDaemon(pDir, mDir, label));
+  return rows;
+}
+
+/** The median of three timed runs, each after `prepare(i)`. */
+function median3(prepare: (i: number) => void, run: () => { seconds: number; ran?: number }): { seconds: number; ran?: number } {
+  const runs = [0, 1, 2].map((i) => (prepare(i), run())).sort((a, b) => a.seconds - b.seconds);
+  return runs[1]!;
+}
+
+/**
+ * The same project through `pipeline daemon` (the engine stays loaded, inotify says what
+ * changed), beside make and Node's bare start; medians of three, each after a fresh change.
+ */
+function benchDaemon(pDir: string, mDir: string, label: string): Row[] {
+  const rows: Row[] = [];
+  process.stderr.write(`daemon ${label}...\n`);
+  // The touch-only rows above left mtimes in the future: make rebuilds those groups on every
+  // run, and pipeline hashes them on every run (it never trusts a future mtime). Let that time pass.
+  const past = new Date(Date.now() - 60_000);
+  for (const dir of [pDir, mDir]) {
+    for (const g of readdirSync(path.join(dir, 'in'))) for (const f of readdirSync(path.join(dir, 'in', g))) utimesSync(path.join(dir, 'in', g, f), past, past);
+  }
+  time('make', ['-r', '-j', String(jobs)], mDir);
+  const start = time(process.execPath, [cli, 'daemon', 'start'], pDir);
+  rows.push({ what: `daemon start, ${label}`, tool: 'pipeline', seconds: start.seconds });
+  try {
+    const pipeline = () => {
+      const r = time(process.execPath, [cli, 'run', '--json', '--jobs', String(jobs)], pDir);
+      return { seconds: r.seconds, ran: pipelineRan(r.stdout) };
+    };
+    const make = () => {
+      const r = time('make', ['-r', '-j', String(jobs)], mDir);
+      return { seconds: r.seconds, ran: makeRan(r.stdout) };
+    };
+    rows.push({ what: `first run after daemon start, ${label}`, tool: 'pipeline', ...pipeline() });
+    // Steady state, as a daemon spends its life: the first runs also compile the engine's paths.
+    for (const i of [0, 1]) {
+      pipeline();
+      appendFileSync(path.join(pDir, `in/g${190 + i}/f0.txt`), 'warm-up\n');
+      pipeline();
+    }
+    const what = (name: string) => `${name} (daemon running), ${label}`;
+    const nothing = () => undefined;
+    rows.push({ what: what('no-op'), tool: 'pipeline', ...median3(nothing, pipeline) });
+    rows.push({ what: what('no-op'), tool: 'make', ...median3(nothing, make) });
+    rows.push({ what: what('no-op'), tool: 'node -e 0 (bare start)', ...median3(nothing, () => time(process.execPath, ['-e', '0'], pDir)) });
+    const change = (dir: string) => (i: number) => appendFileSync(path.join(dir, `in/g${i + 1}/f0.txt`), 'changed again\n');
+    rows.push({ what: what('one input changed'), tool: 'pipeline', ...median3(change(pDir), pipeline) });
+    rows.push({ what: what('one input changed'), tool: 'make', ...median3(change(mDir), make) });
+    const touch = (dir: string) => (i: number) => {
+      const later = new Date(Date.now() + 20_000 + i * 1000);
+      for (const g of readdirSync(path.join(dir, 'in')).sort().slice(10 + i * 10, 20 + i * 10)) {
+        for (const f of readdirSync(path.join(dir, 'in', g))) utimesSync(path.join(dir, 'in', g, f), later, later);
+      }
+    };
+    rows.push({ what: what('touch-only (10 groups)'), tool: 'pipeline', ...median3(touch(pDir), pipeline) });
+    rows.push({ what: what('touch-only (10 groups)'), tool: 'make', ...median3(touch(mDir), make) });
+  } finally {
+    time(process.execPath, [cli, 'daemon', 'stop'], pDir);
+  }
   return rows;
 }
 

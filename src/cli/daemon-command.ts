@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { messageReader, socketPath, type ClientMessage, type DaemonMessage } from '../daemon/protocol.js';
+import { buildId, messageReader, socketPath, type ClientMessage, type DaemonMessage } from '../daemon/protocol.js';
 import { ProjectLayout } from '../store/layout.js';
 import { dim, formatDuration, green } from '../ui/format.js';
 import type { Common } from './common.js';
@@ -40,8 +40,12 @@ export function registerDaemonCommand(program: Command, setExit: (code: number) 
       const specDir = specDirOf(common);
       const running = await ask(specDir, { type: 'status' });
       if (running && running !== 'stopped') {
-        process.stdout.write(`${dim('already running:')} pid ${running.pid}\n`);
-        return;
+        if (running.build === buildId()) {
+          process.stdout.write(`${dim('already running:')} pid ${running.pid}\n`);
+          return;
+        }
+        // Started from another build of pipeline (an upgrade, a rebuild): replace it.
+        await ask(specDir, { type: 'stop' });
       }
       const log = new ProjectLayout(specDir).state('noop.json').replace(/noop\.json$/, 'daemon.log');
       mkdirSync(path.dirname(log), { recursive: true });

@@ -15,23 +15,52 @@ export interface DaemonOptions {
 
 type RunRequest = Extract<ClientMessage, { type: 'run' }>;
 
+/**
+ * What the run writes, batched per turn of the event loop (a --json run writes a line per
+ * stage: a thousand socket messages otherwise), in order across stdout and stderr.
+ */
+class ClientOutput {
+  private pending: { type: 'stdout' | 'stderr'; text: string }[] = [];
+  private scheduled = false;
+
+  constructor(private readonly send: (message: DaemonMessage) => void) {}
+
+  write(type: 'stdout' | 'stderr', text: string): void {
+    const last = this.pending.at(-1);
+    if (last?.type === type) last.text += text;
+    else this.pending.push({ type, text });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    for (const message of this.pending) this.send(message);
+    this.pending = [];
+  }
+}
+
 /** A client's terminal or pipe, as the run inside the daemon writes to it. */
 class ClientStream extends Writable {
   constructor(
-    send: (text: string) => void,
+    output: ClientOutput,
+    type: 'stdout' | 'stderr',
     readonly isTTY: boolean,
     readonly columns: number | undefined,
   ) {
-    super({ decodeStrings: false, write: (chunk: string | Buffer, _encoding, done) => (send(chunk.toString()), done()) });
+    super({ decodeStrings: false, write: (chunk: string | Buffer, _encoding, done) => (output.write(type, chunk.toString()), done()) });
   }
 }
 
 /** Swaps the process's stdout and stderr for the client's while `work` runs (one run at a time). */
 async function withClientOutput<T>(request: RunRequest, send: (message: DaemonMessage) => void, work: () => Promise<T>): Promise<T> {
   const columns = request.tty.columns;
+  const output = new ClientOutput(send);
   const streams = {
-    stdout: new ClientStream((text) => send({ type: 'stdout', text }), request.tty.stdout, columns),
-    stderr: new ClientStream((text) => send({ type: 'stderr', text }), request.tty.stderr, columns),
+    stdout: new ClientStream(output, 'stdout', request.tty.stdout, columns),
+    stderr: new ClientStream(output, 'stderr', request.tty.stderr, columns),
   };
   const saved = { stdout: Object.getOwnPropertyDescriptor(process, 'stdout')!, stderr: Object.getOwnPropertyDescriptor(process, 'stderr')! };
   const cwd = process.cwd();
@@ -43,7 +72,15 @@ async function withClientOutput<T>(request: RunRequest, send: (message: DaemonMe
     process.chdir(cwd);
     Object.defineProperty(process, 'stdout', saved.stdout);
     Object.defineProperty(process, 'stderr', saved.stderr);
+    output.flush();
   }
+}
+
+/** The spec folder a request's command line names (its `-f FILE`, else the folder it runs in). */
+function specDirOf(request: RunRequest): string {
+  const at = request.argv.findIndex((arg) => arg === '-f' || arg === '--file' || arg.startsWith('--file='));
+  const file = at < 0 ? 'pipeline.yaml' : request.argv[at]!.startsWith('--file=') ? request.argv[at]!.slice('--file='.length) : (request.argv[at + 1] ?? 'pipeline.yaml');
+  return path.dirname(path.resolve(request.cwd, file));
 }
 
 function signatureOf(file: string): string {
@@ -109,6 +146,7 @@ export async function serveDaemon(options: DaemonOptions): Promise<void> {
       send({ type: 'fallback', reason: 'pipeline was rebuilt or upgraded since the daemon started; it stops' });
       return stop();
     }
+    if (socketPath(specDirOf(request)) !== socket) return send({ type: 'fallback', reason: 'another project (a socket name collision)' });
     const differs = environmentDifference(request.env, environment);
     if (differs.length) return send({ type: 'fallback', reason: `the environment differs from the daemon's (${differs.join(', ')}); restart it from this shell` });
     refresh(false);
