@@ -13,7 +13,8 @@ import type { Project } from '../spec/model.js';
 import { ProjectLayout } from '../store/layout.js';
 import type { Lockfile } from '../store/lockfile.js';
 
-function signatureOf(file: string): string {
+/** A file's identity as a rename-into-place changes it: inode, size, mtime. */
+export function signatureOf(file: string): string {
   const stats = statSync(file, { bigint: true, throwIfNoEntry: false });
   return stats ? `${stats.ino}:${stats.size}:${stats.mtimeNs}` : 'missing';
 }

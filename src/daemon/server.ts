@@ -1,10 +1,11 @@
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { checkSinceSummary, fastNoop, readSummary, summaryFile, type Summary, type SummaryCheck } from '../run/noop-check.js';
 import { ProjectLayout } from '../store/layout.js';
 import { ChangeWatcher } from './change-watcher.js';
+import { ResidentWorkspace, signatureOf } from './resident.js';
 import { buildId, environmentDifference, messageReader, runEnvironment, socketPath, type ClientMessage, type DaemonMessage } from './protocol.js';
 
 export interface DaemonOptions {
@@ -83,10 +84,6 @@ function specDirOf(request: RunRequest): string {
   return path.dirname(path.resolve(request.cwd, file));
 }
 
-function signatureOf(file: string): string {
-  const stats = statSync(file, { bigint: true, throwIfNoEntry: false });
-  return stats ? `${stats.ino}:${stats.size}:${stats.mtimeNs}` : 'missing';
-}
 
 /**
  * `pipeline daemon`: a resident process per project that runs `pipeline run` for the command
@@ -106,7 +103,6 @@ export async function serveDaemon(options: DaemonOptions): Promise<void> {
   const build = buildId();
   const environment = runEnvironment(process.env);
   const { main } = await import('../cli/main.js');
-  const { ResidentWorkspace } = await import('./resident.js');
   const resident = new ResidentWorkspace();
   const summaryPath = summaryFile(specDir);
   const watcher = new ChangeWatcher(specDir, path.join(new ProjectLayout(specDir).state('noop.json'), '..', 'daemon'));
