@@ -52,6 +52,12 @@ export function describeChanges(c: DirChanges): string {
  * stat cache's).
  */
 export interface Unchanged {
+  /**
+   * The spec, params files, pipeline.lock, matrix glob matches and pipeline's version are as
+   * they were after the last full run, in which every stage ended up to date: a stage whose
+   * deps and outs are all in `paths` (and whose upstream stayed up to date) still is.
+   */
+  sameInputs?: boolean;
   /** `folders`: a directory's folder digests, as the summary has them (the next summary keeps them). */
   paths: Map<string, { sig: string; hash: PathHash; folders?: Record<string, string> }>;
   /** Per changed directory: its unchanged folders, and how many files it had. */

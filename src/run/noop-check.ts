@@ -107,6 +107,7 @@ export async function checkSinceSummary(specDir: string, watched?: WatchedState)
       return now.length === matches.length && now.every((m, i) => m === matches[i]);
     });
   }
+  known.sameInputs = same;
   for (const [rel, sig, hash, execOrFiles, folders] of summary.paths) {
     if (clean(rel)) {
       if (sig === 'missing') known.paths.set(rel, { sig, hash: { kind: 'missing', hash: 'missing' } });

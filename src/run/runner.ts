@@ -109,8 +109,10 @@ export class Runner {
   }
 
   private async instance(instance: StageInstance, ups: (readonly [string, Promise<Outcome>])[], priority: number): Promise<Outcome> {
+    let upstreamUpToDate = true;
     for (const [id, promise] of ups) {
       const outcome = await promise;
+      upstreamUpToDate &&= outcome === 'up-to-date';
       if (outcome === 'failed' || outcome === 'blocked' || outcome === 'cancelled') {
         if (outcome === 'cancelled') {
           this.reporter.emit({ event: 'cancelled', stage: instance.id });
@@ -123,6 +125,11 @@ export class Runner {
     if (this.stopped) {
       this.reporter.emit({ event: 'cancelled', stage: instance.id });
       return 'cancelled';
+    }
+    // A run after a few edits decides only what they reach (a sweep of 10,000 stages, one edited).
+    if (upstreamUpToDate && !this.options.force && !this.inFlight.has(instance.id) && this.ws.unchangedSinceSummary(instance)) {
+      this.reporter.emit({ event: 'skipped', stage: instance.id, reason: instance.frozen ? 'frozen' : 'up-to-date' });
+      return 'up-to-date';
     }
     const decision = await this.ws.decide(instance, await this.ws.depHashes(instance), this.options.force);
     const running = this.inFlight.get(instance.id);

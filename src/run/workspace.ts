@@ -40,6 +40,7 @@ export class Workspace {
   readonly lock: Lockfile;
   readonly layout: ProjectLayout;
   readonly cacheDir: string;
+  private readonly known: Unchanged | undefined;
   /** Directory manifests read (and checked) this command: deciding and restoring read the same ones. */
   private readonly manifests = new Map<string, ManifestEntry[]>();
 
@@ -54,6 +55,7 @@ export class Workspace {
     this.cacheDir = this.layout.cacheDir;
     this.hasher = new ContentHasher(project.dir, options.statCache ?? Workspace.statCacheFor(project.specDir));
     if (options.known) this.hasher.seed(options.known);
+    this.known = options.known;
     this.store = new ObjectStore(this.cacheDir);
     this.runs = new RunCache(this.cacheDir);
     this.lock = options.lock ?? Workspace.lockFor(project.specDir);
@@ -77,6 +79,17 @@ export class Workspace {
     const out: Record<string, string> = {};
     for (const dep of instance.deps) out[dep] = (await this.hasher.hash(dep)).hash;
     return out;
+  }
+
+  /**
+   * Up to date without computing its key: nothing that shapes it has changed since the last
+   * full run, which ended with it up to date (see Unchanged.sameInputs). The caller checks that
+   * its upstream stayed up to date, so none of its deps was rewritten since the check.
+   */
+  unchangedSinceSummary(instance: StageInstance): boolean {
+    const known = this.known;
+    if (!known?.sameInputs || instance.alwaysChanged) return false;
+    return instance.deps.every((dep) => known.paths.has(dep)) && instance.outs.every((out) => known.paths.has(out));
   }
 
   /** Decides what `instance` needs given its current dep hashes. */
