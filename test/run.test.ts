@@ -361,6 +361,21 @@ describe('the no-op summary after a build', () => {
     }
   });
 
+  it('is written after a cold build of thousands of small outs, each hashed the moment its stage wrote it', async () => {
+    const count = 3000;
+    const dir = makeProject({ 'pipeline.yaml': 'stages: {}\n', 'o/.keep': '' });
+    const ws = openWorkspace({ specFile: path.join(dir, 'pipeline.yaml') });
+    for (let i = 0; i < count; i++) {
+      writeFiles(dir, { [`o/${i}.txt`]: `out ${i}\n` });
+      await ws.hasher.hash(`o/${i}.txt`);
+    }
+    assert.ok(ws.hasher.racyAtObservation('o/0.txt'), 'observed inside the racy window, as a run observes its outs');
+    await ws.close();
+    await writeSummary(ws);
+    const summary = JSON.parse(readFileSync(path.join(dir, '.pipeline/noop.json'), 'utf8')) as { paths: [string, string, string?][] };
+    assert.equal(summary.paths.length, count);
+  });
+
   it('makes the first no-op after a cold build a shortcut', async () => {
     const dir = makeProject({ 'in.txt': 'x\n', 'pipeline.yaml': ['stages:', '  a:', '    cmd: cp in.txt a.txt', '    deps: [in.txt]', '    outs: [a.txt]'].join('\n') });
     await new Promise((r) => setTimeout(r, 120));

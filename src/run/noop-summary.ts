@@ -24,8 +24,12 @@ export function inputFilesOf(project: Project): string[] {
   return [...new Set([...project.inputFiles, ...project.instances.flatMap((i) => i.paramFiles)])];
 }
 
-/** More files than this written in the run's last moments: no summary (the next run checks every stage). */
-const MAX_RACY_FILES = 1000;
+/**
+ * More bytes than this to re-read: no summary (the next run checks every stage). Every out a
+ * run wrote was hashed right after its stage wrote it, so a cold build of 10,000 small stages
+ * re-reads 10,000 small files (a fraction of a second); one of a few large models does not.
+ */
+const MAX_RACY_BYTES = 256 * 1024 * 1024;
 
 /**
  * Records the summary after a full, successful, all-up-to-date-or-done run (call after the lock
@@ -41,11 +45,14 @@ export async function writeSummary(ws: Workspace): Promise<void> {
   if (ws.project.instances.some((i) => i.alwaysChanged)) return forget();
   const paths: Summary['paths'] = [];
   const racy: { rel: string; sig: string; hash: string }[] = [];
+  let racyBytes = 0;
   let newest = 0n;
   for (const [rel, sig] of ws.hasher.observed.entries()) {
     const known = ws.hasher.known(rel);
     if (ws.hasher.racyAtObservation(rel)) {
-      if (known?.kind !== 'file' || !sig.startsWith('f') || racy.length === MAX_RACY_FILES) return forget();
+      if (known?.kind !== 'file' || !sig.startsWith('f')) return forget();
+      racyBytes += Number(sig.split(':')[1]);
+      if (racyBytes > MAX_RACY_BYTES) return forget();
       racy.push({ rel, sig, hash: known.hash });
       const mtime = BigInt(sig.split(':')[2]!);
       if (mtime > newest) newest = mtime;
