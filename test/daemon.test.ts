@@ -155,6 +155,14 @@ describe('ChangeWatcher', () => {
       snapshot = watcher.snapshot();
       assert.equal(snapshot.clean('a/y.txt'), false, 'its folder was replaced');
       assert.equal(snapshot.clean('d'), true);
+      assert.equal(snapshot.clean('../elsewhere.txt'), false, 'outside the project nothing is known clean');
+
+      // .pipeline removed under it: the next sync trusts nothing, and the one after works again.
+      rmSync(path.join(dir, '.pipeline'), { recursive: true });
+      await watcher.sync();
+      assert.equal(watcher.snapshot().clean('a/y.txt'), false);
+      await watcher.sync();
+      assert.equal(watcher.snapshot().clean('d'), true);
     } finally {
       watcher.close();
       rmSync(dir, { recursive: true, force: true });

@@ -36,14 +36,18 @@ export class ChangeWatcher {
   private unwatched = new Set<string>();
   private readonly cookies = new Map<string, () => void>();
   private cookieCount = 0;
-  private readonly cookieWatcher: FSWatcher;
+  private cookieWatcher: FSWatcher;
 
   constructor(
     private readonly projectDir: string,
     private readonly cookieDir: string,
   ) {
-    mkdirSync(cookieDir, { recursive: true });
-    this.cookieWatcher = watch(cookieDir, (_event, name) => {
+    this.cookieWatcher = this.watchCookies();
+  }
+
+  private watchCookies(): FSWatcher {
+    mkdirSync(this.cookieDir, { recursive: true });
+    return watch(this.cookieDir, (_event, name) => {
       if (name) this.cookies.get(name)?.();
     });
   }
@@ -57,7 +61,16 @@ export class ChangeWatcher {
     const name = `cookie-${process.pid}-${++this.cookieCount}`;
     const file = path.join(this.cookieDir, name);
     const heard = new Promise<void>((resolve) => this.cookies.set(name, resolve));
-    writeFileSync(file, '');
+    try {
+      writeFileSync(file, '');
+    } catch {
+      // Its folder was removed (`rm -rf .pipeline`): watch a new one, and trust nothing this time.
+      this.cookies.delete(name);
+      this.cookieWatcher.close();
+      this.cookieWatcher = this.watchCookies();
+      this.everything = true;
+      return;
+    }
     const arrived = await Promise.race([heard.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 2000).unref())]);
     this.cookies.delete(name);
     rmSync(file, { force: true });
@@ -67,10 +80,11 @@ export class ChangeWatcher {
 
   /**
    * What a check may take as unchanged, frozen now: changes from here on collect for the next
-   * check. `settle(summaryRewritten)` after the run: a summary written by this run describes
-   * what it saw, so the changes before this point no longer count; otherwise they do.
+   * check. `settle(accounted)` after the run: true when the request compared every mark with
+   * the summary and found it unchanged, or wrote a new summary (which describes what the run
+   * saw after this point); otherwise the marks count again.
    */
-  snapshot(): { clean: (rel: string) => boolean; settle: (summaryRewritten: boolean) => void } {
+  snapshot(): { clean: (rel: string) => boolean; settle: (accounted: boolean) => void } {
     const dirty = this.dirty;
     const everything = this.everything;
     this.dirty = new Set();
@@ -80,13 +94,15 @@ export class ChangeWatcher {
     const unwatched = this.unwatched;
     const clean = (rel: string) => {
       if (everything || dirty.has('') || unwatched.has(rel) || dirtyAbove.has(rel)) return false;
+      // Outside the project the folders above are not watched: a rename there would go unheard.
+      if (rel.startsWith('..')) return false;
       for (let p = rel; p !== ''; p = parentOf(p)) if (dirty.has(p)) return false;
       return true;
     };
     return {
       clean,
-      settle: (summaryRewritten) => {
-        if (summaryRewritten) return;
+      settle: (accounted) => {
+        if (accounted) return;
         this.everything ||= everything;
         for (const rel of dirty) this.mark(rel);
       },
@@ -105,7 +121,7 @@ export class ChangeWatcher {
     const want = (folder: string) => {
       for (let f = folder; !wanted.has(f); f = parentOf(f)) {
         wanted.add(f);
-        if (f === '' || f.startsWith('..')) break;
+        if (f === '') break;
       }
     };
     if (summary) {
