@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ChangeWatcher } from '../src/daemon/change-watcher.js';
 import type { Summary } from '../src/run/noop-check.js';
-import { cli, executions, jsonEvents, makeProject, writeFiles } from './helpers.js';
+import { cli, cliAsync, executions, jsonEvents, makeProject, writeFiles } from './helpers.js';
 
 const started: string[] = [];
 after(() => {
@@ -104,6 +104,18 @@ describe('pipeline daemon', () => {
     assert.equal(cli(dir, ['run']).code, 0);
     assert.deepEqual(executions(dir), ['s-', 's-vanilla', 's-', 's-']);
     assert.equal(served(dir), 2);
+  });
+
+  it('a stop during a run lets the run finish', async () => {
+    const dir = makeProject({ 'pipeline.yaml': 'stages:\n  slow:\n    cmd: sleep 1.5 && echo done > out.txt\n    outs: [out.txt]\n' });
+    startDaemon(dir);
+    const run = cliAsync(dir, ['run']);
+    const exited = new Promise<number | null>((resolve) => run.on('exit', resolve));
+    await new Promise((r) => setTimeout(r, 700));
+    assert.match(cli(dir, ['daemon', 'stop']).stdout, /stopped/, 'it waits for the run, then stops');
+    assert.equal(await exited, 0, 'the run was not cut off');
+    assert.equal(readFileSync(path.join(dir, 'out.txt'), 'utf8'), 'done\n');
+    assert.equal(cli(dir, ['daemon', 'status']).code, 1, 'gone once the run ended');
   });
 
   it('says so when none runs; stop stops it', () => {

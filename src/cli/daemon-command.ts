@@ -26,6 +26,17 @@ function ask(specDir: string, message: ClientMessage): Promise<Status | 'stopped
 
 const specDirOf = (options: Common) => path.dirname(path.resolve(options.file));
 
+/** Asks the daemon to stop; true once it is gone, false if it still finishes a run after `waitMs`. */
+async function stopDaemon(specDir: string, waitMs: number): Promise<boolean | undefined> {
+  if ((await ask(specDir, { type: 'stop' })) !== 'stopped') return undefined;
+  for (let waited = 0; waited < waitMs; waited += 50) {
+    const status = await ask(specDir, { type: 'status' });
+    if (!status || status === 'stopped') return true;
+    await sleep(50);
+  }
+  return false;
+}
+
 /** `pipeline daemon start|stop|status` (and `serve`, what `start` runs in the background). */
 export function registerDaemonCommand(program: Command, setExit: (code: number) => void): void {
   const daemon = program
@@ -45,7 +56,7 @@ export function registerDaemonCommand(program: Command, setExit: (code: number) 
           return;
         }
         // Started from another build of pipeline (an upgrade, a rebuild): replace it.
-        await ask(specDir, { type: 'stop' });
+        if ((await stopDaemon(specDir, 10_000)) === false) throw new UserError(`the daemon of another build of pipeline (pid ${running.pid}) still finishes a run; start again after it`);
       }
       const log = new ProjectLayout(specDir).state('noop.json').replace(/noop\.json$/, 'daemon.log');
       mkdirSync(path.dirname(log), { recursive: true });
@@ -74,9 +85,9 @@ export function registerDaemonCommand(program: Command, setExit: (code: number) 
     .command('stop')
     .description('stop it (runs without it stat every path again)')
     .action(async () => {
-      const specDir = specDirOf(program.opts<Common>());
-      const stopped = await ask(specDir, { type: 'stop' });
-      process.stdout.write(stopped === 'stopped' ? `${green('stopped')}\n` : dim('no daemon was running\n'));
+      const stopped = await stopDaemon(specDirOf(program.opts<Common>()), 5_000);
+      if (stopped === undefined) process.stdout.write(dim('no daemon was running\n'));
+      else process.stdout.write(stopped ? `${green('stopped')}\n` : `${green('stopping')} ${dim('after the run in progress')}\n`);
     });
   daemon
     .command('status')

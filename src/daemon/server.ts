@@ -123,6 +123,7 @@ export async function serveDaemon(options: DaemonOptions): Promise<void> {
   const since = Date.now();
   let served = 0;
   let queue = Promise.resolve();
+  let running = 0;
   let idle: NodeJS.Timeout | undefined;
   const server = createServer();
   const stop = () => {
@@ -131,9 +132,11 @@ export async function serveDaemon(options: DaemonOptions): Promise<void> {
     rmSync(socket, { force: true });
     process.exit(0);
   };
+  // After the run in progress (a stop request, SIGTERM, idleness): a training run is never cut off.
+  const stopWhenIdle = () => void queue.then(stop);
   const touch = () => {
     clearTimeout(idle);
-    idle = setTimeout(stop, options.idleMs);
+    idle = setTimeout(() => (running > 0 ? touch() : stop()), options.idleMs);
   };
   touch();
 
@@ -190,21 +193,26 @@ export async function serveDaemon(options: DaemonOptions): Promise<void> {
       messageReader<ClientMessage>((message) => {
         touch();
         if (message.type === 'run') {
+          running++;
           queue = queue
             .then(() => run(message, send))
             .catch((error: unknown) => {
               send({ type: 'stderr', text: `pipeline daemon: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n` });
               send({ type: 'exit', code: 70 });
             })
-            .finally(() => client.end());
+            .finally(() => {
+              running--;
+              touch();
+              client.end();
+            });
         }
-        // Whatever the client was sent: a run cancels (a daemon's own SIGTERM stops the daemon).
+        // Whatever the client was sent: the run cancels (a SIGTERM to the daemon itself stops it).
         else if (message.type === 'signal') process.emit('SIGINT', 'SIGINT');
         else if (message.type === 'status') {
           send({ type: 'status', pid: process.pid, specDir, since, served, watched: watcher.watchedFolders, build });
           client.end();
         } else if (message.type === 'stop') {
-          client.end(stop);
+          client.end(stopWhenIdle);
         }
       }),
     );
@@ -212,5 +220,6 @@ export async function serveDaemon(options: DaemonOptions): Promise<void> {
   await new Promise<void>((resolve, reject) => server.listen(socket, resolve).on('error', reject));
   // Through console, whose stream binds at its first use: later console output from anywhere lands in the daemon's log, not in a client's.
   console.error(`pipeline daemon ${process.pid}: serving ${specDir} on ${socket}`);
-  for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+  // A run in progress hears SIGTERM too, and cancels as it would at a terminal.
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, stopWhenIdle);
 }
