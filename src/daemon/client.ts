@@ -1,17 +1,7 @@
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
-import { buildId, messageReader, runEnvironment, socketPath, type ClientMessage, type DaemonMessage } from './protocol.js';
-
-/** The spec file a command line names (`-f FILE` before the command), and its command. */
-function commandOf(args: readonly string[]): { file: string; command: string | undefined } {
-  let file = 'pipeline.yaml';
-  let i = 0;
-  for (; args[i] === '-f' || args[i] === '--file' || args[i]?.startsWith('--file='); i++) {
-    file = args[i]!.startsWith('--file=') ? args[i]!.slice('--file='.length) : (args[++i] ?? file);
-  }
-  return { file, command: args[i] };
-}
+import { buildId, commandOf, messageReader, runEnvironment, socketPath, type ClientMessage, type DaemonMessage } from './protocol.js';
 
 /**
  * `pipeline run` through the project's daemon when one is running (see server.ts): the exit

@@ -22,6 +22,16 @@ export type DaemonMessage =
   | { type: 'fallback'; reason: string }
   | { type: 'status'; pid: number; specDir: string; since: number; served: number; watched: number; build: string };
 
+/** The spec file a command line names (`-f FILE` before the command), and its command. */
+export function commandOf(args: readonly string[]): { file: string; command: string | undefined } {
+  let file = 'pipeline.yaml';
+  let i = 0;
+  for (; args[i] === '-f' || args[i] === '--file' || args[i]?.startsWith('--file='); i++) {
+    file = args[i]!.startsWith('--file=') ? args[i]!.slice('--file='.length) : (args[++i] ?? file);
+  }
+  return { file, command: args[i] };
+}
+
 /**
  * Where the daemon of the project whose spec sits in `specDir` listens (a socket path is at
  * most ~107 bytes, so not in the project). Named by an FNV-1a hash of the folder: node:crypto

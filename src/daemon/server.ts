@@ -6,7 +6,7 @@ import { checkSinceSummary, fastNoop, readSummary, summaryFile, type Summary, ty
 import { ProjectLayout } from '../store/layout.js';
 import { ChangeWatcher } from './change-watcher.js';
 import { ResidentWorkspace, signatureOf } from './resident.js';
-import { buildId, environmentDifference, messageReader, runEnvironment, socketPath, type ClientMessage, type DaemonMessage } from './protocol.js';
+import { buildId, commandOf, environmentDifference, messageReader, runEnvironment, socketPath, type ClientMessage, type DaemonMessage } from './protocol.js';
 
 export interface DaemonOptions {
   specDir: string;
@@ -77,14 +77,6 @@ async function withClientOutput<T>(request: RunRequest, send: (message: DaemonMe
   }
 }
 
-/** The spec folder a request's command line names (its `-f FILE`, else the folder it runs in). */
-function specDirOf(request: RunRequest): string {
-  const at = request.argv.findIndex((arg) => arg === '-f' || arg === '--file' || arg.startsWith('--file='));
-  const file = at < 0 ? 'pipeline.yaml' : request.argv[at]!.startsWith('--file=') ? request.argv[at]!.slice('--file='.length) : (request.argv[at + 1] ?? 'pipeline.yaml');
-  return path.dirname(path.resolve(request.cwd, file));
-}
-
-
 /**
  * `pipeline daemon`: a resident process per project that runs `pipeline run` for the command
  * line. It keeps the engine loaded and compiled, and it hears file changes (ChangeWatcher), so
@@ -145,7 +137,7 @@ export async function serveDaemon(options: DaemonOptions): Promise<void> {
       send({ type: 'fallback', reason: 'pipeline was rebuilt or upgraded since the daemon started; it stops' });
       return stop();
     }
-    if (socketPath(specDirOf(request)) !== socket) return send({ type: 'fallback', reason: 'another project (a socket name collision)' });
+    if (socketPath(path.dirname(path.resolve(request.cwd, commandOf(request.argv).file))) !== socket) return send({ type: 'fallback', reason: 'another project (a socket name collision)' });
     const differs = environmentDifference(request.env, environment);
     if (differs.length) return send({ type: 'fallback', reason: `the environment differs from the daemon's (${differs.join(', ')}); restart it from this shell` });
     refresh(false);
