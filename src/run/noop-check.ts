@@ -101,9 +101,9 @@ export async function checkSinceSummary(specDir: string, watched?: WatchedState)
   let same = inputsClean || inputsHash(projectDir, summary.files, summary.lockFile) === summary.inputs;
   if (same && summary.globs.length > 0) {
     // Only a spec with matrix globs pays for the glob library.
-    const { globSync } = await import('tinyglobby');
+    const { matrixGlobMatches } = await import('../spec/matrix-glob.js');
     same = summary.globs.every(({ pattern, matches }) => {
-      const now = globSync(pattern, { cwd: projectDir, onlyFiles: true, expandDirectories: false }).sort();
+      const now = matrixGlobMatches(pattern, projectDir);
       return now.length === matches.length && now.every((m, i) => m === matches[i]);
     });
   }

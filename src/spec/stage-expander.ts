@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { globSync } from 'tinyglobby';
+import { matrixGlobMatches } from './matrix-glob.js';
 import { resolveBuiltin } from '../builtins.js';
 import { UserError, type SourceLocation } from '../errors.js';
 import { bindPorts } from './builtin-ports.js';
@@ -154,7 +154,7 @@ export class StageExpander {
 
   private globConfigs(key: string, pattern: string): ConfigRef[] {
     const where = () => this.at(['matrix', key]);
-    const files = globSync(pattern, { cwd: this.spec.dir, onlyFiles: true, expandDirectories: false }).sort();
+    const files = matrixGlobMatches(pattern, this.spec.dir);
     this.globs.push({ pattern, matches: files });
     if (files.length === 0) {
       throw new UserError(`matrix ${key}: the glob "${pattern}" matches no files`, where);
