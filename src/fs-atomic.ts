@@ -1,7 +1,13 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 let counter = 0;
+
+/** A file's identity as a write renamed into place changes it (inode, size, mtime), or 'missing'. */
+export function fileIdentity(file: string): string {
+  const stats = statSync(file, { bigint: true, throwIfNoEntry: false });
+  return stats ? `${stats.ino}:${stats.size}:${stats.mtimeNs}` : 'missing';
+}
 
 /** A temp name beside `file` that no other process or call in this one will pick. */
 export function tempNameFor(file: string): string {

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
+import { fileIdentity } from '../fs-atomic.js';
 import path from 'node:path';
-import { globSync } from 'tinyglobby';
 import type { Common, Resident } from '../cli/common.js';
 import { RACY_WINDOW_MS, type Unchanged } from '../hash/content-hasher.js';
 import type { StatCache } from '../hash/stat-cache.js';
@@ -9,15 +9,11 @@ import { inputsHash } from '../run/noop-check.js';
 import { inputFilesOf } from '../run/noop-summary.js';
 import { Workspace } from '../run/workspace.js';
 import { loadProject } from '../spec/load.js';
+import { matrixGlobMatches } from '../spec/matrix-glob.js';
 import type { Project } from '../spec/model.js';
 import { ProjectLayout } from '../store/layout.js';
 import type { Lockfile } from '../store/lockfile.js';
 
-/** A file's identity as a rename-into-place changes it: inode, size, mtime. */
-export function signatureOf(file: string): string {
-  const stats = statSync(file, { bigint: true, throwIfNoEntry: false });
-  return stats ? `${stats.ino}:${stats.size}:${stats.mtimeNs}` : 'missing';
-}
 
 interface Kept {
   specFile: string;
@@ -54,8 +50,8 @@ export class ResidentWorkspace implements Resident {
     let lock: Lockfile | undefined;
     if (kept && kept.specFile === specFile && kept.overrides === overrides) {
       const layout = new ProjectLayout(kept.project.dir, undefined, kept.project.specDir);
-      if (signatureOf(layout.state('stat-cache.tsv')) === kept.statCacheSignature) statCache = kept.statCache;
-      if (signatureOf(layout.lockFile) === kept.lockSignature) lock = kept.lock;
+      if (fileIdentity(layout.state('stat-cache.tsv')) === kept.statCacheSignature) statCache = kept.statCache;
+      if (fileIdentity(layout.lockFile) === kept.lockSignature) lock = kept.lock;
       if (kept.inputs !== '' && this.inputsOf(kept.project) === kept.inputs) ({ project, graph } = kept);
     }
     let inputs = kept?.inputs ?? '';
@@ -89,9 +85,9 @@ export class ResidentWorkspace implements Resident {
       project: ws.project,
       graph: ws.graph,
       statCache,
-      statCacheSignature: signatureOf(ws.layout.state('stat-cache.tsv')),
+      statCacheSignature: fileIdentity(ws.layout.state('stat-cache.tsv')),
       lock: ws.lock,
-      lockSignature: signatureOf(ws.layout.lockFile),
+      lockSignature: fileIdentity(ws.layout.lockFile),
     };
   }
 
@@ -110,7 +106,7 @@ export class ResidentWorkspace implements Resident {
 
   /** What a project was loaded from: its input files' contents and its matrix globs' matches now. */
   private inputsOf(project: Project): string {
-    const globs = project.globs.map(({ pattern }) => globSync(pattern, { cwd: project.dir, onlyFiles: true, expandDirectories: false }).sort());
+    const globs = project.globs.map(({ pattern }) => matrixGlobMatches(pattern, project.dir));
     return [inputsHash(project.dir, inputFilesOf(project), ''), JSON.stringify(globs)].join('\0');
   }
 }

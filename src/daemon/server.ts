@@ -5,7 +5,8 @@ import { Writable } from 'node:stream';
 import { checkSinceSummary, fastNoop, readSummary, summaryFile, type Summary, type SummaryCheck } from '../run/noop-check.js';
 import { ProjectLayout } from '../store/layout.js';
 import { ChangeWatcher } from './change-watcher.js';
-import { ResidentWorkspace, signatureOf } from './resident.js';
+import { fileIdentity } from '../fs-atomic.js';
+import { ResidentWorkspace } from './resident.js';
 import { buildId, commandOf, environmentDifference, messageReader, runEnvironment, socketPath, type ClientMessage, type DaemonMessage } from './protocol.js';
 
 export interface DaemonOptions {
@@ -102,7 +103,7 @@ export async function serveDaemon(options: DaemonOptions): Promise<void> {
   let summary: Summary | undefined;
   let summarySignature = 'none';
   const refresh = (ownWrite: boolean) => {
-    const now = signatureOf(summaryPath);
+    const now = fileIdentity(summaryPath);
     if (now === summarySignature) return;
     summarySignature = now;
     summary = readSummary(specDir);

@@ -1,9 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import jsYaml from 'js-yaml';
 import { UserError } from '../errors.js';
 import { isDiskFull, onDiskFull } from '../disk-full.js';
-import { writeFileAtomic } from '../fs-atomic.js';
+import { fileIdentity, writeFileAtomic } from '../fs-atomic.js';
 
 /** What pipeline.lock records for one stage instance: enough to explain staleness and to verify outs. */
 export interface LockEntry {
@@ -37,9 +37,8 @@ export class Lockfile {
    * each entry's YAML text, so a run that changes a few entries dumps only those.
    */
   constructor(readonly file: string, private readonly mirror?: string, readonly displayName = 'pipeline.lock') {
-    const stats = statSync(file, { bigint: true, throwIfNoEntry: false });
-    if (!stats) return;
-    const tag = `${stats.ino}:${stats.size}:${stats.mtimeNs}`;
+    const tag = fileIdentity(file);
+    if (tag === 'missing') return;
     if (mirror) {
       try {
         const cached = JSON.parse(readFileSync(mirror, 'utf8')) as { tag: string; stages: Record<string, LockEntry>; texts?: Record<string, string> };
@@ -141,8 +140,7 @@ export class Lockfile {
       this.mirrorStale = true;
     }
     if (final && this.mirrorStale) {
-      const stats = statSync(this.file, { bigint: true });
-      this.writeMirror(`${stats.ino}:${stats.size}:${stats.mtimeNs}`);
+      this.writeMirror(fileIdentity(this.file));
       this.mirrorStale = false;
     }
   }
