@@ -7,7 +7,7 @@ import { ProjectLayout } from '../store/layout.js';
 import { ChangeWatcher } from './change-watcher.js';
 import { fileIdentity } from '../fs-atomic.js';
 import { ResidentWorkspace } from './resident.js';
-import { buildId, commandOf, environmentDifference, messageReader, runEnvironment, socketPath, type ClientMessage, type DaemonMessage } from './protocol.js';
+import { buildId, commandOf, environmentDifference, messageReader, runEnvironment, socketPath, type ClientMessage, type DaemonMessage } from './protocol.cjs';
 
 export interface DaemonOptions {
   specDir: string;

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-import module from 'node:module';
+'use strict';
+// CommonJS, as are the daemon's client and protocol it loads first: a command line served by
+// the daemon then loads no ES module, which starts it 0.01-0.02 s sooner (a tenth of such a run).
 
 // Node 22+ keeps compiled modules on disk between runs; a run loads some 150 of them.
-module.enableCompileCache?.();
+require('node:module').enableCompileCache?.();
 
 // `pipeline dag | head`: a reader that stops early is not an error.
 process.stdout.on('error', (error) => {
@@ -14,12 +16,12 @@ process.stdout.on('error', (error) => {
 // Otherwise a no-op is answered before the engine loads: its start-up is most of a no-op; and
 // what the check found unchanged is handed on, so the run does not stat it again.
 const args = process.argv.slice(2);
-const served = process.env.PIPELINE_DAEMON === '0' ? undefined : await (await import('../dist/src/daemon/client.js')).viaDaemon(args);
-(served !== undefined
-  ? Promise.resolve(served)
-  : import('../dist/src/run/noop-check.js')
-      .then(({ fastNoop }) => fastNoop(args))
-      .then(async (fast) => ('code' in fast ? fast.code : (await import('../dist/src/cli/main.js')).main(process.argv, fast.checked))))
+const local = () =>
+  import('../dist/src/run/noop-check.js')
+    .then(({ fastNoop }) => fastNoop(args))
+    .then(async (fast) => ('code' in fast ? fast.code : (await import('../dist/src/cli/main.js')).main(process.argv, fast.checked)));
+(process.env.PIPELINE_DAEMON === '0' ? Promise.resolve(undefined) : require('../dist/src/daemon/client.cjs').viaDaemon(args))
+  .then((served) => (served !== undefined ? served : local()))
   .then(
     (code) => { process.exitCode = code; },
     (error) => { console.error(error); process.exitCode = 70; },

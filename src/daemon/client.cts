@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
-import { buildId, commandOf, messageReader, runEnvironment, socketPath, type ClientMessage, type DaemonMessage } from './protocol.js';
+import { buildId, commandOf, messageReader, runEnvironment, socketPath, type ClientMessage, type DaemonMessage } from './protocol.cjs';
 
 /**
  * `pipeline run` through the project's daemon when one is running (see server.ts): the exit
