@@ -132,7 +132,7 @@ describe('pipeline daemon', () => {
 const readSpec = (dir: string) => readFileSync(path.join(dir, 'pipeline.yaml'), 'utf8');
 
 describe('ChangeWatcher', () => {
-  const summaryOf = (paths: Summary['paths']): Summary => ({ schema: 5, root: '', lockFile: 'pipeline.lock', files: ['pipeline.yaml'], inputs: '', globs: [], ids: [], paths });
+  const summaryOf = (paths: Summary['paths']): Summary => ({ schema: 6, spec: 'pipeline.yaml', root: '', lockFile: 'pipeline.lock', files: ['pipeline.yaml'], inputs: '', globs: [], ids: [], paths });
 
   it('marks what changed, everything under a folder that moved, and keeps marks a run did not settle', async () => {
     const dir = makeProject({ 'pipeline.yaml': '', 'pipeline.lock': '', 'a/x.txt': 'x', 'a/y.txt': 'y', 'd/e/f.txt': 'f', 'd/g.txt': 'g' });

@@ -308,6 +308,21 @@ describe('the no-op shortcut never hides a change', () => {
     assert.ok(jsonEvents(r.stdout).some((e) => e.event === 'restored' && e.stage === 'fit@exp=two'));
   });
 
+  it('a summary answers only for the spec file that wrote it (two specs in one folder share .pipeline/)', async () => {
+    const dir = makeProject({
+      'pipeline.yaml': ['stages:', '  a:', '    cmd: echo a >> runs.log && echo a > a.txt', '    outs: [a.txt]'].join('\n'),
+      'other.yaml': ['stages:', '  b:', '    cmd: echo b >> runs.log && echo b > b.txt', '    outs: [b.txt]'].join('\n'),
+    });
+    cli(dir, ['run']);
+    await new Promise((r) => setTimeout(r, 120));
+    cli(dir, ['run']);
+    assert.match(cli(dir, ['run']).stderr, /nothing changed since the last full run/);
+    const other = cli(dir, ['-f', 'other.yaml', 'run']);
+    assert.doesNotMatch(other.stderr, /nothing changed/);
+    assert.deepEqual(executions(dir), ['a', 'b']);
+    assert.equal(read(dir, 'b.txt'), 'b\n');
+  });
+
   it('a directory dep is one tree signature in the summary, and a same-size edit deep inside it, an added file or an emptied folder is seen', async () => {
     const dir = makeProject({
       'data/a/1.txt': 'aaaa\n',

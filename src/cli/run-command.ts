@@ -36,7 +36,7 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
   let known: Unchanged | undefined;
   if (fullRun) {
     const started = Date.now();
-    const check = checked ?? (await checkSinceSummary(path.dirname(path.resolve(options.file))));
+    const check = checked ?? (await checkSinceSummary(options.file));
     if (check.upToDate) {
       reportUpToDate(check.upToDate, Boolean(options.json), started);
       return 0;
@@ -188,7 +188,7 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
 
 export async function statusCommand(targets: string[], options: Common & { json?: boolean }): Promise<number> {
   // What the no-op summary still describes need not be statted again (a full status walks every path it lists anyway).
-  const known = targets.length === 0 ? (await checkSinceSummary(path.dirname(path.resolve(options.file)))).known : undefined;
+  const known = targets.length === 0 ? (await checkSinceSummary(options.file)).known : undefined;
   const ws = open(options, known);
   const planned = await plan(ws, ws.graph.select(targets));
   // The stat cache stays as the last run left it, so that what changed stays nameable.

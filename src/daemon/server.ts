@@ -147,9 +147,10 @@ export async function serveDaemon(options: DaemonOptions): Promise<void> {
     const snapshot = watcher.snapshot();
     // Whether this request compared every dirty path with the summary and found it unchanged.
     let verified = false;
-    const check = async (dir: string): Promise<SummaryCheck> => {
-      const result = dir === specDir && summary?.root === '' ? await checkSinceSummary(dir, { summary, clean: snapshot.clean }) : await checkSinceSummary(dir);
-      verified = dir === specDir && result.upToDate !== undefined;
+    const check = async (specFile: string): Promise<SummaryCheck> => {
+      const ours = path.dirname(specFile) === specDir;
+      const result = ours && summary?.root === '' ? await checkSinceSummary(specFile, { summary, clean: snapshot.clean }) : await checkSinceSummary(specFile);
+      verified = ours && result.upToDate !== undefined;
       return result;
     };
     const before = summarySignature;

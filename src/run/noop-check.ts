@@ -15,7 +15,9 @@ import type { Unchanged } from '../hash/content-hasher.js';
  * and a handful of small modules: a no-op's cost is Node's start plus a stat per path.
  */
 export interface Summary {
-  schema: 5;
+  schema: 6;
+  /** The spec file it summarizes, relative to its folder (two specs in one folder share the summary's file). */
+  spec: string;
   /** The project root, relative to the spec's folder ('' unless a dvc.yaml sits in a subfolder). */
   root: string;
   /** pipeline.lock, relative to the root. */
@@ -70,7 +72,7 @@ export function inputsHash(root: string, files: string[], lockFile: string): str
 export function readSummary(specDir: string): Summary | undefined {
   try {
     const summary = JSON.parse(readFileSync(summaryFile(specDir), 'utf8')) as Summary;
-    return summary.schema === 5 ? summary : undefined;
+    return summary.schema === 6 ? summary : undefined;
   } catch {
     return undefined;
   }
@@ -91,10 +93,11 @@ export interface WatchedState {
  * the run that follows needs every path's hash, and those still as the summary has them it
  * takes from here (`known`) instead of statting them a second time.
  */
-export async function checkSinceSummary(specDir: string, watched?: WatchedState): Promise<SummaryCheck> {
+export async function checkSinceSummary(specFile: string, watched?: WatchedState): Promise<SummaryCheck> {
   const known: Unchanged = { paths: new Map(), folders: new Map() };
+  const specDir = path.dirname(path.resolve(specFile));
   const summary = watched ? watched.summary : readSummary(specDir);
-  if (!summary) return { known };
+  if (!summary || summary.spec !== path.basename(specFile)) return { known };
   const clean = watched?.clean ?? (() => false);
   const projectDir = path.resolve(specDir, summary.root);
   const inputsClean = summary.files.every(clean) && clean(summary.lockFile);
@@ -168,7 +171,7 @@ const jobsFlags = new Set(['-j', '--jobs']);
  */
 export async function fastNoop(
   args: readonly string[],
-  check: (specDir: string) => Promise<SummaryCheck> = checkSinceSummary,
+  check: (specFile: string) => Promise<SummaryCheck> = checkSinceSummary,
 ): Promise<{ code: number } | { checked?: SummaryCheck }> {
   let file: string | undefined;
   let i = 0;
@@ -188,7 +191,7 @@ export async function fastNoop(
   // As the full command line does: a dvc.yaml where there is no pipeline.yaml is the spec.
   if (file === undefined) file = !existsSync('pipeline.yaml') && existsSync('dvc.yaml') ? 'dvc.yaml' : 'pipeline.yaml';
   const started = Date.now();
-  const checked = await check(path.dirname(path.resolve(file)));
+  const checked = await check(path.resolve(file));
   if (!checked.upToDate) return { checked };
   reportUpToDate(checked.upToDate, json, started);
   return { code: 0 };

@@ -77,7 +77,8 @@ export async function writeSummary(ws: Workspace): Promise<void> {
   const files = inputFilesOf(ws.project);
   const lockFile = path.relative(ws.project.dir, ws.layout.lockFile);
   const summary: Summary = {
-    schema: 5,
+    schema: 6,
+    spec: path.basename(ws.project.specFile),
     root: path.relative(ws.project.specDir, ws.project.dir),
     lockFile,
     files,
