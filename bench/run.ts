@@ -53,6 +53,8 @@ interface Row {
   tool: string;
   seconds: number;
   ran?: number;
+  /** Shown instead of the ratio to make's row (a figure from paired runs). */
+  note?: string;
 }
 
 function pipelineRan(stdout: string): number {
@@ -109,11 +111,20 @@ function median5(prepare: (i: number) => void, run: () => { seconds: number; ran
   return runs[2]!;
 }
 
-/** Medians of `rounds` runs of each command, run in turns (A B A B ...), so drift reaches both alike. */
-function alternatingMedians(commands: Array<() => { seconds: number; ran?: number }>, rounds: number): Array<{ seconds: number; ran?: number }> {
-  const runs = commands.map(() => [] as Array<{ seconds: number; ran?: number }>);
-  for (let round = 0; round < rounds; round++) commands.forEach((command, i) => runs[i]!.push(command()));
-  return runs.map((each) => each.sort((a, b) => a.seconds - b.seconds)[Math.floor(rounds / 2)]!);
+/**
+ * `a` and `b` run in turns (A B A B ...), `rounds` times: their medians, and the median of the
+ * paired differences (each pair ran back to back, so this VM's drift, larger than the gap being
+ * measured, cancels out of it).
+ */
+function pairedMedians(a: () => { seconds: number; ran?: number }, b: () => { seconds: number; ran?: number }, rounds: number) {
+  const pairs = Array.from({ length: rounds }, () => [a(), b()] as const);
+  const median = <T,>(values: T[], by: (value: T) => number): T => values.sort((x, y) => by(x) - by(y))[Math.floor(values.length / 2)]!;
+  return {
+    a: median(pairs.map(([x]) => x), (x) => x.seconds),
+    b: median(pairs.map(([, y]) => y), (y) => y.seconds),
+    difference: median(pairs.map(([x, y]) => x.seconds - y.seconds), (d) => d),
+    ratio: median(pairs.map(([x, y]) => x.seconds / y.seconds), (r) => r),
+  };
 }
 
 /**
@@ -151,16 +162,21 @@ function benchDaemon(pDir: string, mDir: string, label: string): Row[] {
     const what = (name: string) => `${name} (daemon running), ${label}`;
     const nothing = () => undefined;
     // The target is Node's own start + 0.03 s, a gap smaller than this VM's drift between two
-    // medians of five: so the two alternate, eleven times, and the row below them is their gap.
-    const bareStart = () => time(process.execPath, ['-e', '0'], pDir);
-    const [noop, bare] = alternatingMedians([pipeline, bareStart], 11);
-    rows.push({ what: what('no-op'), tool: 'pipeline', ...noop });
+    // medians of five: so the two alternate, and the row below them is their paired gap.
+    const noop = pairedMedians(pipeline, () => time(process.execPath, ['-e', '0'], pDir), 21);
+    rows.push({ what: what('no-op'), tool: 'pipeline', ...noop.a });
     rows.push({ what: what('no-op'), tool: 'make', ...median5(nothing, make) });
-    rows.push({ what: what('no-op'), tool: 'node -e 0 (bare start)', ...bare });
-    rows.push({ what: `${what('no-op')}: pipeline minus node -e 0 (target <= 0.030)`, tool: 'pipeline', seconds: noop.seconds - bare.seconds });
+    rows.push({ what: what('no-op'), tool: 'node -e 0 (bare start)', ...noop.b, note: `pipeline +${noop.difference.toFixed(3)} s (median of 21 paired runs)` });
     const change = (dir: string) => (i: number) => appendFileSync(path.join(dir, `in/g${i + 1}/f0.txt`), 'changed again\n');
-    rows.push({ what: what('one input changed'), tool: 'pipeline', ...median5(change(pDir), pipeline) });
-    rows.push({ what: what('one input changed'), tool: 'make', ...median5(change(mDir), make) });
+    // In turns too: make's side of this row drifts by a fifth between two medians of five.
+    let edits = 0;
+    const changed = pairedMedians(
+      () => (change(pDir)(edits), pipeline()),
+      () => (change(mDir)(edits++), make()),
+      11,
+    );
+    rows.push({ what: what('one input changed'), tool: 'pipeline', ...changed.a, note: `${changed.ratio.toFixed(2)}x (median of 11 paired runs)` });
+    rows.push({ what: what('one input changed'), tool: 'make', ...changed.b });
     const touch = (dir: string) => (i: number) => {
       const later = new Date(Date.now() + 20_000 + i * 1000);
       for (const g of readdirSync(path.join(dir, 'in')).sort().slice(10 + i * 10, 20 + i * 10)) {
@@ -208,7 +224,7 @@ function printTable(rows: Row[], hashBytes: number): void {
   const lines = ['| measurement | tool | seconds | stages run | vs make / sha256sum |', '|---|---|---:|---:|---:|'];
   for (const row of rows) {
     const peer = rows.find((r) => r.what === row.what && (r.tool === 'make' || r.tool === 'sha256sum'));
-    const ratio = peer && peer !== row ? `${(row.seconds / peer.seconds).toFixed(2)}x` : '';
+    const ratio = row.note ?? (peer && peer !== row ? `${(row.seconds / peer.seconds).toFixed(2)}x` : '');
     const rate = row.what.startsWith('cold hash') ? ` (${(hashBytes / 1e9 / row.seconds).toFixed(2)} GB/s)` : '';
     lines.push(`| ${row.what} | ${row.tool} | ${row.seconds.toFixed(3)}${rate} | ${row.ran ?? ''} | ${ratio} |`);
   }

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -49,7 +49,8 @@ export function socketPath(specDir: string): string {
   }
   const id = a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
   const base = process.env.XDG_RUNTIME_DIR || tmpdir();
-  return path.join(base, `pipeline-${userInfo().uid}-${id}.sock`);
+  // process.getuid, not os.userInfo: that one reads the password database.
+  return path.join(base, `pipeline-${process.getuid?.() ?? 0}-${id}.sock`);
 }
 
 /** Which build of pipeline this is: a daemon serves only clients of its own build (a rebuild or upgrade changes it). */
