@@ -17,7 +17,7 @@ export interface Resident {
   open(options: Common, known?: Unchanged): Workspace;
   /** After `ws` closed: what it holds in memory is what the disk now says. */
   closed(ws: Workspace): void;
-  /** Work that need not hold up the command's answer (the no-op summary); done before the next command. */
+  /** Work that need not hold up the command's answer (the stat cache, the lock's mirror, the no-op summary); started after the answer, done before the next command. */
   defer(work: () => Promise<void>): void;
 }
 

@@ -37,7 +37,7 @@ interface Kept {
 export class ResidentWorkspace implements Resident {
   private kept?: Kept;
   private opened?: { ws: Workspace; specFile: string; overrides: string; inputs: string };
-  private pending: Promise<void>[] = [];
+  private deferred: (() => Promise<void>)[] = [];
 
   open(options: Common, known?: Unchanged): Workspace {
     const specFile = path.resolve(options.file);
@@ -91,15 +91,16 @@ export class ResidentWorkspace implements Resident {
     };
   }
 
+  /** Work that starts only after the answer (settled() runs it). */
   defer(work: () => Promise<void>): void {
-    this.pending.push(work());
+    this.deferred.push(work);
   }
 
-  /** Waits for deferred work (the next command must see its result). */
+  /** Runs the deferred work, in order (the next command must see its result). */
   async settled(): Promise<void> {
-    const pending = this.pending;
-    this.pending = [];
-    await Promise.all(pending);
+    const deferred = this.deferred;
+    this.deferred = [];
+    for (const work of deferred) await work();
   }
 
   private readonly statCacheOf = new WeakMap<Workspace, StatCache>();

@@ -166,10 +166,10 @@ export async function serveDaemon(options: DaemonOptions): Promise<void> {
       send({ type: 'exit', code });
       served++;
       try {
-        // The summary is written after the answer; the next request waits for it.
+        // The run's state (stat cache, lock mirror, no-op summary) is saved after the answer; the next request waits for it.
         await resident.settled();
       } catch (error) {
-        console.error('pipeline daemon: writing the no-op summary failed:', error);
+        console.error("pipeline daemon: saving the run's state failed:", error);
       }
       refresh(true);
       snapshot.settle(summarySignature !== before || verified);
