@@ -129,7 +129,8 @@ function pairedMedians(a: () => { seconds: number; ran?: number }, b: () => { se
 
 /**
  * The same project through `pipeline daemon` (the engine stays loaded, inotify says what
- * changed), beside make and Node's bare start; medians of five, each after a fresh change.
+ * changed), beside make and Node's bare start: the no-op and one-change rows in turns with
+ * their peer (see pairedMedians), the touch-only rows medians of five.
  */
 function benchDaemon(pDir: string, mDir: string, label: string): Row[] {
   const rows: Row[] = [];
