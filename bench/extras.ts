@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const cli = fileURLToPath(new URL('../../bin/pipeline.cjs', import.meta.url));
+const cli = fileURLToPath(new URL('../../bin/pipeline.js', import.meta.url));
 const webdav = fileURLToPath(new URL('../../test/support/webdav-local.sh', import.meta.url));
 
 export interface ExtraRow {

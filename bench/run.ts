@@ -21,7 +21,7 @@ import { trainingThroughput } from './training.js';
 import { memoryTable, trainingMemory } from './train-memory.js';
 import { bigDirectory, bigDirTable } from './big-dir.js';
 
-const cli = fileURLToPath(new URL('../../bin/pipeline.cjs', import.meta.url));
+const cli = fileURLToPath(new URL('../../bin/pipeline.js', import.meta.url));
 const quick = process.argv.includes('--quick');
 const extrasOnly = process.argv.includes('--extras-only') || process.argv.includes('--training-only');
 const trainingOnly = process.argv.includes('--training-only');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const cliPath = fileURLToPath(new URL('../../bin/pipeline.cjs', import.meta.url));
+export const cliPath = fileURLToPath(new URL('../../bin/pipeline.js', import.meta.url));
 
 export interface CliResult {
   code: number;

@@ -12,7 +12,7 @@ describe('executor and remote registries', () => {
     const shipped = readFileSync(fileURLToPath(new URL('../../schema/pipeline.schema.json', import.meta.url)), 'utf8');
     const r = cli(makeProject({}), ['schema']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, shipped, 'run `node bin/pipeline.cjs schema > schema/pipeline.schema.json` after changing a registry');
+    assert.equal(r.stdout, shipped, 'run `node bin/pipeline.js schema > schema/pipeline.schema.json` after changing a registry');
     const schema = JSON.parse(r.stdout) as { definitions: { stage: { properties: Record<string, { enum?: string[] }> } } };
     assert.deepEqual(schema.definitions.stage.properties.executor.enum, executorKinds.map((k) => k.name));
     for (const kind of executorKinds) if (kind.options) assert.ok(schema.definitions.stage.properties[kind.name], `stage key ${kind.name}:`);

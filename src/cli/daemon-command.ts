@@ -61,7 +61,7 @@ export function registerDaemonCommand(program: Command, setExit: (code: number) 
       const log = new ProjectLayout(specDir).state('noop.json').replace(/noop\.json$/, 'daemon.log');
       mkdirSync(path.dirname(log), { recursive: true });
       const fd = openSync(log, 'a');
-      const bin = fileURLToPath(new URL('../../../bin/pipeline.cjs', import.meta.url));
+      const bin = fileURLToPath(new URL('../../../bin/pipeline.js', import.meta.url));
       // A larger young generation: a 10,000-stage run spends a fifth of its time in scavenges otherwise.
       const child = spawn(process.execPath, ['--max-semi-space-size=32', bin, '-f', path.resolve(common.file), 'daemon', 'serve', '--idle', String(options.idle)], {
         cwd: specDir,

@@ -26,7 +26,7 @@ function packageVersion(): string {
 }
 
 /**
- * `checked`: the no-op check `bin/pipeline.cjs` made before loading this (see noop-check.ts);
+ * `checked`: the no-op check `bin/pipeline.js` made before loading this (see noop-check.ts);
  * `resident`: what the daemon keeps between runs (see src/daemon/).
  */
 export async function main(argv: string[], checked?: SummaryCheck, resident?: Resident): Promise<number> {
