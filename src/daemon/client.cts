@@ -9,7 +9,7 @@ import { buildId, commandOf, messageReader, runEnvironment, socketPath, type Cli
  * command itself, so a daemon never changes what a run does, only how fast it starts).
  */
 export async function viaDaemon(args: readonly string[]): Promise<number | undefined> {
-  const { file, command } = commandOf(args);
+  const { file = 'pipeline.yaml', command } = commandOf(args);
   if (command !== 'run') return undefined;
   const socket = socketPath(path.dirname(path.resolve(file)));
   if (!existsSync(socket)) return undefined;

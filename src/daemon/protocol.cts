@@ -23,14 +23,19 @@ export type DaemonMessage =
   | { type: 'fallback'; reason: string }
   | { type: 'status'; pid: number; specDir: string; since: number; served: number; watched: number; build: string };
 
-/** The spec file a command line names (`-f FILE` before the command), and its command. */
-export function commandOf(args: readonly string[]): { file: string; command: string | undefined } {
-  let file = 'pipeline.yaml';
+/**
+ * The spec file a command line names (`-f FILE` before the command; undefined without one), its
+ * command and the arguments after it. A `-f` without a FILE leaves no command: the full parser
+ * says what is wrong.
+ */
+export function commandOf(args: readonly string[]): { file: string | undefined; command: string | undefined; rest: string[] } {
+  let file: string | undefined;
   let i = 0;
   for (; args[i] === '-f' || args[i] === '--file' || args[i]?.startsWith('--file='); i++) {
-    file = args[i]!.startsWith('--file=') ? args[i]!.slice('--file='.length) : (args[++i] ?? file);
+    file = args[i]!.startsWith('--file=') ? args[i]!.slice('--file='.length) : args[++i];
+    if (!file) return { file, command: undefined, rest: [] };
   }
-  return { file, command: args[i] };
+  return { file, command: args[i], rest: args.slice(i + 1) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
-import { fileIdentity } from '../fs-atomic.js';
 import path from 'node:path';
 import type { Common, Resident } from '../cli/common.js';
+import { fileIdentity } from '../fs-atomic.js';
 import { RACY_WINDOW_MS, type Unchanged } from '../hash/content-hasher.js';
 import type { StatCache } from '../hash/stat-cache.js';
 import { StageGraph } from '../graph.js';
@@ -13,7 +13,6 @@ import { matrixGlobMatches } from '../spec/matrix-glob.js';
 import type { Project } from '../spec/model.js';
 import { ProjectLayout } from '../store/layout.js';
 import type { Lockfile } from '../store/lockfile.js';
-
 
 interface Kept {
   specFile: string;

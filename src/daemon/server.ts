@@ -138,7 +138,7 @@ export async function serveDaemon(options: DaemonOptions): Promise<void> {
       send({ type: 'fallback', reason: 'pipeline was rebuilt or upgraded since the daemon started; it stops' });
       return stop();
     }
-    if (socketPath(path.dirname(path.resolve(request.cwd, commandOf(request.argv).file))) !== socket) return send({ type: 'fallback', reason: 'another project (a socket name collision)' });
+    if (socketPath(path.dirname(path.resolve(request.cwd, commandOf(request.argv).file ?? 'pipeline.yaml'))) !== socket) return send({ type: 'fallback', reason: 'another project (a socket name collision)' });
     const differs = environmentDifference(request.env, environment);
     if (differs.length) return send({ type: 'fallback', reason: `the environment differs from the daemon's (${differs.join(', ')}); restart it from this shell` });
     refresh(false);

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { builtinDeclarations } from '../../stages/registry.js';
 import { fileSignature, treeSignatureInParallel, treeSignatureOf, type FolderSignatures } from '../hash/tree-signature.js';
 import { sha256Text } from '../hash/sha256.js';
+import { commandOf } from '../daemon/protocol.cjs';
 import { ProjectLayout } from '../store/layout.js';
 import { dim, green } from '../ui/format.js';
 import type { Unchanged } from '../hash/content-hasher.js';
@@ -173,23 +174,17 @@ export async function fastNoop(
   args: readonly string[],
   check: (specFile: string) => Promise<SummaryCheck> = checkSinceSummary,
 ): Promise<{ code: number } | { checked?: SummaryCheck }> {
-  let file: string | undefined;
-  let i = 0;
-  for (; args[i] === '-f' || args[i] === '--file' || args[i]?.startsWith('--file='); i++) {
-    if (args[i]!.startsWith('--file=')) file = args[i]!.slice('--file='.length);
-    else file = args[++i];
-    if (!file) return {};
-  }
-  if (args[i++] !== 'run') return {};
+  const { file: named, command, rest } = commandOf(args);
+  if (command !== 'run') return {};
   let json = false;
-  for (; i < args.length; i++) {
-    const arg = args[i]!;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
     if (plainFlags.has(arg)) json ||= arg === '--json';
-    else if (jobsFlags.has(arg) && /^[1-9]\d*$/.test(args[i + 1] ?? '')) i++;
+    else if (jobsFlags.has(arg) && /^[1-9]\d*$/.test(rest[i + 1] ?? '')) i++;
     else if (!/^--jobs=[1-9]\d*$/.test(arg)) return {};
   }
   // As the full command line does: a dvc.yaml where there is no pipeline.yaml is the spec.
-  if (file === undefined) file = !existsSync('pipeline.yaml') && existsSync('dvc.yaml') ? 'dvc.yaml' : 'pipeline.yaml';
+  const file = named ?? (!existsSync('pipeline.yaml') && existsSync('dvc.yaml') ? 'dvc.yaml' : 'pipeline.yaml');
   const started = Date.now();
   const checked = await check(path.resolve(file));
   if (!checked.upToDate) return { checked };
