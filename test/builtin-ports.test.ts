@@ -17,7 +17,7 @@ const spec = (train: string) =>
     '    uses: train',
     train,
   ].join('\n');
-const params = 'seed: 1\ncv: { folds: 2 }\n';
+const params = 'seed: 1\ncv: { folds: 2 }\nmodel: { arch: simple_cnn }\ndata: {}\ntrain: {}\n';
 
 function validate(train: string) {
   return cli(makeProject({ 'data/raw/manifest.csv': 'path,label\n', 'params.yaml': params, 'pipeline.yaml': `params: [params.yaml]\n${spec(train)}\n` }), ['validate']);
@@ -25,7 +25,7 @@ function validate(train: string) {
 
 describe('named inputs and outputs of built-in stages', () => {
   it('accepts a complete mapping', () => {
-    const r = validate('    with: { fold: 0 }\n    deps: { splits: out/splits.json, dataset: data/raw }\n    outs: { run: out/run }');
+    const r = validate('    with: { fold: 0 }\n    deps: { splits: out/splits.json, dataset: data/raw }\n    params: [seed, model, data, train]\n    outs: { run: out/run }');
     assert.equal(r.code, 0, r.stderr);
   });
 

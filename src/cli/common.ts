@@ -2,6 +2,7 @@ import { UserError } from '../errors.js';
 import type { Unchanged } from '../hash/content-hasher.js';
 import type { Workspace } from '../run/workspace.js';
 import { openWorkspace } from '../session/session.js';
+import { yellow } from '../ui/format.js';
 
 export interface Common {
   file: string;
@@ -23,7 +24,13 @@ export interface Resident {
 
 /** `known`: what the no-op check just found unchanged (see Unchanged). */
 export function open(options: Common, known?: Unchanged): Workspace {
-  return openWorkspace({ specFile: options.file, ...(options.setParam ? { overrides: options.setParam } : {}) }, known ? { known } : {});
+  return warned(openWorkspace({ specFile: options.file, ...(options.setParam ? { overrides: options.setParam } : {}) }, known ? { known } : {}));
+}
+
+/** What the load let through but a researcher should read (unknown param keys under `strict_params: false`), on stderr. */
+export function warned(ws: Workspace): Workspace {
+  for (const warning of ws.project.warnings) process.stderr.write(`${yellow('warning:')} ${warning}\n`);
+  return ws;
 }
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];

@@ -11,7 +11,7 @@ import { executorChooser } from '../session/session.js';
 import { bold, dim, green, red, yellow } from '../ui/format.js';
 import { JsonReporter, PlainReporter } from '../ui/reporters.js';
 
-import { open, type Common, type Resident } from './common.js';
+import { open, warned, type Common, type Resident } from './common.js';
 import { transfer } from './transfer-command.js';
 
 export interface RunFlags {
@@ -43,7 +43,7 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
     }
     known = check.known;
   }
-  const ws = resident ? resident.open(options, known) : open(options, known);
+  const ws = resident ? warned(resident.open(options, known)) : open(options, known);
   const selected = ws.graph.select(targets);
   if (options.pull) {
     const code = await transfer('pull', ws, selected);

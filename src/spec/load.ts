@@ -15,6 +15,7 @@ import { DvcContext, type VarsEntry } from './dvc/context.js';
 import { dvcDialect } from './dvc/dialect.js';
 import { dvcRepositoryRoot } from './dvc/root.js';
 import { parsePlotEntry } from './plot-entries.js';
+import { checkBuiltinParams, type ParamsUse } from './params-check.js';
 
 export interface LoadOptions {
   /** Path to pipeline.yaml (absolute or relative to cwd). */
@@ -29,6 +30,7 @@ interface RawSpec {
   remote?: { url: string; token_env?: string };
   executor?: string;
   params?: string[];
+  strict_params?: boolean;
   stages: Record<string, RawStage>;
   /** dvc.yaml only. */
   vars?: VarsEntry[];
@@ -51,7 +53,17 @@ export function loadProject(options: LoadOptions): Project {
   const loader = new ParamsLoader(dir);
 
   const inputFiles = new Set<string>([specFile]);
-  const spec: SpecContext = { source, dir, base, loader, params: {}, overrides, dialect: dvc ? dvcDialect : pipelineDialect };
+  const spec: SpecContext = {
+    source,
+    dir,
+    base,
+    loader,
+    params: {},
+    overrides,
+    dialect: dvc ? dvcDialect : pipelineDialect,
+    globalFiles: [],
+    strictParams: raw.strict_params !== false,
+  };
   if (dvc) {
     // DVC's meaning: params.yaml beside the spec, then `vars:`; a top-level `params:` lists files
     // the stages write (dvclive's), not params to read.
@@ -60,11 +72,13 @@ export function loadProject(options: LoadOptions): Project {
     if (existsSync(path.join(dir, paramsFile))) {
       const resolved = loader.load(paramsFile);
       resolved.files.forEach((f) => inputFiles.add(f));
+      spec.globalFiles.push(...resolved.files);
       context = context.with(applyOverrides(resolved.values, overrides), paramsFile, { file: paramsFile });
     }
     const varsFiles = new Set<string>();
     context = context.withVars(raw.vars ?? [], base, loader, (index) => () => source.locate(['vars', index]), varsFiles);
     varsFiles.forEach((f) => inputFiles.add(f));
+    spec.globalFiles.push(...varsFiles);
     spec.dvc = { context, paramsFile };
     spec.params = context.tree;
   } else {
@@ -72,6 +86,7 @@ export function loadProject(options: LoadOptions): Project {
       const rel = checkedPath(file, () => source.locate(['params', index]));
       const resolved = withLocation(() => loader.load(rel), () => source.locate(['params', index]));
       resolved.files.forEach((f) => inputFiles.add(f));
+      spec.globalFiles.push(...resolved.files);
       spec.params = { ...spec.params, ...resolved.values };
     });
     spec.params = applyOverrides(spec.params, overrides);
@@ -80,12 +95,15 @@ export function loadProject(options: LoadOptions): Project {
   spec.checkedOptions = new CheckedOptions(new ProjectLayout(dir, undefined, specDir).state('options.json'));
   const instances: StageInstance[] = [];
   const globs: { pattern: string; matches: string[] }[] = [];
+  const paramsUses: ParamsUse[] = [];
   for (const [name, stage] of Object.entries(raw.stages ?? {})) {
     const expander = new StageExpander(name, stage, spec);
     for (const instance of expander.expand()) instances.push(instance);
     expander.files.forEach((f) => inputFiles.add(f));
     globs.push(...expander.globs);
+    paramsUses.push(...expander.paramsUses);
   }
+  const warnings = checkBuiltinParams(paramsUses, { loader, overrides, commandStages: instances.some((i) => i.uses === undefined), checked: spec.checkedOptions });
   spec.checkedOptions.save();
   const metrics = dvc ? (raw.metrics ?? []).map((file, index) => checkedPath(file, () => source.locate(['metrics', index]), false, base)) : [];
   const plots = dvc ? (raw.plots ?? []).map((entry, index) => parsePlotEntry(entry, base, () => source.locate(['plots', index]))) : [];
@@ -113,6 +131,7 @@ export function loadProject(options: LoadOptions): Project {
     metrics,
     plots,
     params: spec.params,
+    warnings,
     inputFiles: [...inputFiles],
     instances,
     globs,

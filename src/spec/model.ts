@@ -100,6 +100,8 @@ export interface Project {
   plots: PlotDefinition[];
   /** Global params after `extends:` and `-S` overrides. */
   params: Record<string, unknown>;
+  /** What loading found that runs anyway (an unknown param key under `strict_params: false`), one line each. */
+  warnings: string[];
   /** Spec file, global params files and every config file a matrix read. */
   inputFiles: string[];
   instances: StageInstance[];

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, type SourceLocation } from '../errors.js';
 import { YamlSource } from './yaml-source.js';
 
 export type ParamValue = unknown;
@@ -18,6 +18,8 @@ export interface ResolvedParams {
  */
 export class ParamsLoader {
   private readonly resolved = new Map<string, ResolvedParams>();
+  /** Each file's own keys (without `extends:`) and its source, to say which file of a chain set a key. */
+  private readonly own = new Map<string, { values: ParamTree; source: YamlSource }>();
 
   /** `read` gives a file's source by project-relative path: the disk by default, a git revision for `params diff`. */
   constructor(
@@ -38,6 +40,7 @@ export class ParamsLoader {
       throw new UserError(`a params file must be a mapping of keys to values (got ${describe(data)})`, source.locate([]));
     }
     const { extends: parentsRaw, ...own } = data;
+    this.own.set(relPath, { values: own, source });
     const parents = parentsRaw === undefined ? [] : Array.isArray(parentsRaw) ? parentsRaw : [parentsRaw];
     let values: ParamTree = {};
     const files: string[] = [];
@@ -64,6 +67,18 @@ export class ParamsLoader {
     const result = { values, files: [...new Set(files)] };
     this.resolved.set(relPath, result);
     return result;
+  }
+
+  /**
+   * Where the value at `path` of params merged from `files` (in merge order, later wins) was
+   * written: the key in the last of those files that sets it. Undefined when none does.
+   */
+  locateKey(files: readonly string[], path: readonly string[], key = true): SourceLocation | undefined {
+    for (const file of [...files].reverse()) {
+      const own = this.own.get(file);
+      if (own && getParam(own.values, path.join('.')).found) return own.source.locate(path, key);
+    }
+    return undefined;
   }
 }
 

@@ -12,6 +12,7 @@ import type { OutOptions, PlotDefinition, Resources, StageInstance } from './mod
 import { splitOutEntry, type RawOutEntry } from './out-entries.js';
 import { parsePlotEntry } from './plot-entries.js';
 import { getParam, isPlainObject, setParam, type ParamsLoader, type ParamTree } from './params.js';
+import type { ParamsUse } from './params-check.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
 export interface RawStage {
@@ -58,12 +59,18 @@ export interface SpecContext {
   /** dvc.yaml: where each value of `params` came from, for stage vars and tracked params. */
   dvc?: { context: DvcContext; paramsFile: string };
   checkedOptions?: CheckedOptions;
+  /** The files `params` merged from, in merge order (where a global param was written). */
+  globalFiles: string[];
+  /** The top-level `strict_params:` (default true): an unknown key in a built-in's params is an error. */
+  strictParams: boolean;
 }
 
 /** Expands one stage of a spec into its instances (one, or one per matrix/foreach entry). */
 export class StageExpander {
   readonly files = new Set<string>();
   readonly globs: { pattern: string; matches: string[] }[] = [];
+  /** Each `uses:` instance's params, checked against its built-in's schema once the whole spec is expanded. */
+  readonly paramsUses: ParamsUse[] = [];
   private readonly body: RawStage;
   private readonly bodyPath: PathSegment[];
 
@@ -171,7 +178,7 @@ export class StageExpander {
   private instance(id: string, vars: Scope): StageInstance {
     const body = this.body;
     const scopes: Scope[] = [vars];
-    const { params: stageParams, files: paramFiles, scope } = this.resolveParams(vars);
+    const { params: stageParams, files: paramFiles, scope, origins } = this.resolveParams(vars);
     if (scope) scopes.push(scope);
     scopes.push(this.params);
 
@@ -196,12 +203,14 @@ export class StageExpander {
       });
     };
     const uses = body.uses !== undefined ? interpolateString(body.uses, scopes, () => this.field(['uses'])) : undefined;
-    const options = body.with !== undefined ? (interpolateDeep(body.with, scopes, () => this.field(['with'])) as Record<string, unknown>) : undefined;
+    const written = body.with !== undefined ? (interpolateDeep(body.with, scopes, () => this.field(['with'])) as Record<string, unknown>) : undefined;
+    const { options, strict } = this.strictParamsOf(written);
+    const declaration = uses === undefined ? undefined : resolveBuiltin(uses, () => this.field(['uses'])).declaration;
     const ports =
-      uses === undefined
+      declaration === undefined
         ? undefined
         : bindPorts({
-            declaration: resolveBuiltin(uses, () => this.field(['uses'])).declaration,
+            declaration,
             deps: body.deps,
             outs: body.outs,
             options,
@@ -270,6 +279,9 @@ export class StageExpander {
         return source.locate([...bodyPath, field, ...at]);
       },
     };
+    if (declaration) {
+      this.paramsUses.push({ id, declaration, params: nestedParams(stageParams), files: origins, strict, where: () => this.field(body.params === undefined ? [] : ['params']) });
+    }
     if (uses !== undefined) instance.uses = uses;
     if (options !== undefined) instance.with = options;
     if (ports) instance.ports = ports;
@@ -291,24 +303,36 @@ export class StageExpander {
     return reads;
   }
 
-  /** The stage's named params, or a matrix config when `params: ${exp}`. */
-  private resolveParams(vars: Scope): { params: Record<string, unknown>; files: string[]; scope?: Scope } {
+  /**
+   * `strict_params` in `with:` says how the engine checks the built-in's params; it is not an
+   * option of the built-in, so it leaves `with:` (and the stage's key) here.
+   */
+  private strictParamsOf(options: Record<string, unknown> | undefined): { options: Record<string, unknown> | undefined; strict: boolean } {
+    if (options === undefined || !('strict_params' in options)) return { options, strict: this.spec.strictParams };
+    const { strict_params: strict, ...rest } = options;
+    if (typeof strict !== 'boolean') throw new UserError(`with.strict_params must be true or false (got ${JSON.stringify(strict)})`, () => this.field(['with', 'strict_params']));
+    return { options: Object.keys(rest).length ? rest : undefined, strict };
+  }
+
+  /** The stage's named params, or a matrix config when `params: ${exp}`; `origins`: the files they merged from, in merge order. */
+  private resolveParams(vars: Scope): { params: Record<string, unknown>; files: string[]; scope?: Scope; origins: string[] } {
     const spec = this.body.params;
-    if (spec === undefined) return { params: {}, files: [] };
+    if (spec === undefined) return { params: {}, files: [], origins: [] };
     if (typeof spec === 'string') {
       const value = interpolate(spec, [vars, this.params], () => this.field(['params']));
       if (value instanceof ConfigRef) {
-        return { params: { ...value.config }, files: value.files, scope: value.config };
+        return { params: { ...value.config }, files: value.files, scope: value.config, origins: value.files };
       }
       if (typeof value === 'string') {
         const resolved = this.spec.loader.load(checkedPath(value, () => this.field(['params']), false, this.cwd));
         const config = applyOverrides(resolved.values, this.spec.overrides);
-        return { params: config, files: resolved.files, scope: config };
+        return { params: config, files: resolved.files, scope: config, origins: resolved.files };
       }
       throw new UserError('params: as a string must name a matrix config (${exp}) or a params file', () => this.field(['params']));
     }
     const out: Record<string, unknown> = {};
     const files: string[] = [];
+    const origins = [...this.spec.globalFiles];
     spec.forEach((item, index) => {
       if (typeof item === 'string') {
         const key = interpolateString(item, [vars, this.params], () => this.field(['params', index]));
@@ -324,6 +348,7 @@ export class StageExpander {
         const resolved = this.spec.loader.load(rel);
         const tree = applyOverrides(resolved.values, this.spec.overrides);
         files.push(...resolved.files);
+        origins.push(...resolved.files);
         // DVC's `- params.yaml:` with no keys: the whole file.
         for (const key of keys ?? Object.keys(tree)) {
           const hit = getParam(tree, key);
@@ -332,6 +357,16 @@ export class StageExpander {
         }
       }
     });
-    return { params: out, files };
+    return { params: out, files, origins };
   }
+}
+
+/**
+ * The params as the built-in's runtime nests them (stages/runtime nests dotted keys the same
+ * way); a DVC-style `file:key` names a file's key, which no built-in schema describes.
+ */
+function nestedParams(params: Record<string, unknown>): ParamTree {
+  let tree: ParamTree = {};
+  for (const [key, value] of Object.entries(params)) if (!key.includes(':')) tree = setParam(tree, key, value);
+  return tree;
 }

@@ -1,5 +1,5 @@
 import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
-import { foldOptions, trainerInputs } from '../runtime/trainer-ports.js';
+import { foldDataProperties, foldOptions, trainerInputs } from '../runtime/trainer-ports.js';
 
 /** What the engine checks a `uses: baseline` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
@@ -19,17 +19,11 @@ export const declaration: StageDeclaration = {
       data: {
         type: 'object',
         default: {},
-        properties: {
-          input: { enum: ['raw', 'cropped'], default: 'raw' },
-          fraction: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
-          holdout_source: { type: 'string' },
-          eval_geometry: { enum: ['same', 'letterbox'], default: 'same' },
-        },
+        properties: foldDataProperties,
       },
       probe: {
         type: 'object',
         default: {},
-        additionalProperties: false,
         properties: {
           pixels: { type: 'integer', minimum: 2, maximum: 64, default: 12, description: 'images are resized to pixels x pixels RGB' },
           C: { type: 'number', exclusiveMinimum: 0, default: 1, description: "inverse L2 strength, scikit-learn's C" },

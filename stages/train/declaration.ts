@@ -1,5 +1,5 @@
 import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
-import { foldOptions, trainerInputs } from '../runtime/trainer-ports.js';
+import { foldDataProperties, foldOptions, trainerInputs } from '../runtime/trainer-ports.js';
 
 /** What the engine checks a `uses: train` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
@@ -27,12 +27,8 @@ export const declaration: StageDeclaration = {
     data: {
       type: 'object',
       properties: {
-        input: { enum: ['raw', 'cropped'], default: 'raw' },
+        ...foldDataProperties,
         size: { type: 'integer', minimum: 8, default: 32 },
-        fraction: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
-        holdout_source: { type: 'string' },
-        eval_geometry: { enum: ['same', 'letterbox'], default: 'same' },
-        target: { type: 'string', minLength: 1, description: "what to predict: label (default), source (attribute each image to its source), or another manifest column (numeric: regression)" },
       },
     },
     train: {
