@@ -123,3 +123,29 @@ export function squeezeExcitation(x: Tensor, name: string, squeeze: number, gate
 export function globalPool(x: Tensor, name = 'avgpool'): Tensor {
   return tf.layers.globalAveragePooling2d({ name }).apply(x) as Tensor;
 }
+
+export type ActivationKind = Parameters<typeof activation>[1];
+
+/** torchvision.ops.Conv2dNormActivation: `<name>.0` the convolution (padding (k-1)/2), `<name>.1` its batch norm, then the activation. */
+export function convNormActivation(
+  x: Tensor,
+  name: string,
+  options: Omit<ConvOptions, 'padding'> & { eps?: number; momentum?: number },
+  act: ActivationKind | undefined,
+  seeds: Seeds,
+): Tensor {
+  let y = conv(x, `${name}.0`, { ...options, padding: (options.kernel - 1) >> 1 }, seeds);
+  y = batchNorm(y, `${name}.1`, options.eps, options.momentum);
+  return act ? activation(y, act, `${name}.act`) : y;
+}
+
+/** torchvision's _make_divisible: channels rounded to a multiple of 8, never below 90% of `v`. */
+export function makeDivisible(v: number, divisor = 8): number {
+  let rounded = Math.max(divisor, Math.floor((v + divisor / 2) / divisor) * divisor);
+  if (rounded < 0.9 * v) rounded += divisor;
+  return rounded;
+}
+
+export function dropout(x: Tensor, rate: number, name: string, seeds: Seeds): Tensor {
+  return tf.layers.dropout({ rate, seed: seeds.take(), name }).apply(x) as Tensor;
+}
