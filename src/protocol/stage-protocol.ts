@@ -34,8 +34,14 @@ export interface StageDeclaration {
   metrics?: { output: string; file?: string }[];
   /** Schema of `with:` (checked at load time, with file:line errors). */
   options: JsonSchema;
-  /** Schema of the params the stage reads (checked by the runtime before it starts). */
+  /** Schema of the params the stage reads (checked at load and by the runtime before it starts). */
   params: JsonSchema;
+  /**
+   * Params whose value names a file of the project (`model.weights`): the file is a dep of the
+   * instance, so its content enters the key. Dotted key -> what the file is. A value starting
+   * with `npm:` names a package's file instead and is not a dep.
+   */
+  paramPaths?: Record<string, string>;
   /** The script run as `node <entry> <spec.json>`, relative to the compiled stages/ folder. */
   entry: string;
 }

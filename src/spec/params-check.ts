@@ -194,7 +194,7 @@ function validatorOf(declaration: StageDeclaration): ValidateFunction {
   let validate = validators.get(id);
   if (!validate) {
     const Ajv = createRequire(import.meta.url)('ajv') as typeof import('ajv').default;
-    validate = new Ajv({ allErrors: true, strict: false }).compile(declaration.params);
+    validate = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(declaration.params);
     validators.set(id, validate);
   }
   return validate;
@@ -212,15 +212,17 @@ function valueErrors(use: ParamsUse, context: ParamsCheckContext): UserError[] {
   }
   const problems = (validate.errors ?? []).filter((e) => !['additionalProperties', 'oneOf', 'anyOf', 'if'].includes(e.keyword));
   const list = problems.length ? problems : (validate.errors ?? []).filter((e) => e.keyword !== 'additionalProperties');
-  const missing = new Map<string, string[]>();
+  const missing = new Map<string, { keys: string[]; why: string }>();
   for (const error of list) {
     if (error.keyword !== 'required') continue;
-    const keys = missing.get(error.instancePath) ?? [];
-    keys.push((error.params as { missingProperty: string }).missingProperty);
-    missing.set(error.instancePath, keys);
+    const entry = missing.get(error.instancePath) ?? { keys: [], why: '' };
+    entry.keys.push((error.params as { missingProperty: string }).missingProperty);
+    const description = (error.parentSchema as { description?: unknown } | undefined)?.description;
+    if (error.schemaPath.includes('/then/') && typeof description === 'string') entry.why = description;
+    missing.set(error.instancePath, entry);
   }
   return [
-    ...[...missing].map(([pointer, keys]) => missingError(pointerPath(pointer), keys, use, context)),
+    ...[...missing].map(([pointer, { keys, why }]) => missingError(pointerPath(pointer), keys, why, use, context)),
     ...list.filter((error) => error.keyword !== 'required').map((error) => valueError(error, use, context)),
   ];
 }
@@ -232,11 +234,11 @@ function pointerPath(pointer: string): string[] {
     .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-function missingError(path: string[], keys: string[], use: ParamsUse, { loader }: ParamsCheckContext): UserError {
+function missingError(path: string[], keys: string[], why: string, use: ParamsUse, { loader }: ParamsCheckContext): UserError {
   const names = keys.map((key) => [...path, key].join('.')).join(', ');
   const from = use.files.length ? `set by none of ${use.files.join(' -> ')}` : 'and the stage names no params (params: ${exp} for a matrix of configs, or params: [key, ...] from the global params)';
   const lastFile = use.files[use.files.length - 1];
-  return new UserError(`${use.declaration.name} needs ${names}, ${from}`, (path.length && loader.locateKey(use.files, path)) || (lastFile ? { file: lastFile } : use.where()));
+  return new UserError(why ? `${names} is needed: ${why}` : `${use.declaration.name} needs ${names}, ${from}`, (path.length && loader.locateKey(use.files, path)) || (lastFile ? { file: lastFile } : use.where()));
 }
 
 function valueError(error: ErrorObject, use: ParamsUse, { loader, overrides }: ParamsCheckContext): UserError {
@@ -247,16 +249,18 @@ function valueError(error: ErrorObject, use: ParamsUse, { loader, overrides }: P
   const locate = (at: string[], key: boolean): SourceLocation =>
     override ? { file: `-S ${override[0]}=${JSON.stringify(override[1])}` } : (loader.locateKey(use.files, at, key) ?? use.where());
   const name = use.declaration.name;
+  // A conditional rule (if/then) says why in its description.
+  const why = typeof (error.parentSchema as { description?: unknown } | undefined)?.description === 'string' && error.schemaPath.includes('/then/') ? `: ${(error.parentSchema as { description: string }).description}` : '';
   switch (error.keyword) {
     case 'enum': {
       const allowed = (error.params as { allowedValues: unknown[] }).allowedValues.map(String);
       const suggestion = typeof value === 'string' ? closest(value, allowed) : undefined;
-      return new UserError(`${dotted} must be one of: ${allowed.join(', ')} (got ${JSON.stringify(value)})${suggestion ? `; did you mean ${suggestion}?` : ''}`, locate(path, false));
+      return new UserError(`${dotted} must be one of: ${allowed.join(', ')} (got ${JSON.stringify(value)})${suggestion ? `; did you mean ${suggestion}?` : ''}${why}`, locate(path, false));
     }
     case 'type':
       return new UserError(`${dotted} must be ${String((error.params as { type: string | string[] }).type)} (got ${JSON.stringify(value)})`, locate(path, false));
     default:
-      return new UserError(`${dotted} ${error.message ?? 'is invalid'} (got ${JSON.stringify(value)}; ${name} reads it)`, locate(path, false));
+      return new UserError(`${dotted} ${error.message ?? 'is invalid'} (got ${JSON.stringify(value)}; ${name} reads it)${why}`, locate(path, false));
   }
 }
 

@@ -13,6 +13,7 @@ import { splitOutEntry, type RawOutEntry } from './out-entries.js';
 import { parsePlotEntry } from './plot-entries.js';
 import { getParam, isPlainObject, setParam, type ParamsLoader, type ParamTree } from './params.js';
 import type { ParamsUse } from './params-check.js';
+import type { StageDeclaration } from '../protocol/stage-protocol.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
 export interface RawStage {
@@ -256,7 +257,7 @@ export class StageExpander {
       stage: this.name,
       cmd,
       commandWith,
-      deps: ports ? Object.values(ports.inputs) : strings('deps'),
+      deps: ports ? [...Object.values(ports.inputs), ...this.paramPathDeps(declaration!, stageParams, paramFiles)] : strings('deps'),
       outs,
       metrics,
       plots,
@@ -289,6 +290,17 @@ export class StageExpander {
     if (body.always_changed) instance.alwaysChanged = true;
     if (body.frozen) instance.frozen = true;
     return instance;
+  }
+
+  /** Files a built-in's params name (`model.weights`): deps of the instance, so their content is in its key. */
+  private paramPathDeps(declaration: StageDeclaration, params: Record<string, unknown>, files: string[]): string[] {
+    const tree = nestedParams(params);
+    return Object.keys(declaration.paramPaths ?? {}).flatMap((key) => {
+      const { found, value } = getParam(tree, key);
+      if (!found || typeof value !== 'string' || value.startsWith('npm:')) return [];
+      const where = () => this.spec.loader.locateKey(files, key.split('.'), false) ?? this.field(['params']);
+      return [checkedPath(value, where)];
+    });
   }
 
   /** The names the stage's `${...}` read from the params (not from its foreach/matrix entry): what DVC tracks. */

@@ -56,7 +56,7 @@ export async function decodeImage(file: string, size: number, fit: Fit): Promise
   return data;
 }
 
-function signature(file: string): string {
+export function fileSignature(file: string): string {
   const st = statSync(file);
   return `${file}\u0000${st.size}\u0000${st.mtimeMs}\u0000${st.ino}`;
 }
@@ -72,7 +72,7 @@ function readIndex(file: string, size: number, fit: Fit): ShardIndex {
 }
 
 /** A lock directory holding its owner's pid; a dead owner's lock is taken over. */
-async function withLock<T>(dir: string, f: () => Promise<T>): Promise<T> {
+export async function withLock<T>(dir: string, f: () => Promise<T>): Promise<T> {
   const lock = path.join(dir, 'lock');
   for (;;) {
     try {
@@ -110,7 +110,7 @@ export async function decodedImages(root: string, files: readonly string[], size
   const dir = path.join(root, `${size}px-${fit}`);
   mkdirSync(dir, { recursive: true });
   const indexFile = path.join(dir, 'index.json');
-  const signatures = files.map(signature);
+  const signatures = files.map(fileSignature);
   let index = readIndex(indexFile, size, fit);
   let decoded = 0;
   if (signatures.some((s) => !index.slots[s])) {

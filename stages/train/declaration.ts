@@ -1,6 +1,11 @@
 import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
 import { foldDataProperties, foldOptions, trainerInputs } from '../runtime/trainer-ports.js';
 
+/** Built from scratch by models.ts (simple_cnn, resnet and mobilenet keep their cache keys). */
+export const SCRATCH_ARCHS = ['simple_cnn', 'resnet', 'mobilenet', 'simple_cnn_dense'] as const;
+/** torchvision's layouts and state_dict keys (archs/registry.ts). */
+export const TORCHVISION_ARCHS = ['resnet18', 'resnet34', 'resnet50', 'mobilenet_v3_small', 'mobilenet_v3_large', 'efficientnet_b0', 'convnext_tiny'] as const;
+
 /** What the engine checks a `uses: train` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
   name: 'train',
@@ -13,6 +18,7 @@ export const declaration: StageDeclaration = {
   },
   metrics: [{ output: 'run', file: 'metrics.json' }],
   options: foldOptions,
+  paramPaths: { 'model.weights': 'the backbone\'s pretrained weights' },
   params: {
   type: 'object',
   required: ['seed', 'model', 'data', 'train'],
@@ -22,7 +28,17 @@ export const declaration: StageDeclaration = {
     model: {
       type: 'object',
       required: ['arch'],
-      properties: { arch: { enum: ['simple_cnn', 'resnet', 'mobilenet'] }, width: { type: 'integer', minimum: 1, default: 16 }, depth: { type: 'integer', minimum: 1, default: 1 } },
+      properties: {
+        arch: {
+          enum: [...SCRATCH_ARCHS, ...TORCHVISION_ARCHS],
+          description: 'from scratch: simple_cnn (global-average-pooled), simple_cnn_dense (conv-pool blocks, flattened dense head with dropout), resnet, mobilenet; torchvision layouts: resnet18 ... convnext_tiny',
+        },
+        width: { type: 'integer', minimum: 1, default: 16 },
+        depth: { type: 'integer', minimum: 1, default: 1 },
+        dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.5, description: "simple_cnn_dense: dropout before the last layer" },
+        weights: { type: 'string', minLength: 1, description: 'a torchvision state_dict (.pth/.pt or .safetensors, project-relative) for the backbone; its content is in the key' },
+        weights_strict: { type: 'boolean', default: true, description: 'false: load the keys that match and list the rest' },
+      },
     },
     data: {
       type: 'object',
@@ -44,8 +60,29 @@ export const declaration: StageDeclaration = {
         loss: { enum: ['mse', 'huber'], default: 'mse', description: 'regression: squared or Huber loss on the standardised target' },
         monitor: { enum: ['default', 'loss'], default: 'default', description: "early stopping watches the task's metric (AUC; macro one-vs-rest AUC; MAE) or the validation loss" },
         backend: { enum: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] },
+        freeze: {
+          oneOf: [{ enum: ['none', 'backbone'] }, { type: 'object', required: ['until'], additionalProperties: false, properties: { until: { type: 'string', minLength: 1 } } }],
+          default: 'none',
+          description: 'torchvision archs: backbone (features computed once and cached; only the head trains), none (fine-tune everything), or { until: <module> } (freeze up to and including it, e.g. layer3)',
+        },
+        lr_backbone: { type: 'number', exclusiveMinimum: 0, description: 'the learning rate of the backbone when it trains (default: train.lr); the head keeps train.lr' },
+        bn: { enum: ['train', 'frozen'], default: 'train', description: "the backbone's batch norm: train (batch statistics, running averages updated) or frozen (running statistics, as in evaluation)" },
       },
     },
   },
+  allOf: [
+    {
+      if: { properties: { model: { properties: { arch: { enum: [...TORCHVISION_ARCHS] } } } } },
+      then: { properties: { data: { properties: { size: { minimum: 32, description: 'a torchvision architecture downsamples 32x: data.size >= 32 (its recipe is 224)' } } } } },
+    },
+    {
+      if: { properties: { train: { properties: { freeze: { not: { const: 'none' } } } , required: ['freeze'] } }, required: ['train'] },
+      then: { properties: { model: { required: ['weights'], description: 'train.freeze other than none keeps pretrained layers as they are: model.weights names them' } } },
+    },
+    {
+      if: { properties: { model: { required: ['weights'] } } },
+      then: { properties: { model: { properties: { arch: { enum: [...TORCHVISION_ARCHS], description: 'model.weights loads a torchvision state_dict: model.arch must be a torchvision architecture' } } } } },
+    },
+  ],
 },
 };

@@ -13,16 +13,21 @@ import { openFold, type FoldDataParams } from '../runtime/fold-data.js';
 import { decodedImages, type Fit, type ImageLocation } from '../runtime/decoded-shards.js';
 import { samplePath, type Sample } from '../runtime/manifest.js';
 import { initBackend } from './backend.js';
+import { sha256Text } from '../../src/hash/sha256.js';
 import { drawAugmentation } from './augmentation.js';
 import { BatchLoader } from './batches.js';
 import { IMAGENET, streamedChannelStats } from './data.js';
 import { buildModel, type ModelSpec } from './models.js';
+import { architecture } from './archs/registry.js';
+import type { TorchvisionArch } from './archs/architecture.js';
+import { cachedFeatures } from './feature-cache.js';
+import { buildTorchvisionNet, GroupedStep, lossFunction, type Freeze } from './torchvision-net.js';
 
 export interface TrainParams {
   seed: number;
   /** Overrides the task the dataset (or data.target) implies. */
   task?: Task;
-  model: ModelSpec;
+  model: ModelSpec & { arch: ModelSpec['arch'] | TorchvisionArch; weights?: string; weights_strict: boolean };
   data: FoldDataParams & { size: number };
   train: {
     epochs: number;
@@ -37,6 +42,9 @@ export interface TrainParams {
     /** Early stopping and the kept epoch: the task's metric (AUC, macro AUC, MAE) or the validation loss. */
     monitor: Monitor;
     backend?: string;
+    freeze: Freeze;
+    lr_backbone?: number;
+    bn: 'train' | 'frozen';
   };
 }
 
@@ -69,6 +77,94 @@ async function locate(ctx: Pick<StageContext, 'stageCache' | 'progress' | 'log'>
   return out;
 }
 
+/** Where a fold's training batches and predictions come from: decoded images, or a frozen backbone's cached features. */
+interface InputSource {
+  batches(order: number[], batchSize: number, random: () => number): AsyncGenerator<{ batch: number[]; x: tf.Tensor }>;
+  predict(model: tf.LayersModel, set: 'train' | 'val', units: number): Promise<number[][]>;
+}
+
+function imageSource(loader: BatchLoader, trainImages: ImageLocation[], valImages: ImageLocation[], size: number, norm: { mean: number[]; std: number[] }, augment: boolean): InputSource {
+  return {
+    async *batches(order, batchSize, random) {
+      // Drawn here, in the order the images are trained on, so the sequence is the run's own.
+      const items = order.map((i) => ({ ...trainImages[i]!, augmentation: augment ? drawAugmentation(size, random) : undefined }));
+      for await (const { start, data } of loader.stream(items, batchSize)) {
+        const batch = order.slice(start, start + batchSize);
+        yield { batch, x: tf.tidy(() => tf.tensor4d(data, [batch.length, size, size, 3]).sub(norm.mean).div(norm.std)) };
+      }
+    },
+    predict: (model, set, units) => predict(model, loader, set === 'train' ? trainImages : valImages, size, norm, units),
+  };
+}
+
+/**
+ * freeze: backbone: every image's features once (cached across experiments and folds), then the
+ * head alone trains on them; predictions run the head on the same features. No augmentation:
+ * features are of the images as they are.
+ */
+async function featureSource(
+  ctx: Pick<StageContext, 'stageCache' | 'progress' | 'log'>,
+  net: { backbone: tf.LayersModel; head: tf.LayersModel; digest: string },
+  dataDir: string,
+  trainSet: readonly Sample[],
+  valSet: readonly Sample[],
+  trainImages: ImageLocation[],
+  valImages: ImageLocation[],
+  valFit: (s: Sample) => Fit,
+  loader: BatchLoader,
+  size: number,
+  norm: { mean: number[]; std: number[] },
+): Promise<InputSource> {
+  const dim = net.backbone.outputs[0]!.shape[1]!;
+  const featuresOf = async (samples: readonly Sample[], images: ImageLocation[], fit: (s: Sample) => Fit) => {
+    const out = new Float32Array(samples.length * dim);
+    for (const kind of ['fill', 'letterbox'] as const) {
+      const which = samples.flatMap((s, i) => (fit(s) === kind ? [i] : []));
+      if (which.length === 0) continue;
+      const dir = path.join(ctx.stageCache, 'features', sha256Text(`${net.digest}\0${kind}\0${norm.mean.join()}\0${norm.std.join()}`).slice(0, 24));
+      const { features, computed } = await cachedFeatures(
+        dir,
+        which.map((i) => samplePath(dataDir, samples[i]!)),
+        dim,
+        async (chunk) => {
+          const data = await loader.load(chunk.map((k) => images[which[k]!]!));
+          const y = tf.tidy(() => net.backbone.predict(tf.tensor4d(data, [chunk.length, size, size, 3]).sub(norm.mean).div(norm.std)) as tf.Tensor);
+          const rows = (await y.data()) as Float32Array;
+          y.dispose();
+          return rows;
+        },
+        (done, total) => ctx.progress({ features: `${done}/${total}` }),
+      );
+      if (computed > 0) ctx.log(`embedded ${computed} image(s) with the frozen backbone (cached for every head on it)`);
+      which.forEach((i, k) => out.set(features.subarray(k * dim, (k + 1) * dim), i * dim));
+    }
+    return out;
+  };
+  const train = await featuresOf(trainSet, trainImages, () => 'fill');
+  const val = await featuresOf(valSet, valImages, valFit);
+  const rows = (matrix: Float32Array, which: number[]) => {
+    const out = new Float32Array(which.length * dim);
+    which.forEach((i, k) => out.set(matrix.subarray(i * dim, (i + 1) * dim), k * dim));
+    return tf.tensor2d(out, [which.length, dim]);
+  };
+  return {
+    async *batches(order, batchSize) {
+      for (let start = 0; start < order.length; start += batchSize) {
+        const batch = order.slice(start, start + batchSize);
+        yield { batch, x: rows(train, batch) };
+      }
+    },
+    async predict(_model, set, units) {
+      const matrix = set === 'train' ? train : val;
+      const n = matrix.length / dim;
+      const y = tf.tidy(() => net.head.predict(tf.tensor2d(matrix, [n, dim])) as tf.Tensor);
+      const values = (await y.data()) as Float32Array;
+      y.dispose();
+      return Array.from({ length: n }, (_, i) => Array.from(values.subarray(i * units, (i + 1) * units)));
+    },
+  };
+}
+
 function headFor(targets: Targets, trainTargets: readonly number[], loss: 'mse' | 'huber'): Head {
   if (targets.task === 'multiclass') return multiclassHead(targets.classNames.length);
   if (targets.task === 'regression') return regressionHead(trainTargets, loss);
@@ -97,9 +193,27 @@ export const train: BuiltinStage<TrainParams> = {
     const norm = opt.normalization === 'real' ? streamedChannelStats(trainSet.flatMap((s, i) => (s.label === 0 ? [trainImages[i]!] : [])), size) : IMAGENET;
 
     const head = opt.monitor === 'loss' ? monitoringLoss(headFor(targets, yTrain, opt.loss)) : headFor(targets, yTrain, opt.loss);
-    const model = buildModel(modelSpec, size, seed + fold, { units: head.units, activation: head.activation });
-    const optimizer = tf.train.adam(opt.lr);
-    model.compile({ optimizer, loss: head.loss });
+    const torchvision = architecture(modelSpec.arch);
+    const net = torchvision
+      ? buildTorchvisionNet(torchvision, { size, seed: seed + fold, units: head.units, activation: head.activation, ...(modelSpec.weights ? { weights: modelSpec.weights } : {}), weightsStrict: modelSpec.weights_strict, freeze: opt.freeze, bn: opt.bn })
+      : undefined;
+    const model = net ? net.model : buildModel(modelSpec as ModelSpec, size, seed + fold, { units: head.units, activation: head.activation });
+    if (net) ctx.log(net.loaded);
+    const frozen = net && opt.freeze === 'backbone' ? net : undefined;
+    const source = frozen ? await featureSource(ctx, frozen, dataDir, trainSet, valSet, trainImages, valImages, valFit, loader, size, norm) : imageSource(loader, trainImages, valImages, size, norm, opt.augment);
+    let step: (x: tf.Tensor, y: tf.Tensor, lr: number) => Promise<void>;
+    if (net) {
+      const trained = frozen ? frozen.head : model;
+      const grouped = new GroupedStep(trained, frozen ? { backbone: [], head: net.groups.head } : net.groups, lossFunction(head.loss));
+      step = async (x, y, lr) => grouped.run(x, y, lr, ((opt.lr_backbone ?? opt.lr) * lr) / opt.lr);
+    } else {
+      const optimizer = tf.train.adam(opt.lr);
+      model.compile({ optimizer, loss: head.loss });
+      step = async (x, y, lr) => {
+        (optimizer as unknown as { learningRate: number }).learningRate = lr;
+        await model.trainOnBatch(x, y);
+      };
+    }
     const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.originalName));
     const random = rng(seed * 31 + fold);
     const history: EpochRecord[] = [];
@@ -111,15 +225,10 @@ export const train: BuiltinStage<TrainParams> = {
       if (ctx.signal.aborted) return;
       const started = performance.now();
       const lr = opt.lr * 0.5 * (1 + Math.cos((Math.PI * epoch) / opt.epochs));
-      (optimizer as unknown as { learningRate: number }).learningRate = lr;
       const order = shuffle([...trainSet.keys()], random);
-      // Drawn here, in the order the images are trained on, so the sequence is the run's own.
-      const items = order.map((i) => ({ ...trainImages[i]!, augmentation: opt.augment ? drawAugmentation(size, random) : undefined }));
-      for await (const { start, data: xb } of loader.stream(items, opt.batch_size)) {
-        const batch = order.slice(start, start + opt.batch_size);
-        const x = tf.tidy(() => tf.tensor4d(xb, [batch.length, size, size, 3]).sub(norm.mean).div(norm.std));
+      for await (const { batch, x } of source.batches(order, opt.batch_size, random)) {
         const y = head.encode(batch.map((i) => yTrain[i]));
-        await model.trainOnBatch(x, y);
+        await step(x, y, lr);
         x.dispose();
         y.dispose();
         // AdamW: weight decay applied to the weights directly, not through the gradient.
@@ -127,8 +236,8 @@ export const train: BuiltinStage<TrainParams> = {
         imagesTrained += batch.length;
       }
       trainSeconds += (performance.now() - started) / 1000;
-      const trainOut = head.decode(await predict(model, loader, trainImages, size, norm, head.units));
-      const valOut = head.decode(await predict(model, loader, valImages, size, norm, head.units));
+      const trainOut = head.decode(await source.predict(model, 'train', head.units));
+      const valOut = head.decode(await source.predict(model, 'val', head.units));
       const scores = head.scores(yTrain, trainOut, yVal, valOut);
       const metric = head.task === 'regression' ? 'mae' : 'auc';
       const record: EpochRecord = { epoch: epoch + 1, lr, train_loss: scores.train_loss, [`train_${metric}`]: scores.train, val_loss: scores.val_loss, [`val_${metric}`]: scores.val };
@@ -145,10 +254,12 @@ export const train: BuiltinStage<TrainParams> = {
       }
     }
     model.setWeights(best.weights);
-    const valOut = head.decode(await predict(model, loader, valImages, size, norm, head.units));
-    const trainOut = head.decode(await predict(model, loader, trainImages, size, norm, head.units));
+    const valOut = head.decode(await source.predict(model, 'val', head.units));
+    const trainOut = head.decode(await source.predict(model, 'train', head.units));
     await loader.close();
-    const run = { best_epoch: best.epoch, epochs_run: history.length, backend: backend.backend, backend_detail: backend.detail, parameters: model.countParams(), images_seen: imagesTrained };
+    // torch's count for the torchvision nets (its parameters(), without batch norm's running statistics); tfjs's for the others, as before.
+    const parameters = net ? model.weights.filter((w) => !/moving_(mean|variance)$/.test(w.originalName)).reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0) : model.countParams();
+    const run = { best_epoch: best.epoch, epochs_run: history.length, backend: backend.backend, backend_detail: backend.detail, parameters, images_seen: imagesTrained };
     const column = (rows: number[][]) => rows.map((r) => r[0]);
     const binary = { fold, trainSet, valSet, trainProbs: column(trainOut), valProbs: column(valOut) };
     const other = { fold, trainSet, valSet, train: trainOut, val: valOut };

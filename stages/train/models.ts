@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 
 export interface ModelSpec {
-  /** simple_cnn | resnet | mobilenet */
-  arch: 'simple_cnn' | 'resnet' | 'mobilenet';
+  /** simple_cnn | resnet | mobilenet | simple_cnn_dense (the torchvision archs are built by archs/) */
+  arch: 'simple_cnn' | 'resnet' | 'mobilenet' | 'simple_cnn_dense';
+  /** simple_cnn_dense: dropout before the last layer. */
+  dropout?: number;
   /** Channels of the first stage; later stages double. */
   width: number;
   /** Residual blocks per stage (resnet) or separable blocks per stage (mobilenet). */
@@ -84,10 +86,27 @@ function mobilenet(input: tf.SymbolicTensor, spec: ModelSpec): tf.SymbolicTensor
   return head(x);
 }
 
+/**
+ * The studies' SimpleCNN: three conv (3x3, ReLU) + 2x2 max-pool blocks of 2w, 4w, 8w channels,
+ * flattened (it keeps where things are, which global pooling throws away), a dense layer of 8w,
+ * dropout, the output. About 400k parameters at width 16 and 32 px.
+ */
+function simpleCnnDense(input: tf.SymbolicTensor, spec: ModelSpec): tf.SymbolicTensor {
+  let x = input;
+  for (let stage = 0; stage < 3; stage++) {
+    x = tf.layers.conv2d({ filters: spec.width * 2 ** (stage + 1), kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: he(), name: `b${stage}_conv` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.maxPooling2d({ poolSize: 2, name: `b${stage}_pool` }).apply(x) as tf.SymbolicTensor;
+  }
+  x = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: spec.width * 8, activation: 'relu', kernelInitializer: he(), name: 'fc' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: spec.dropout ?? 0.5, seed: nextSeed++, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
+  return tf.layers.dense({ ...outputSpec, kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed++ }), name: 'prob' }).apply(x) as tf.SymbolicTensor;
+}
+
 export function buildModel(spec: ModelSpec, size: number, seed: number, out: OutputSpec = { units: 1, activation: 'sigmoid' }): tf.LayersModel {
   nextSeed = seed * 1000;
   outputSpec = out;
   const input = tf.input({ shape: [size, size, 3], name: 'image' });
-  const output = spec.arch === 'resnet' ? resnet(input, spec) : spec.arch === 'mobilenet' ? mobilenet(input, spec) : simpleCnn(input, spec);
+  const output = spec.arch === 'resnet' ? resnet(input, spec) : spec.arch === 'mobilenet' ? mobilenet(input, spec) : spec.arch === 'simple_cnn_dense' ? simpleCnnDense(input, spec) : simpleCnn(input, spec);
   return tf.model({ inputs: input, outputs: output, name: `${spec.arch}_w${spec.width}_d${spec.depth}` });
 }

@@ -1,7 +1,8 @@
+import type { TORCHVISION_ARCHS } from '../declaration.js';
 import type { Seeds, Tensor } from './torch-layers.js';
 
 /** The torchvision architectures `train` builds (model.arch), by name: one file each, one line in registry.ts. */
-export type TorchvisionArch = 'resnet18' | 'resnet34' | 'resnet50' | 'mobilenet_v3_small' | 'mobilenet_v3_large' | 'efficientnet_b0' | 'convnext_tiny';
+export type TorchvisionArch = (typeof TORCHVISION_ARCHS)[number];
 
 /** How torchvision trains and evaluates it (its IMAGENET1K_V1 transforms). */
 export interface Recipe {

@@ -1,0 +1,140 @@
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { sha256File, sha256Text } from '../../src/hash/sha256.js';
+import type { Architecture } from './archs/architecture.js';
+import { Seeds } from './archs/torch-layers.js';
+import { describeMismatch, loadStateDict } from './archs/torch-weights.js';
+import { StageError } from '../runtime/stage.js';
+import { readStateDict, WeightsFileError } from './weights/state-dict.js';
+
+/**
+ * A torchvision backbone with the task's head in place of torchvision's classifier: its
+ * weights from the researcher's state_dict, and what trains (`train.freeze`, `lr_backbone`,
+ * `bn`). The full model (image -> output) is what is saved; a frozen backbone's features are
+ * computed once and cached (feature-cache.ts), so only the head trains.
+ */
+
+export type Freeze = 'none' | 'backbone' | { until: string };
+
+export interface TorchvisionNet {
+  /** Image -> output: what is evaluated and saved. */
+  model: tf.LayersModel;
+  /** Image -> features (what `freeze: backbone` caches). */
+  backbone: tf.LayersModel;
+  /** Features -> output, sharing its weights with `model`'s head. */
+  head: tf.LayersModel;
+  /** Names the backbone and its weights for the feature cache. */
+  digest: string;
+  /** Weights of `model` that train, with their learning-rate group. */
+  groups: { backbone: tf.LayerVariable[]; head: tf.LayerVariable[] };
+  /** A line for the log: what was loaded. */
+  loaded: string;
+}
+
+export interface NetOptions {
+  size: number;
+  seed: number;
+  units: number;
+  activation: 'sigmoid' | 'softmax' | 'linear';
+  weights?: string;
+  weightsStrict: boolean;
+  freeze: Freeze;
+  bn: 'train' | 'frozen';
+}
+
+export function buildTorchvisionNet(arch: Architecture, options: NetOptions): TorchvisionNet {
+  const seeds = new Seeds(options.seed * 1000);
+  const input = tf.input({ shape: [options.size, options.size, 3], name: 'image' });
+  const features = arch.features(input, seeds);
+  const prob = tf.layers.dense({ units: options.units, activation: options.activation, kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.take() }), name: 'prob' });
+  const model = tf.model({ inputs: input, outputs: prob.apply(features) as tf.SymbolicTensor, name: arch.name });
+  const backbone = tf.model({ inputs: input, outputs: features, name: `${arch.name}_backbone` });
+  const featureInput = tf.input({ shape: [features.shape[1]!], name: 'features' });
+  const head = tf.model({ inputs: featureInput, outputs: prob.apply(featureInput) as tf.SymbolicTensor, name: 'head' });
+
+  let loaded = `${arch.name}: random initialisation (no model.weights)`;
+  let weightsDigest = 'random';
+  if (options.weights) {
+    let report;
+    try {
+      report = loadStateDict(backbone, readStateDict(options.weights), { strict: options.weightsStrict, ignorePrefixes: arch.classifierPrefixes, shown: `model.weights ${options.weights}` });
+    } catch (error) {
+      if (error instanceof WeightsFileError || (error as Error).name === 'WeightsMismatchError' || (error as Error).message.includes('does not fit the model')) throw new StageError(`${(error as Error).message} (model.arch: ${arch.name})`);
+      throw error;
+    }
+    loaded = `${arch.name}: ${report.loaded} tensors from ${options.weights}`;
+    if (report.missing.length || report.unexpected.length || report.mismatched.length) loaded += `; not loaded (model.weights_strict: false): ${describeMismatch(report, path.basename(options.weights))}`;
+    weightsDigest = sha256File(options.weights);
+  }
+
+  const frozenUpTo = frozenLayers(backbone, options.freeze, arch.name);
+  backbone.layers.forEach((layer, i) => {
+    if (i <= frozenUpTo) layer.trainable = false;
+    if (options.bn === 'frozen' && layer.getClassName() === 'BatchNormalization') freezeStatistics(layer);
+  });
+  const headVariables = new Set(prob.trainableWeights);
+  const trainable = model.trainableWeights;
+  return {
+    model,
+    backbone,
+    head,
+    digest: sha256Text(JSON.stringify({ arch: arch.name, weights: weightsDigest, size: options.size })),
+    groups: { backbone: trainable.filter((w) => !headVariables.has(w)), head: trainable.filter((w) => headVariables.has(w)) },
+    loaded,
+  };
+}
+
+/** The index of the last backbone layer that does not train (-1: all train). */
+function frozenLayers(backbone: tf.LayersModel, freeze: Freeze, arch: string): number {
+  if (freeze === 'none') return -1;
+  if (freeze === 'backbone') return backbone.layers.length - 1;
+  const until = freeze.until;
+  let last = -1;
+  backbone.layers.forEach((layer, i) => {
+    if (layer.name === until || layer.name.startsWith(`${until}.`)) last = i;
+  });
+  if (last < 0) {
+    const modules = [...new Set(backbone.layers.slice(1).map((l) => l.name.split('.').slice(0, 2).join('.')))];
+    throw new StageError(`train.freeze.until: ${arch} has no module ${until} (modules: ${modules.slice(0, 40).join(', ')}${modules.length > 40 ? ', ...' : ''})`);
+  }
+  return last;
+}
+
+/** bn: frozen: the layer normalises with its running statistics and never updates them, also while the rest trains. */
+function freezeStatistics(layer: tf.layers.Layer): void {
+  const call = layer.call.bind(layer);
+  layer.trainable = false;
+  layer.call = (inputs, kwargs) => call(inputs, { ...kwargs, training: false });
+}
+
+/** One optimiser per learning-rate group (tfjs has one rate per optimiser): the head at lr, the backbone at lr_backbone. */
+export class GroupedStep {
+  private readonly head = tf.train.adam(1);
+  private readonly backbone = tf.train.adam(1);
+
+  constructor(
+    private readonly model: tf.LayersModel,
+    private readonly groups: TorchvisionNet['groups'],
+    private readonly loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor,
+  ) {}
+
+  run(x: tf.Tensor, y: tf.Tensor, lr: number, lrBackbone: number): void {
+    (this.head as unknown as { learningRate: number }).learningRate = lr;
+    (this.backbone as unknown as { learningRate: number }).learningRate = lrBackbone;
+    const variables = [...this.groups.backbone, ...this.groups.head].map((w) => w.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(() => tf.mean(this.loss(y, this.model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, variables);
+    const pick = (group: tf.LayerVariable[]): { name: string; tensor: tf.Tensor }[] => group.map((w) => ({ name: (w.read() as tf.Variable).name, tensor: grads[(w.read() as tf.Variable).name]! }))
+    this.head.applyGradients(pick(this.groups.head));
+    if (this.groups.backbone.length) this.backbone.applyGradients(pick(this.groups.backbone));
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+}
+
+/** The head's loss as a function (compile takes Keras's names). */
+export function lossFunction(loss: string | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor)): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor {
+  if (typeof loss !== 'string') return loss;
+  if (loss === 'binaryCrossentropy') return (t, p) => tf.metrics.binaryCrossentropy(t, p);
+  if (loss === 'categoricalCrossentropy') return (t, p) => tf.metrics.categoricalCrossentropy(t, p);
+  if (loss === 'meanSquaredError') return (t, p) => tf.losses.meanSquaredError(t, p);
+  throw new Error(`no loss function for ${loss}`);
+}
