@@ -17,6 +17,7 @@ import { StatCache } from '../src/hash/stat-cache.js';
 import { writeDag, type DagShape } from './dag.js';
 import { remoteThroughput, watchLatency } from './extras.js';
 import { gpuTable, gpuTrainingThroughput } from './gpu-training.js';
+import { backboneTable, backboneThroughput } from './backbones.js';
 import { trainingThroughput } from './training.js';
 import { memoryTable, trainingMemory } from './train-memory.js';
 import { bigDirectory, bigDirTable } from './big-dir.js';
@@ -29,6 +30,8 @@ const trainingOnly = process.argv.includes('--training-only');
 const bigDirOnly = process.argv.includes('--big-dir-only');
 /** Only a training stage's peak memory against the data set's size. */
 const memoryOnly = process.argv.includes('--memory-only');
+/** Only the pretrained backbones' rows (224 px beside PyTorch). */
+const backbonesOnly = process.argv.includes('--backbones-only');
 /** Only the GPU rows: the one thing worth a lent GPU machine's minutes. */
 const gpuOnly = process.argv.includes('--gpu-only');
 /** Only the DAG rows beside make (1k stages; 10k too without --quick). */
@@ -242,6 +245,10 @@ async function main(): Promise<void> {
     process.stdout.write(memoryTable(await trainingMemory(root, quick ? [1000, 4000] : [2000, 16000])));
     process.exit(0);
   }
+  if (backbonesOnly) {
+    process.stdout.write(backboneTable(await backboneThroughput()));
+    process.exit(0);
+  }
   if (gpuOnly) {
     process.stdout.write(gpuTable(gpuTrainingThroughput()));
     process.exit(0);
@@ -284,10 +291,13 @@ async function main(): Promise<void> {
   const t = ['', '| training, SimpleCNN 64 px, batch 32 | images/s | vs PyTorch CPU | |', '|---|---:|---:|---|'];
   for (const r of training) t.push(`| ${r.backend} | ${Number.isNaN(r.imagesPerSecond) ? 'n/a' : r.imagesPerSecond.toFixed(1)} | ${torch && !Number.isNaN(torch) && !Number.isNaN(r.imagesPerSecond) ? (r.imagesPerSecond / torch).toFixed(2) + 'x' : ''} | ${r.note} |`);
   process.stdout.write(t.join('\n') + '\n');
+  process.stderr.write('pretrained backbones at 224 px...\n');
+  const backbones = await backboneThroughput();
+  process.stdout.write(backboneTable(backbones));
   process.stderr.write('GPU training throughput (WebGPU beside PyTorch)...\n');
   const gpu = gpuTrainingThroughput();
   process.stdout.write(gpuTable(gpu));
-  writeFileSync(path.join(root, 'results.json'), JSON.stringify({ rows, bigDir, memory, extras, training, gpu }, null, 2));
+  writeFileSync(path.join(root, 'results.json'), JSON.stringify({ rows, bigDir, memory, extras, training, backbones, gpu }, null, 2));
   process.exit(0);
 }
 

@@ -137,7 +137,8 @@ function freeBelow(node: JsonSchema): boolean {
   if (node.patternProperties) return true;
   if (node.additionalProperties !== undefined) return node.additionalProperties !== false;
   if (node.properties || ['oneOf', 'anyOf', 'allOf'].some((keyword) => keyword in node)) return false;
-  return node.type !== 'object';
+  // A leaf: a value, not a mapping. A schema of only if/then (a conditional rule) declares nothing.
+  return (node.type !== undefined && node.type !== 'object') || 'enum' in node || 'const' in node;
 }
 
 /** The index of the first segment of `leaf` that no reader's schema has; undefined when one reads it all. */
