@@ -66,9 +66,13 @@ export function checkBuiltinParams(uses: readonly ParamsUse[], context: ParamsCh
 
 type Origin = { id: string; locate: (key: readonly string[]) => SourceLocation };
 
+/** The last `-S` that set the value at `dotted`, if one did (it wins over every file). */
+function overrideOf(overrides: ParamsCheckContext['overrides'], dotted: string): readonly [string, unknown] | undefined {
+  return [...overrides].reverse().find(([key]) => dotted === key || dotted.startsWith(key + '.'));
+}
+
 function originOf(use: ParamsUse, leaf: readonly string[], { loader, overrides }: ParamsCheckContext): Origin {
-  const dotted = leaf.join('.');
-  const override = [...overrides].reverse().find(([key]) => dotted === key || dotted.startsWith(key + '.'));
+  const override = overrideOf(overrides, leaf.join('.'));
   if (override) return { id: `-S ${override[0]}`, locate: () => ({ file: `-S ${override[0]}=${JSON.stringify(override[1])}` }) };
   const located = loader.locateKey(use.files, leaf);
   if (located) return { id: located.file, locate: (key) => loader.locateKey(use.files, key) ?? located };
@@ -246,7 +250,7 @@ function valueError(error: ErrorObject, use: ParamsUse, { loader, overrides }: P
   const path = pointerPath(error.instancePath);
   const dotted = path.join('.');
   const value = path.reduce<unknown>((node, key) => (isPlainObject(node) ? node[key] : undefined), use.params);
-  const override = [...overrides].reverse().find(([key]) => dotted === key || dotted.startsWith(key + '.'));
+  const override = overrideOf(overrides, dotted);
   const locate = (at: string[], key: boolean): SourceLocation =>
     override ? { file: `-S ${override[0]}=${JSON.stringify(override[1])}` } : (loader.locateKey(use.files, at, key) ?? use.where());
   const name = use.declaration.name;

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { sha256File, sha256Text } from '../../src/hash/sha256.js';
 import type { Architecture } from './archs/architecture.js';
 import { Seeds } from './archs/torch-layers.js';
-import { describeMismatch, loadStateDict } from './archs/torch-weights.js';
+import { describeMismatch, loadStateDict, WeightsMismatchError } from './archs/torch-weights.js';
 import { StageError } from '../runtime/stage.js';
 import { readStateDict, WeightsFileError } from './weights/state-dict.js';
 
@@ -59,7 +59,7 @@ export function buildTorchvisionNet(arch: Architecture, options: NetOptions): To
     try {
       report = loadStateDict(backbone, readStateDict(options.weights), { strict: options.weightsStrict, ignorePrefixes: arch.classifierPrefixes, shown: `model.weights ${options.weights}` });
     } catch (error) {
-      if (error instanceof WeightsFileError || (error as Error).name === 'WeightsMismatchError' || (error as Error).message.includes('does not fit the model')) throw new StageError(`${(error as Error).message} (model.arch: ${arch.name})`);
+      if (error instanceof WeightsFileError || error instanceof WeightsMismatchError) throw new StageError(`${(error as Error).message} (model.arch: ${arch.name})`);
       throw error;
     }
     loaded = `${arch.name}: ${report.loaded} tensors from ${options.weights}`;
