@@ -249,6 +249,7 @@ export class StageExpander {
     if (body.resources?.memory !== undefined) resources.memory = body.resources.memory;
     if (body.resources?.time !== undefined) resources.time = body.resources.time;
 
+    const paramDeps = declaration ? this.paramPathDeps(declaration, stageParams, paramFiles) : [];
     const bodyPath = this.bodyPath;
     const instanceStage = this.name;
     const source = this.source;
@@ -257,7 +258,7 @@ export class StageExpander {
       stage: this.name,
       cmd,
       commandWith,
-      deps: ports ? [...Object.values(ports.inputs), ...this.paramPathDeps(declaration!, stageParams, paramFiles)] : strings('deps'),
+      deps: ports ? [...Object.values(ports.inputs), ...paramDeps.map((dep) => dep.path)] : strings('deps'),
       outs,
       metrics,
       plots,
@@ -274,6 +275,9 @@ export class StageExpander {
         return source.locate(['stages', instanceStage], true);
       },
       fieldLocation: (field, index) => {
+        // A file a param names (model.weights) is shown where the param was set.
+        const paramDep = ports && field === 'deps' && index !== undefined ? paramDeps[index - Object.keys(ports.inputs).length] : undefined;
+        if (paramDep) return paramDep.where();
         // A built-in's deps/outs are mappings: the n-th path is the n-th bound name.
         const named = ports && (field === 'deps' ? ports.inputs : field === 'outs' ? ports.outputs : undefined);
         const at = index === undefined ? [] : [named ? Object.keys(named)[index] ?? index : index];
@@ -293,13 +297,13 @@ export class StageExpander {
   }
 
   /** Files a built-in's params name (`model.weights`): deps of the instance, so their content is in its key. */
-  private paramPathDeps(declaration: StageDeclaration, params: Record<string, unknown>, files: string[]): string[] {
+  private paramPathDeps(declaration: StageDeclaration, params: Record<string, unknown>, files: string[]): { path: string; where: () => SourceLocation }[] {
     const tree = nestedParams(params);
     return Object.keys(declaration.paramPaths ?? {}).flatMap((key) => {
       const { found, value } = getParam(tree, key);
       if (!found || typeof value !== 'string' || value.startsWith('npm:')) return [];
       const where = () => this.spec.loader.locateKey(files, key.split('.'), false) ?? this.field(['params']);
-      return [checkedPath(value, where)];
+      return [{ path: checkedPath(value, where), where }];
     });
   }
 

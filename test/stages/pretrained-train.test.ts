@@ -86,4 +86,12 @@ describe('train on a pretrained torchvision backbone', { skip: python ? false : 
     assert.match(r.stderr, /scratch_weights\.yaml:2:16: model\.arch must be one of: resnet18, .*: model\.weights loads a torchvision state_dict/);
     assert.equal(existsSync(path.join(dir, 'outputs')), false, 'nothing ran');
   });
+
+  it('a weights file that is not there is named where the config set it', () => {
+    const dir = study();
+    writeFileSync(path.join(dir, 'configs/exp/missing.yaml'), 'extends: ../shared.yaml\nmodel: { weights: weights/none.pth }\n');
+    const r = cli(dir, ['validate']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /configs\/exp\/missing\.yaml:2:19: dep "weights\/none\.pth" of train@exp=missing,fold=0 does not exist/);
+  });
 });
