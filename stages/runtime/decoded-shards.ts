@@ -29,7 +29,7 @@ const FORMAT = 1;
 /** Images decoded at once while building: bounds the build's memory. */
 const DECODE_BATCH = 64;
 
-interface ShardIndex {
+interface ShardIndex extends ShardedIndex {
   format: number;
   size: number;
   fit: Fit;
@@ -72,7 +72,7 @@ function readIndex(file: string, size: number, fit: Fit): ShardIndex {
 }
 
 /** A lock directory holding its owner's pid; a dead owner's lock is taken over. */
-export async function withLock<T>(dir: string, f: () => Promise<T>): Promise<T> {
+async function withLock<T>(dir: string, f: () => Promise<T>): Promise<T> {
   const lock = path.join(dir, 'lock');
   for (;;) {
     try {
@@ -98,6 +98,51 @@ export async function withLock<T>(dir: string, f: () => Promise<T>): Promise<T> 
   }
 }
 
+/** An index of append-only shards: key -> [shard, slot]. */
+export interface ShardedIndex {
+  shards: string[];
+  slots: Record<string, [number, number]>;
+}
+
+/**
+ * Under `dir`'s lock, appends one shard holding what `produce` makes for the keys the index
+ * lacks (`batch` keys a call, slots in order), fsyncs it, then names it in the index atomically:
+ * a kill before that leaves an unnamed shard, which nothing reads.
+ */
+export async function appendShard<I extends ShardedIndex>(
+  dir: string,
+  indexFile: string,
+  read: () => I,
+  keys: readonly string[],
+  extension: string,
+  batch: number,
+  produce: (chunk: string[]) => Promise<Uint8Array>,
+  progress?: ShardProgress,
+): Promise<{ index: I; added: number }> {
+  return withLock(dir, async () => {
+    const current = read();
+    const wanted = [...new Set(keys.filter((k) => !current.slots[k]))];
+    if (wanted.length === 0) return { index: current, added: 0 };
+    const name = `${Date.now().toString(36)}-${process.pid}${extension}`;
+    const fd = openSync(path.join(dir, name), 'w');
+    const shard = current.shards.length;
+    try {
+      for (let start = 0; start < wanted.length; start += batch) {
+        const chunk = wanted.slice(start, start + batch);
+        writeSync(fd, await produce(chunk));
+        chunk.forEach((k, i) => (current.slots[k] = [shard, start + i]));
+        progress?.(Math.min(start + batch, wanted.length), wanted.length);
+      }
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    current.shards.push(name);
+    writeFileAtomic(indexFile, JSON.stringify(current), true);
+    return { index: current, added: wanted.length };
+  });
+}
+
 export interface ShardProgress {
   (done: number, total: number): void;
 }
@@ -114,33 +159,8 @@ export async function decodedImages(root: string, files: readonly string[], size
   let index = readIndex(indexFile, size, fit);
   let decoded = 0;
   if (signatures.some((s) => !index.slots[s])) {
-    index = await withLock(dir, async () => {
-      const current = readIndex(indexFile, size, fit);
-      const wanted = [...new Set(signatures.filter((s) => !current.slots[s]))];
-      if (wanted.length === 0) return current;
-      const byFile = new Map(signatures.map((s, i) => [s, files[i]!]));
-      const name = `${Date.now().toString(36)}-${process.pid}.u8`;
-      const fd = openSync(path.join(dir, name), 'w');
-      const shard = current.shards.length;
-      try {
-        for (let start = 0; start < wanted.length; start += DECODE_BATCH) {
-          const chunk = wanted.slice(start, start + DECODE_BATCH);
-          const images = await Promise.all(chunk.map((s) => decodeImage(byFile.get(s)!, size, fit)));
-          images.forEach((data, k) => {
-            writeSync(fd, data);
-            current.slots[chunk[k]!] = [shard, start + k];
-          });
-          progress?.(Math.min(start + DECODE_BATCH, wanted.length), wanted.length);
-        }
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      current.shards.push(name);
-      writeFileAtomic(indexFile, JSON.stringify(current), true);
-      decoded = wanted.length;
-      return current;
-    });
+    const byFile = new Map(signatures.map((s, i) => [s, files[i]!]));
+    ({ index, added: decoded } = await appendShard(dir, indexFile, () => readIndex(indexFile, size, fit), signatures, '.u8', DECODE_BATCH, async (chunk) => Buffer.concat(await Promise.all(chunk.map((s) => decodeImage(byFile.get(s)!, size, fit)))), progress));
   }
   const bytes = size * size * 3;
   const locations = signatures.map((s) => {

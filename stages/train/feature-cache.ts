@@ -7,18 +7,15 @@
  * image's stat signature to [shard, slot] of float32 shards, appended under a lock and named
  * by the index only once fsynced (a kill leaves an unnamed shard, ignored).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../../src/fs-atomic.js';
-import { fileSignature, withLock } from '../runtime/decoded-shards.js';
+import { appendShard, fileSignature, type ShardedIndex } from '../runtime/decoded-shards.js';
 
 const FORMAT = 1;
 
-interface FeatureIndex {
+interface FeatureIndex extends ShardedIndex {
   format: number;
   dim: number;
-  shards: string[];
-  slots: Record<string, [number, number]>;
 }
 
 function readIndex(file: string, dim: number): FeatureIndex {
@@ -48,33 +45,12 @@ export async function cachedFeatures(
   let index = readIndex(indexFile, dim);
   let computed = 0;
   if (signatures.some((s) => !index.slots[s])) {
-    index = await withLock(dir, async () => {
-      const current = readIndex(indexFile, dim);
-      const wanted = [...new Set(signatures.filter((s) => !current.slots[s]))];
-      if (wanted.length === 0) return current;
-      const first = new Map<string, number>();
-      signatures.forEach((s, i) => first.has(s) || first.set(s, i));
-      const name = `${Date.now().toString(36)}-${process.pid}.f32`;
-      const fd = openSync(path.join(dir, name), 'w');
-      const shard = current.shards.length;
-      const BATCH = 32;
-      try {
-        for (let start = 0; start < wanted.length; start += BATCH) {
-          const chunk = wanted.slice(start, start + BATCH);
-          const rows = await embed(chunk.map((s) => first.get(s)!));
-          writeSync(fd, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
-          chunk.forEach((s, k) => (current.slots[s] = [shard, start + k]));
-          progress?.(Math.min(start + BATCH, wanted.length), wanted.length);
-        }
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      current.shards.push(name);
-      writeFileAtomic(indexFile, JSON.stringify(current), true);
-      computed = wanted.length;
-      return current;
-    });
+    const first = new Map<string, number>();
+    signatures.forEach((s, i) => first.has(s) || first.set(s, i));
+    ({ index, added: computed } = await appendShard(dir, indexFile, () => readIndex(indexFile, dim), signatures, '.f32', 32, async (chunk) => {
+      const rows = await embed(chunk.map((s) => first.get(s)!));
+      return new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength);
+    }, progress));
   }
   const features = new Float32Array(files.length * dim);
   const shards = new Map<number, Float32Array>();
