@@ -4,7 +4,10 @@ import { formatLocation, UserError, type SourceLocation } from '../errors.js';
 import type { JsonSchema, StageDeclaration } from '../protocol/stage-protocol.js';
 import { CheckedOptions } from './checked-options.js';
 import { isPlainObject, type ParamsLoader, type ParamTree } from './params.js';
-import { closest } from './schema.js';
+import { closest, pointerToPath, valueAt } from './schema.js';
+
+/** Keys of params mappings are names: the pointer's segments as strings. */
+const pointerPath = (pointer: string): string[] => pointerToPath(pointer).map(String);
 
 /**
  * A built-in declares the params it reads, so a key none of them reads is a typo, not a note:
@@ -232,13 +235,6 @@ function valueErrors(use: ParamsUse, context: ParamsCheckContext): UserError[] {
   ];
 }
 
-function pointerPath(pointer: string): string[] {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
 function missingError(path: string[], keys: string[], why: string, use: ParamsUse, { loader }: ParamsCheckContext): UserError {
   const names = keys.map((key) => [...path, key].join('.')).join(', ');
   const from = use.files.length ? `set by none of ${use.files.join(' -> ')}` : 'and the stage names no params (params: ${exp} for a matrix of configs, or params: [key, ...] from the global params)';
@@ -249,7 +245,7 @@ function missingError(path: string[], keys: string[], why: string, use: ParamsUs
 function valueError(error: ErrorObject, use: ParamsUse, { loader, overrides }: ParamsCheckContext): UserError {
   const path = pointerPath(error.instancePath);
   const dotted = path.join('.');
-  const value = path.reduce<unknown>((node, key) => (isPlainObject(node) ? node[key] : undefined), use.params);
+  const value = valueAt(use.params, path);
   const override = overrideOf(overrides, dotted);
   const locate = (at: string[], key: boolean): SourceLocation =>
     override ? { file: `-S ${override[0]}=${JSON.stringify(override[1])}` } : (loader.locateKey(use.files, at, key) ?? use.where());

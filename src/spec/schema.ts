@@ -132,7 +132,8 @@ function resolveSchemaPath(schema: JsonSchema, schemaPath: string): JsonSchema |
   return node as JsonSchema | undefined;
 }
 
-function pointerToPath(pointer: string): PathSegment[] {
+/** An ajv instancePath (a JSON pointer) as path segments (indices as numbers). */
+export function pointerToPath(pointer: string): PathSegment[] {
   return pointer
     .split('/')
     .slice(1)
@@ -140,7 +141,7 @@ function pointerToPath(pointer: string): PathSegment[] {
     .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
 }
 
-function valueAt(data: unknown, path: PathSegment[]): unknown {
+export function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
   let node = data;
   for (const segment of path) node = (node as Record<string, unknown> | undefined)?.[segment as string];
   return node;

@@ -378,8 +378,9 @@ export class StageExpander {
 }
 
 /**
- * The params as the built-in's runtime nests them (stages/runtime nests dotted keys the same
- * way); a DVC-style `file:key` names a file's key, which no built-in schema describes.
+ * The params as the built-in's runtime nests them (stages/runtime's nestDotted), but copying
+ * where it writes into the mappings it descends: these are the instance's own params. A
+ * DVC-style `file:key` names a file's key, which no built-in schema describes.
  */
 function nestedParams(params: Record<string, unknown>): ParamTree {
   let tree: ParamTree = {};
