@@ -104,7 +104,7 @@ function imageSource(loader: BatchLoader, trainImages: ImageLocation[], valImage
  */
 async function featureSource(
   ctx: Pick<StageContext, 'stageCache' | 'progress' | 'log'>,
-  net: { backbone: tf.LayersModel; head: tf.LayersModel; digest: string },
+  net: { backbone: tf.LayersModel; head: tf.LayersModel; digest(): string },
   dataDir: string,
   trainSet: readonly Sample[],
   valSet: readonly Sample[],
@@ -116,12 +116,13 @@ async function featureSource(
   norm: { mean: number[]; std: number[] },
 ): Promise<InputSource> {
   const dim = net.backbone.outputs[0]!.shape[1]!;
+  const digest = net.digest();
   const featuresOf = async (samples: readonly Sample[], images: ImageLocation[], fit: (s: Sample) => Fit) => {
     const out = new Float32Array(samples.length * dim);
     for (const kind of ['fill', 'letterbox'] as const) {
       const which = samples.flatMap((s, i) => (fit(s) === kind ? [i] : []));
       if (which.length === 0) continue;
-      const dir = path.join(ctx.stageCache, 'features', sha256Text(`${net.digest}\0${kind}\0${norm.mean.join()}\0${norm.std.join()}`).slice(0, 24));
+      const dir = path.join(ctx.stageCache, 'features', sha256Text(`${digest}\0${kind}\0${norm.mean.join()}\0${norm.std.join()}`).slice(0, 24));
       const { features, computed } = await cachedFeatures(
         dir,
         which.map((i) => samplePath(dataDir, samples[i]!)),

@@ -23,8 +23,8 @@ export interface TorchvisionNet {
   backbone: tf.LayersModel;
   /** Features -> output, sharing its weights with `model`'s head. */
   head: tf.LayersModel;
-  /** Names the backbone and its weights for the feature cache. */
-  digest: string;
+  /** Names the backbone and its weights for the feature cache (hashes the weights file: only `freeze: backbone` asks). */
+  digest(): string;
   /** Weights of `model` that train, with their learning-rate group. */
   groups: { backbone: tf.LayerVariable[]; head: tf.LayerVariable[] };
   /** A line for the log: what was loaded. */
@@ -53,7 +53,6 @@ export function buildTorchvisionNet(arch: Architecture, options: NetOptions): To
   const head = tf.model({ inputs: featureInput, outputs: prob.apply(featureInput) as tf.SymbolicTensor, name: 'head' });
 
   let loaded = `${arch.name}: random initialisation (no model.weights)`;
-  let weightsDigest = 'random';
   if (options.weights) {
     let report;
     try {
@@ -64,7 +63,6 @@ export function buildTorchvisionNet(arch: Architecture, options: NetOptions): To
     }
     loaded = `${arch.name}: ${report.loaded} tensors from ${options.weights}`;
     if (report.missing.length || report.unexpected.length || report.mismatched.length) loaded += `; not loaded (model.weights_strict: false): ${describeMismatch(report, path.basename(options.weights))}`;
-    weightsDigest = sha256File(options.weights);
   }
 
   const frozenUpTo = frozenLayers(backbone, options.freeze, arch.name);
@@ -78,7 +76,7 @@ export function buildTorchvisionNet(arch: Architecture, options: NetOptions): To
     model,
     backbone,
     head,
-    digest: sha256Text(JSON.stringify({ arch: arch.name, weights: weightsDigest, size: options.size })),
+    digest: () => sha256Text(JSON.stringify({ arch: arch.name, weights: options.weights ? sha256File(options.weights) : 'random', size: options.size })),
     groups: { backbone: trainable.filter((w) => !headVariables.has(w)), head: trainable.filter((w) => headVariables.has(w)) },
     loaded,
   };
