@@ -11,6 +11,7 @@ import { ConfigRef, expressionsIn, interpolate, interpolateString, type Scope } 
 import type { OutOptions, PlotDefinition, Resources, StageInstance } from './model.js';
 import { splitOutEntry, type RawOutEntry } from './out-entries.js';
 import { parsePlotEntry } from './plot-entries.js';
+import { installedPackage, parseNpmRef } from './npm-package.js';
 import { getParam, isPlainObject, setParam, type ParamsLoader, type ParamTree } from './params.js';
 import type { ParamsUse } from './params-check.js';
 import type { StageDeclaration } from '../protocol/stage-protocol.js';
@@ -301,10 +302,24 @@ export class StageExpander {
     const tree = nestedParams(params);
     return Object.keys(declaration.paramPaths ?? {}).flatMap((key) => {
       const { found, value } = getParam(tree, key);
-      if (!found || typeof value !== 'string' || value.startsWith('npm:')) return [];
+      if (!found || typeof value !== 'string') return [];
       const where = () => this.spec.loader.locateKey(files, key.split('.'), false) ?? this.field(['params']);
+      if (value.startsWith('npm:')) return [{ path: this.npmPackageDep(key, value, where), where }];
       return [{ path: checkedPath(value, where), where }];
     });
+  }
+
+  /**
+   * `npm:<package>/<model>`: the installed package's package.json is the dep, so its version
+   * (an npm version's files never change) is in the key; which models a package has is the
+   * built-in's to check.
+   */
+  private npmPackageDep(key: string, value: string, where: () => SourceLocation): string {
+    const ref = parseNpmRef(value);
+    if (!ref) throw new UserError(`${key}: ${JSON.stringify(value)} is not npm:<package>/<model> (e.g. npm:nsfwjs/mobilenet_v2)`, where);
+    const dir = installedPackage(this.spec.dir, ref.package);
+    if (!dir) throw new UserError(`${key}: ${value}: the package ${ref.package} is not installed in ${this.spec.dir} or a folder above it (npm install ${ref.package})`, where);
+    return checkedPath(path.relative(this.spec.dir, path.join(dir, 'package.json')), where, true);
   }
 
   /** The names the stage's `${...}` read from the params (not from its foreach/matrix entry): what DVC tracks. */

@@ -5,6 +5,15 @@ import { foldDataProperties, foldOptions, trainerInputs } from '../runtime/train
 export const SCRATCH_ARCHS = ['simple_cnn', 'resnet', 'mobilenet', 'simple_cnn_dense'] as const;
 /** torchvision's layouts and state_dict keys (archs/registry.ts). */
 export const TORCHVISION_ARCHS = ['resnet18', 'resnet34', 'resnet50', 'mobilenet_v3_small', 'mobilenet_v3_large', 'efficientnet_b0', 'convnext_tiny'] as const;
+/** Backbones that ship in npm packages (npm-backbones/registry.ts): `model.weights: npm:<name>`, and the model.arch each one is. */
+export const NPM_BACKBONES = { 'nsfwjs/mobilenet_v2': 'mobilenet_v2', '@vladmandic/face-api/face_recognition': 'dlib_face_resnet' } as const;
+const NPM_ARCHS = [...new Set(Object.values(NPM_BACKBONES))];
+/** The smallest input each backbone's downsampling takes (data.size). */
+const MIN_SIZE: [readonly string[], number, string][] = [
+  [TORCHVISION_ARCHS, 32, 'a torchvision architecture downsamples 32x: data.size >= 32 (its recipe is 224)'],
+  [['mobilenet_v2'], 32, 'mobilenet_v2 downsamples 32x: data.size >= 32 (its recipe is 224)'],
+  [['dlib_face_resnet'], 131, "dlib_face_resnet's valid-padded downsampling needs data.size >= 131 (its recipe is 150)"],
+];
 
 /** What the engine checks a `uses: train` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
@@ -30,13 +39,19 @@ export const declaration: StageDeclaration = {
       required: ['arch'],
       properties: {
         arch: {
-          enum: [...SCRATCH_ARCHS, ...TORCHVISION_ARCHS],
-          description: 'from scratch: simple_cnn (global-average-pooled), simple_cnn_dense (conv-pool blocks, flattened dense head with dropout), resnet, mobilenet; torchvision layouts: resnet18 ... convnext_tiny',
+          enum: [...SCRATCH_ARCHS, ...TORCHVISION_ARCHS, ...NPM_ARCHS],
+          description: 'from scratch: simple_cnn (global-average-pooled), simple_cnn_dense (conv-pool blocks, flattened dense head with dropout), resnet, mobilenet; torchvision layouts: resnet18 ... convnext_tiny; from npm packages: mobilenet_v2 (npm:nsfwjs/mobilenet_v2), dlib_face_resnet (npm:@vladmandic/face-api/face_recognition)',
         },
         width: { type: 'integer', minimum: 1, default: 16 },
         depth: { type: 'integer', minimum: 1, default: 1 },
         dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.5, description: "simple_cnn_dense: dropout before the last layer" },
-        weights: { type: 'string', minLength: 1, description: 'a torchvision state_dict (.pth/.pt or .safetensors, project-relative) for the backbone; its content is in the key' },
+        weights: {
+          type: 'string',
+          minLength: 1,
+          description: "a torchvision state_dict (.pth/.pt or .safetensors, project-relative) for the backbone, its content in the key; or npm:<package>/<model>, a backbone an installed package ships, the package's version in the key",
+          if: { pattern: '^npm:' },
+          then: { enum: Object.keys(NPM_BACKBONES).map((name) => `npm:${name}`), description: 'the backbones that ship in npm packages' },
+        },
         weights_strict: { type: 'boolean', default: true, description: 'false: load the keys that match and list the rest' },
       },
     },
@@ -44,7 +59,7 @@ export const declaration: StageDeclaration = {
       type: 'object',
       properties: {
         ...foldDataProperties,
-        size: { type: 'integer', minimum: 8, default: 32 },
+        size: { type: 'integer', minimum: 8, description: "the input edge in pixels (default: the backbone's recipe, 224 for torchvision's and mobilenet_v2, 150 for dlib_face_resnet; 32 from scratch)" },
       },
     },
     train: {
@@ -56,7 +71,7 @@ export const declaration: StageDeclaration = {
         weight_decay: { type: 'number', minimum: 0, default: 0.0001 },
         patience: { type: 'integer', minimum: 1, default: 3 },
         augment: { type: 'boolean', default: false },
-        normalization: { enum: ['imagenet', 'real'], default: 'imagenet' },
+        normalization: { enum: ['imagenet', 'real', 'backbone'], description: "imagenet (ImageNet's mean/std), real (the real training images'), backbone (what the backbone was trained with); default: backbone for a pretrained arch, else imagenet" },
         loss: { enum: ['mse', 'huber'], default: 'mse', description: 'regression: squared or Huber loss on the standardised target' },
         monitor: { enum: ['default', 'loss'], default: 'default', description: "early stopping watches the task's metric (AUC; macro one-vs-rest AUC; MAE) or the validation loss" },
         backend: { enum: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] },
@@ -71,18 +86,28 @@ export const declaration: StageDeclaration = {
     },
   },
   allOf: [
-    {
-      if: { properties: { model: { properties: { arch: { enum: [...TORCHVISION_ARCHS] } } } } },
-      then: { properties: { data: { properties: { size: { minimum: 32, description: 'a torchvision architecture downsamples 32x: data.size >= 32 (its recipe is 224)' } } } } },
-    },
+    ...MIN_SIZE.map(([archs, minimum, description]) => ({
+      if: { properties: { model: { properties: { arch: { enum: [...archs] } } } } },
+      then: { properties: { data: { properties: { size: { minimum, description } } } } },
+    })),
     {
       if: { properties: { train: { properties: { freeze: { not: { const: 'none' } } } , required: ['freeze'] } }, required: ['train'] },
       then: { properties: { model: { required: ['weights'], description: 'train.freeze other than none keeps pretrained layers as they are: model.weights names them' } } },
     },
     {
-      if: { properties: { model: { required: ['weights'] } } },
+      if: { properties: { model: { required: ['weights'], properties: { weights: { not: { pattern: '^npm:' } } } } } },
       then: { properties: { model: { properties: { arch: { enum: [...TORCHVISION_ARCHS], description: 'model.weights loads a torchvision state_dict: model.arch must be a torchvision architecture' } } } } },
     },
+    ...Object.entries(NPM_BACKBONES).flatMap(([name, arch]) => [
+      {
+        if: { properties: { model: { required: ['weights'], properties: { weights: { const: `npm:${name}` } } } } },
+        then: { properties: { model: { properties: { arch: { const: arch, description: `npm:${name} is a ${arch}: model.arch: ${arch}` } } } } },
+      },
+      {
+        if: { properties: { model: { required: ['arch'], properties: { arch: { const: arch } } } } },
+        then: { properties: { model: { required: ['weights'], description: `${arch} is built from the package that ships it: model.weights: npm:${name}` } } },
+      },
+    ]),
   ],
 },
 };

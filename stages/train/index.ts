@@ -8,7 +8,7 @@ import type { Targets } from '../runtime/targets.js';
 import { binaryHead, monitoringLoss, multiclassHead, regressionHead, type Head, type Monitor } from './heads.js';
 import { rng, shuffle } from '../runtime/rng.js';
 import { StageError, type BuiltinStage, type StageContext } from '../runtime/stage.js';
-import { declaration } from './declaration.js';
+import { declaration, type NPM_BACKBONES } from './declaration.js';
 import { openFold, type FoldDataParams } from '../runtime/fold-data.js';
 import { decodedImages, type Fit, type ImageLocation } from '../runtime/decoded-shards.js';
 import { samplePath, type Sample } from '../runtime/manifest.js';
@@ -18,17 +18,18 @@ import { drawAugmentation } from './augmentation.js';
 import { BatchLoader } from './batches.js';
 import { IMAGENET, streamedChannelStats } from './data.js';
 import { buildModel, type ModelSpec } from './models.js';
-import { architecture } from './archs/registry.js';
+import { backboneOf } from './backbones.js';
 import type { TorchvisionArch } from './archs/architecture.js';
 import { cachedFeatures } from './feature-cache.js';
-import { buildTorchvisionNet, GroupedStep, lossFunction, type Freeze } from './torchvision-net.js';
+import { buildPretrainedNet, GroupedStep, lossFunction, type Freeze } from './pretrained-net.js';
 
 export interface TrainParams {
   seed: number;
   /** Overrides the task the dataset (or data.target) implies. */
   task?: Task;
-  model: ModelSpec & { arch: ModelSpec['arch'] | TorchvisionArch; weights?: string; weights_strict: boolean };
-  data: FoldDataParams & { size: number };
+  model: ModelSpec & { arch: ModelSpec['arch'] | TorchvisionArch | (typeof NPM_BACKBONES)[keyof typeof NPM_BACKBONES]; weights?: string; weights_strict: boolean };
+  /** size: the backbone's recipe when unset (32 from scratch). */
+  data: FoldDataParams & { size?: number };
   train: {
     epochs: number;
     batch_size: number;
@@ -36,7 +37,8 @@ export interface TrainParams {
     weight_decay: number;
     patience: number;
     augment: boolean;
-    normalization: 'imagenet' | 'real';
+    /** Unset: the backbone's recipe (imagenet from scratch). */
+    normalization?: 'imagenet' | 'real' | 'backbone';
     /** Regression only: mean squared error or Huber loss on the standardised target. */
     loss: 'mse' | 'huber';
     /** Early stopping and the kept epoch: the task's metric (AUC, macro AUC, MAE) or the validation loss. */
@@ -182,7 +184,8 @@ export const train: BuiltinStage<TrainParams> = {
   async run(ctx) {
     const { seed, model: modelSpec, data, train: opt } = ctx.params;
     const out = ctx.outputs.run;
-    const size = data.size;
+    const pretrained = backboneOf(modelSpec.arch);
+    const size = data.size ?? pretrained?.recipe.size ?? 32;
     const { fold, targets, trainSet, valSet, dataDir, valFit } = openFold(ctx, 'train', data, ctx.params.task);
     const trainImages = await locate(ctx, dataDir, trainSet, size, () => 'fill');
     const valImages = await locate(ctx, dataDir, valSet, size, valFit);
@@ -191,12 +194,12 @@ export const train: BuiltinStage<TrainParams> = {
     const loader = new BatchLoader(size);
     const yTrain = trainSet.map((s) => s.label);
     const yVal = valSet.map((s) => s.label);
-    const norm = opt.normalization === 'real' ? streamedChannelStats(trainSet.flatMap((s, i) => (s.label === 0 ? [trainImages[i]!] : [])), size) : IMAGENET;
+    const normalization = opt.normalization ?? (pretrained ? 'backbone' : 'imagenet');
+    const norm = normalization === 'real' ? streamedChannelStats(trainSet.flatMap((s, i) => (s.label === 0 ? [trainImages[i]!] : [])), size) : normalization === 'backbone' && pretrained ? pretrained.recipe : IMAGENET;
 
     const head = opt.monitor === 'loss' ? monitoringLoss(headFor(targets, yTrain, opt.loss)) : headFor(targets, yTrain, opt.loss);
-    const torchvision = architecture(modelSpec.arch);
-    const net = torchvision
-      ? buildTorchvisionNet(torchvision, { size, seed: seed + fold, units: head.units, activation: head.activation, ...(modelSpec.weights ? { weights: modelSpec.weights } : {}), weightsStrict: modelSpec.weights_strict, freeze: opt.freeze, bn: opt.bn })
+    const net = pretrained
+      ? await buildPretrainedNet(pretrained, { size, seed: seed + fold, units: head.units, activation: head.activation, ...(modelSpec.weights ? { weights: modelSpec.weights } : {}), weightsStrict: modelSpec.weights_strict, freeze: opt.freeze, bn: opt.bn })
       : undefined;
     const model = net ? net.model : buildModel(modelSpec as ModelSpec, size, seed + fold, { units: head.units, activation: head.activation });
     if (net) ctx.log(net.loaded);

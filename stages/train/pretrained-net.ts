@@ -1,29 +1,26 @@
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { sha256File, sha256Text } from '../../src/hash/sha256.js';
-import type { Architecture } from './archs/architecture.js';
+import { sha256Text } from '../../src/hash/sha256.js';
+import type { Backbone } from './backbone.js';
 import { Seeds } from './archs/torch-layers.js';
-import { describeMismatch, loadStateDict, WeightsMismatchError } from './archs/torch-weights.js';
 import { StageError } from '../runtime/stage.js';
-import { readStateDict, WeightsFileError } from './weights/state-dict.js';
 
 /**
- * A torchvision backbone with the task's head in place of torchvision's classifier: its
- * weights from the researcher's state_dict, and what trains (`train.freeze`, `lr_backbone`,
- * `bn`). The full model (image -> output) is what is saved; a frozen backbone's features are
- * computed once and cached (feature-cache.ts), so only the head trains.
+ * A backbone (a torchvision architecture or an npm one) with the task's head in place of its
+ * classifier: its pretrained weights, and what trains (`train.freeze`, `lr_backbone`, `bn`).
+ * The full model (image -> output) is what is saved; a frozen backbone's features are computed
+ * once and cached (feature-cache.ts), so only the head trains.
  */
 
 export type Freeze = 'none' | 'backbone' | { until: string };
 
-export interface TorchvisionNet {
+export interface PretrainedNet {
   /** Image -> output: what is evaluated and saved. */
   model: tf.LayersModel;
   /** Image -> features (what `freeze: backbone` caches). */
   backbone: tf.LayersModel;
   /** Features -> output, sharing its weights with `model`'s head. */
   head: tf.LayersModel;
-  /** Names the backbone and its weights for the feature cache (hashes the weights file: only `freeze: backbone` asks). */
+  /** Names the backbone and its weights for the feature cache (hashes a weights file: only `freeze: backbone` asks). */
   digest(): string;
   /** Weights of `model` that train, with their learning-rate group. */
   groups: { backbone: tf.LayerVariable[]; head: tf.LayerVariable[] };
@@ -42,28 +39,15 @@ export interface NetOptions {
   bn: 'train' | 'frozen';
 }
 
-export function buildTorchvisionNet(arch: Architecture, options: NetOptions): TorchvisionNet {
+export async function buildPretrainedNet(arch: Backbone, options: NetOptions): Promise<PretrainedNet> {
   const seeds = new Seeds(options.seed * 1000);
-  const input = tf.input({ shape: [options.size, options.size, 3], name: 'image' });
-  const features = arch.features(input, seeds);
+  const { input, features } = await arch.build(options.size, seeds);
   const prob = tf.layers.dense({ units: options.units, activation: options.activation, kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.take() }), name: 'prob' });
   const model = tf.model({ inputs: input, outputs: prob.apply(features) as tf.SymbolicTensor, name: arch.name });
   const backbone = tf.model({ inputs: input, outputs: features, name: `${arch.name}_backbone` });
   const featureInput = tf.input({ shape: [features.shape[1]!], name: 'features' });
   const head = tf.model({ inputs: featureInput, outputs: prob.apply(featureInput) as tf.SymbolicTensor, name: 'head' });
-
-  let loaded = `${arch.name}: random initialisation (no model.weights)`;
-  if (options.weights) {
-    let report;
-    try {
-      report = loadStateDict(backbone, readStateDict(options.weights), { strict: options.weightsStrict, ignorePrefixes: arch.classifierPrefixes, shown: `model.weights ${options.weights}` });
-    } catch (error) {
-      if (error instanceof WeightsFileError || error instanceof WeightsMismatchError) throw new StageError(`${(error as Error).message} (model.arch: ${arch.name})`);
-      throw error;
-    }
-    loaded = `${arch.name}: ${report.loaded} tensors from ${options.weights}`;
-    if (report.missing.length || report.unexpected.length || report.mismatched.length) loaded += `; not loaded (model.weights_strict: false): ${describeMismatch(report, path.basename(options.weights))}`;
-  }
+  const loaded = options.weights ? arch.load(backbone, options.weights, options.weightsStrict) : `${arch.name}: random initialisation (no model.weights)`;
 
   const frozenUpTo = frozenLayers(backbone, options.freeze, arch.name);
   backbone.layers.forEach((layer, i) => {
@@ -76,7 +60,7 @@ export function buildTorchvisionNet(arch: Architecture, options: NetOptions): To
     model,
     backbone,
     head,
-    digest: () => sha256Text(JSON.stringify({ arch: arch.name, weights: options.weights ? sha256File(options.weights) : 'random', size: options.size })),
+    digest: () => sha256Text(JSON.stringify({ arch: arch.name, weights: options.weights ? arch.weightsDigest(options.weights) : 'random', size: options.size })),
     groups: { backbone: trainable.filter((w) => !headVariables.has(w)), head: trainable.filter((w) => headVariables.has(w)) },
     loaded,
   };
@@ -89,7 +73,8 @@ function frozenLayers(backbone: tf.LayersModel, freeze: Freeze, arch: string): n
   const until = freeze.until;
   let last = -1;
   backbone.layers.forEach((layer, i) => {
-    if (layer.name === until || layer.name.startsWith(`${until}.`)) last = i;
+    // torchvision's module paths (layer3.0.conv1), Keras's names (block_10_expand) and face-api's (conv64_1.conv1).
+    if (layer.name === until || ['.', '_', '/'].some((sep) => layer.name.startsWith(until + sep))) last = i;
   });
   if (last < 0) {
     const modules = [...new Set(backbone.layers.slice(1).map((l) => l.name.split('.').slice(0, 2).join('.')))];
@@ -112,7 +97,7 @@ export class GroupedStep {
 
   constructor(
     private readonly model: tf.LayersModel,
-    private readonly groups: TorchvisionNet['groups'],
+    private readonly groups: PretrainedNet['groups'],
     private readonly loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor,
   ) {}
 
