@@ -11,6 +11,7 @@ import { architecture, architectures } from '../stages/train/archs/registry.js';
 import { loadStateDict, torchKeyedWeights } from '../stages/train/archs/torch-weights.js';
 import { readStateDict } from '../stages/train/weights/state-dict.js';
 import { initBackend } from '../stages/train/backend.js';
+import { modelCost } from '../stages/train/model-cost.js';
 import { torchPython } from './support/torch-python.js';
 
 /**
@@ -32,6 +33,7 @@ interface Fixture {
   grad_shapes: number[][];
   tensors: Record<string, { shape: number[]; dtype: string; sum: number; first: number[] }>;
   parameters: number;
+  flops: number;
 }
 
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as Fixture;
@@ -89,6 +91,7 @@ describe('torchvision architectures', { skip: python ? false : 'no python3 with 
       assert.deepEqual(report.unexpected, []);
       const trainable = model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
       assert.equal(trainable, meta.parameters, "trainable parameters = torch's parameters()");
+      assert.equal(modelCost(model).flops, meta.flops, 'multiply-adds per image, as counted on torch\'s modules');
       const [n, c, h, w] = meta.input_shape;
       const x = tf.transpose(tf.tensor(refs.input, [n, c, h, w]), [0, 2, 3, 1]);
       const out = model.predict(x) as tf.Tensor;

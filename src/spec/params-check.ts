@@ -258,6 +258,8 @@ function valueError(error: ErrorObject, use: ParamsUse, { loader, overrides }: P
       const suggestion = typeof value === 'string' ? closest(value, allowed) : undefined;
       return new UserError(`${dotted} must be one of: ${allowed.join(', ')} (got ${JSON.stringify(value)})${suggestion ? `; did you mean ${suggestion}?` : ''}${why}`, locate(path, false));
     }
+    case 'const':
+      return new UserError(`${dotted} must be ${String((error.params as { allowedValue: unknown }).allowedValue)} (got ${JSON.stringify(value)})${why}`, locate(path, false));
     case 'type':
       return new UserError(`${dotted} must be ${String((error.params as { type: string | string[] }).type)} (got ${JSON.stringify(value)})`, locate(path, false));
     default:

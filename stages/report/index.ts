@@ -8,6 +8,7 @@ import type { BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
 import { readStudy, type StudyInfo } from '../runtime/study.js';
 import { probeVerdict } from './probe.js';
+import { costSection } from './cost-section.js';
 import { sufficiencySection } from './sufficiency-section.js';
 import { sweepSection } from './sweep-section.js';
 import { hardestErrors, imageTag, readOof } from './run-files.js';
@@ -212,6 +213,10 @@ export const report: BuiltinStage = {
         md.push(...section.md);
       }
     }
+
+    const cost = costSection(study.map((s) => s.name), runsRoot);
+    html.push(...cost.html);
+    md.push(...cost.md);
 
     const sufficient = sufficiencySection(ctx.inputs.sufficiency);
     html.push(...sufficient.html);

@@ -31,6 +31,10 @@ export interface FoldMetrics {
   parameters: number;
   /** Training images the model was shown, over every epoch run. */
   images_seen: number;
+  /** Multiply-adds per image (torchvision's FLOPs), where the trainer counts them. */
+  flops?: number;
+  /** Bytes of the saved weights, where the trainer has them. */
+  weights_bytes?: number;
 }
 
 /** What a fold's model predicted: P(positive) for each training and validation sample. */
@@ -48,7 +52,7 @@ export interface FoldPredictions {
  * real vs each fake source among the validation images.
  */
 /** What a trainer knows about its run beyond the predictions. */
-export type RunInfo = Pick<FoldMetrics, 'best_epoch' | 'epochs_run' | 'backend' | 'backend_detail' | 'parameters' | 'images_seen'>;
+export type RunInfo = Pick<FoldMetrics, 'best_epoch' | 'epochs_run' | 'backend' | 'backend_detail' | 'parameters' | 'images_seen' | 'flops' | 'weights_bytes'>;
 
 export function scoreFold(p: FoldPredictions, run: RunInfo): FoldMetrics {
   const yTrain = p.trainSet.map((s) => s.label);
@@ -71,8 +75,9 @@ export function scoreFold(p: FoldPredictions, run: RunInfo): FoldMetrics {
 }
 
 /** The facts every task's metrics.json ends with: where it ran, on how many images, at what size. */
-export function runFacts(run: RunInfo, p: { trainSet: readonly Sample[]; valSet: readonly Sample[] }): Pick<FoldMetrics, 'backend' | 'backend_detail' | 'n_train' | 'n_val' | 'parameters' | 'images_seen'> {
-  return { backend: run.backend, backend_detail: run.backend_detail, n_train: p.trainSet.length, n_val: p.valSet.length, parameters: run.parameters, images_seen: run.images_seen };
+export function runFacts(run: RunInfo, p: { trainSet: readonly Sample[]; valSet: readonly Sample[] }): Pick<FoldMetrics, 'backend' | 'backend_detail' | 'n_train' | 'n_val' | 'parameters' | 'images_seen' | 'flops' | 'weights_bytes'> {
+  const cost = run.flops === undefined ? {} : { flops: run.flops, weights_bytes: run.weights_bytes };
+  return { backend: run.backend, backend_detail: run.backend_detail, n_train: p.trainSet.length, n_val: p.valSet.length, parameters: run.parameters, images_seen: run.images_seen, ...cost };
 }
 
 /**

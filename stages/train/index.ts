@@ -21,6 +21,7 @@ import { buildModel, type ModelSpec } from './models.js';
 import { backboneOf } from './backbones.js';
 import type { TorchvisionArch } from './archs/architecture.js';
 import { cachedFeatures } from './feature-cache.js';
+import { modelCost } from './model-cost.js';
 import { buildPretrainedNet, GroupedStep, lossFunction, type Freeze } from './pretrained-net.js';
 
 export interface TrainParams {
@@ -263,7 +264,7 @@ export const train: BuiltinStage<TrainParams> = {
     await loader.close();
     // torch's count for the torchvision nets (its parameters(), without batch norm's running statistics); tfjs's for the others, as before.
     const parameters = net ? model.weights.filter((w) => !/moving_(mean|variance)$/.test(w.originalName)).reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0) : model.countParams();
-    const run = { best_epoch: best.epoch, epochs_run: history.length, backend: backend.backend, backend_detail: backend.detail, parameters, images_seen: imagesTrained };
+    const run = { best_epoch: best.epoch, epochs_run: history.length, backend: backend.backend, backend_detail: backend.detail, parameters, images_seen: imagesTrained, ...modelCost(model) };
     const column = (rows: number[][]) => rows.map((r) => r[0]);
     const binary = { fold, trainSet, valSet, trainProbs: column(trainOut), valProbs: column(valOut) };
     const other = { fold, trainSet, valSet, train: trainOut, val: valOut };

@@ -81,7 +81,7 @@ describe('train on a pretrained torchvision backbone', { skip: python ? false : 
     const r = cli(dir, ['validate']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /configs\/exp\/small\.yaml:2:15: data\.size must be >= 32 \(got 16; train reads it\): a torchvision architecture downsamples 32x/);
-    assert.match(r.stderr, /configs\/exp\/typo\.yaml:2:16: model\.arch must be one of: simple_cnn, resnet, mobilenet, simple_cnn_dense, resnet18, resnet34, resnet50, mobilenet_v3_small, mobilenet_v3_large, efficientnet_b0, convnext_tiny \(got "resnet19"\); did you mean resnet18\?/);
+    assert.match(r.stderr, /configs\/exp\/typo\.yaml:2:16: model\.arch must be one of: simple_cnn, resnet, mobilenet, simple_cnn_dense, resnet18, resnet34, resnet50, mobilenet_v3_small, mobilenet_v3_large, efficientnet_b0, convnext_tiny, mobilenet_v2, dlib_face_resnet \(got "resnet19"\); did you mean resnet18\?/);
     assert.match(r.stderr, /no_weights\.yaml:2:1: model\.weights is needed: train\.freeze other than none keeps pretrained layers as they are/);
     assert.match(r.stderr, /scratch_weights\.yaml:2:16: model\.arch must be one of: resnet18, .*: model\.weights loads a torchvision state_dict/);
     assert.equal(existsSync(path.join(dir, 'outputs')), false, 'nothing ran');
