@@ -9,6 +9,7 @@ import { declaration } from './declaration.js';
 import { readStudy, type StudyInfo } from '../runtime/study.js';
 import { probeVerdict } from './probe.js';
 import { costSection } from './cost-section.js';
+import { pretrainingResults, pretrainingVerdict } from './pretraining.js';
 import { sufficiencySection } from './sufficiency-section.js';
 import { sweepSection } from './sweep-section.js';
 import { hardestErrors, imageTag, readOof } from './run-files.js';
@@ -158,6 +159,11 @@ export const report: BuiltinStage = {
       }
       html.push('</table>');
       md.push('');
+      const pretraining = pretrainingVerdict(pretrainingResults(networks, comparisons));
+      if (pretraining) {
+        html.push(`<p class="probe"><b>${esc(pretraining)}</b></p>`);
+        md.push(pretraining, '');
+      }
       const auc = (s: StudyInfo) => ({ name: s.name, auc: results.get(s.name)!.metrics.auc.mean });
       for (const probe of probes.filter((p) => results.has(p.name))) {
         const verdict = probeVerdict(auc(probe), networks.filter((s) => results.has(s.name)).map(auc));
