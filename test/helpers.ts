@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,11 @@ export function makeProject(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'pipeline-test-'));
   writeFiles(dir, files);
   return dir;
+}
+
+/** The project's node_modules, as a researcher's project has it (the backbones that ship in npm packages are found there). */
+export function linkNodeModules(dir: string): void {
+  symlinkSync(fileURLToPath(new URL('../../node_modules', import.meta.url)), path.join(dir, 'node_modules'));
 }
 
 export function writeFiles(dir: string, files: Record<string, string>): void {

@@ -4,19 +4,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { cli, jsonEvents, makeProject, read } from './helpers.js';
+import { cli, jsonEvents, linkNodeModules, makeProject, read } from './helpers.js';
 import { lfwFolder } from './support/real-photos.js';
 
 describe('pipeline init', () => {
   it('without --images scaffolds the bundled demo study; never overwrites without --force', () => {
     const dir = makeProject({ '.gitignore': 'node_modules/\n*.log\n' });
+    linkNodeModules(dir);
     const r = cli(dir, ['init']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /wrote pipeline\.yaml, .*configs\/dataset\.yaml, .*configs\/phase1\/p1_cnn\.yaml/);
     assert.match(r.stdout, /npx pipeline run report/);
     assert.match(read(dir, 'pipeline.yaml'), /\$schema=node_modules\/pipeline\/schema\/pipeline\.schema\.json/);
     assert.equal(read(dir, '.gitignore'), 'node_modules/\n*.log\ncache/\n.pipeline/\noutputs/\ndata/dataset/\ndata/cropped/\n', 'missing lines appended, nothing lost');
-    assert.match(cli(dir, ['validate']).stdout, /is valid: 11 stages, 171 stage instances/);
+    assert.match(cli(dir, ['validate']).stdout, /is valid: 11 stages, 189 stage instances/);
 
     writeFiles(dir, 'pipeline.yaml', '# mine\n');
     const again = cli(dir, ['init']);
@@ -29,6 +30,7 @@ describe('pipeline init', () => {
 
   it('--images: two classes make a binary study (which is positive?), more a multi-class one, numbers a regression', async () => {
     const dir = makeProject({});
+    linkNodeModules(dir);
     for (const cls of ['cat', 'dog', 'fox']) {
       mkdirSync(path.join(dir, 'photos', cls), { recursive: true });
       await sharp({ create: { width: 8, height: 8, channels: 3, background: '#777' } }).png().toFile(path.join(dir, 'photos', cls, 'a.png'));
@@ -71,7 +73,9 @@ describe('your own study on real photos (scikit-image’s Labeled Faces in the W
     const init = cli(dir, ['init', '--images', realPhotos!, '--positive', 'face']);
     assert.equal(init.code, 0, init.stderr);
     assert.match(init.stdout, /found 2 classes in .*photos: face \(102, positive\), non_face \(100\)/);
-    const run = cli(dir, ['run', 'report', '-S', 'train.epochs=3', '-S', 'data.size=24']);
+    // A researcher's project has the package installed; the pretrained experiment's backbone ships in it.
+    linkNodeModules(dir);
+    const run = cli(dir, ['run', 'report', '-S', 'train.epochs=3']);
     assert.equal(run.code, 0, run.stderr);
     const summary = JSON.parse(read(dir, 'data/dataset/dataset.json')) as { images: number; excluded: { path: string; reason: string }[]; classes: unknown };
     assert.equal(summary.images, 200);
@@ -81,9 +85,12 @@ describe('your own study on real photos (scikit-image’s Labeled Faces in the W
     );
     const report = read(dir, 'outputs/report/report.md');
     assert.match(report, /^# face vs non_face: study report/);
-    const auc = Number(/\| cnn \| architecture \| simple_cnn \| (\d\.\d+)/.exec(report)?.[1]);
+    const auc = Number(/\| cnn \| architecture \| simple_cnn_dense \| (\d\.\d+)/.exec(report)?.[1]);
     assert.ok(auc > 0.7, `faces vs non-faces is learnable from 200 real photos: AUC ${auc}`);
-    const again = cli(dir, ['run', 'report', '-S', 'train.epochs=3', '-S', 'data.size=24', '--json']);
+    const pretrained = Number(/\| pretrained \| pretraining \| [^|]+ \| (\d\.\d+)/.exec(report)?.[1]);
+    assert.ok(pretrained > 0.9, `ImageNet features tell faces from non-faces: AUC ${pretrained}`);
+    assert.match(report, /Pretraining (helps|does not measurably help|hurts)/);
+    const again = cli(dir, ['run', 'report', '-S', 'train.epochs=3', '--json']);
     assert.deepEqual(jsonEvents(again.stdout).at(-1), { ...jsonEvents(again.stdout).at(-1), event: 'done', ok: true, ran: 0, restored: 0 });
   });
 });

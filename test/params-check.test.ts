@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { fingerprintOf, keyOf } from '../src/fingerprint.js';
 import { loadProject } from '../src/spec/load.js';
-import { cli, executions, makeProject } from './helpers.js';
+import { cli, executions, linkNodeModules, makeProject } from './helpers.js';
 
 /** A built-in's params are checked against its declared schema at load: a typo is a file:line:col error, not a different experiment. */
 const made: string[] = [];
@@ -147,6 +147,7 @@ describe('the params of built-in stages', () => {
     const root = fileURLToPath(new URL('../..', import.meta.url));
     assert.deepEqual(loadProject({ specFile: path.join(root, 'pipeline.yaml') }).warnings, []);
     const dir = project({});
+    linkNodeModules(dir);
     assert.equal(cli(dir, ['init']).code, 0);
     const r = cli(dir, ['validate']);
     assert.equal(r.code, 0, r.stderr);

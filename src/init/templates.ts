@@ -96,7 +96,7 @@ ${t.facecrop ? 'facecrop: { margin: 0.25, size: 64, min_score: 0.3, input_size: 
     'configs/shared.yaml': `# Shared by every experiment (each extends ../shared.yaml). Sized for a CPU: a few thousand
 # images at 32 px train in minutes per fold; on a GPU try -S data.size=96 -S train.epochs=30.
 seed: 42
-model: { arch: simple_cnn, width: 16, depth: 1 }
+model: { arch: simple_cnn_dense, width: 16, depth: 1, dropout: 0.5 }
 data:
   input: raw
   size: 32
@@ -115,11 +115,22 @@ train:
     'configs/phase1/cnn.yaml': 'extends: ../shared.yaml\n',
     'configs/phase1/resnet.yaml': 'extends: ../shared.yaml\nmodel: { arch: resnet, width: 8, depth: 1 }\n',
     'configs/phase1/cnn_augment.yaml': 'extends: ../shared.yaml\ntrain: { augment: true }\n',
+    'configs/phase1/pretrained.yaml': `extends: ../shared.yaml
+# ImageNet-pretrained MobileNetV2 (Keras's, as the nsfwjs package ships it: no download): each
+# image's features once, at its recipe's 224 px, cached for every head; only a linear head
+# trains, which a CPU does in seconds. On a GPU, fine-tune it instead:
+#   train: { freeze: { until: block_12 }, lr_backbone: 0.0003, bn: frozen }   (or freeze: none)
+# Weights of your own: model: { arch: resnet18, weights: weights/resnet18.pth } (torchvision's state_dict).
+model: { arch: mobilenet_v2, weights: "npm:nsfwjs/mobilenet_v2" }
+data: { size: 224 }
+train: { freeze: backbone, normalization: backbone, epochs: 20, patience: 5 }
+`,
     'configs/study.yaml': `# How the report reads each experiment: its phase, the question, a label, and the baseline it is compared with.
 experiments:
-  cnn: { phase: 1, question: architecture, label: simple_cnn, model: simple_cnn, fraction: 1 }
+  cnn: { phase: 1, question: architecture, label: simple_cnn_dense, model: simple_cnn_dense, fraction: 1 }
   resnet: { phase: 1, question: architecture, label: resnet-8x1, baseline: cnn, model: resnet, fraction: 1 }
   cnn_augment: { phase: 1, question: augmentation, label: flip + shift + colour jitter, baseline: cnn }
+  pretrained: { phase: 1, question: pretraining, label: "ImageNet MobileNetV2, frozen features + linear head", baseline: cnn }
 ${t.facecrop ? '  cnn_facecrop: { phase: 1, question: face crop, label: trained on face crops, baseline: cnn }\n' : ''}`,
   };
   if (t.facecrop) files['configs/phase1/cnn_facecrop.yaml'] = 'extends: ../shared.yaml\ndata: { input: cropped }\n';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { cli, makeProject } from '../helpers.js';
+import { cli, linkNodeModules, makeProject } from '../helpers.js';
 
 /**
  * `train` on a backbone an npm package ships, in a researcher's project (its node_modules):
@@ -35,7 +35,7 @@ function study(experiments: Record<string, string>, installed = true): string {
   for (const [name, text] of Object.entries(experiments)) files[`configs/exp/${name}.yaml`] = text;
   const dir = makeProject(files);
   made.push(dir);
-  if (installed) symlinkSync(nodeModules, path.join(dir, 'node_modules'));
+  if (installed) linkNodeModules(dir);
   return dir;
 }
 
