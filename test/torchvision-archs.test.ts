@@ -21,6 +21,8 @@ import { torchPython } from './support/torch-python.js';
  * file and must give the same numbers.
  */
 const SIZE = 32;
+/** test/torchvision-archs-cpu.test.ts runs this file again on tfjs's cpu backend. */
+const BACKEND = process.env.PIPELINE_ARCHS_TEST_BACKEND ?? 'wasm';
 const script = fileURLToPath(new URL('../../test/fixtures/torchvision/make_fixtures.py', import.meta.url));
 const python = torchPython();
 const names = Object.keys(architectures);
@@ -57,9 +59,10 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, wha
   assert.ok(worst <= tolerance * scale, `${what}: max error ${worst} at scale ${scale}`);
 }
 
-describe('torchvision architectures', { skip: python ? false : 'no python3 with torch and torchvision (apt-get install python3-torchvision)' }, () => {
+describe(`torchvision architectures (${BACKEND})`, { skip: python ? false : 'no python3 with torch and torchvision (apt-get install python3-torchvision)' }, () => {
   before(async () => {
-    await initBackend('wasm', 1);
+    await initBackend(BACKEND, 1);
+    assert.equal(tf.getBackend(), BACKEND);
     dir = mkdtempSync(path.join(tmpdir(), 'pipeline-torchvision-'));
     const made = spawnSync(python!, [script, dir, String(SIZE), ...names], { encoding: 'utf8' });
     assert.equal(made.status, 0, made.stderr);
