@@ -11,6 +11,7 @@ import { architecture, architectures } from '../stages/train/archs/registry.js';
 import { loadStateDict, torchKeyedWeights } from '../stages/train/archs/torch-weights.js';
 import { readStateDict } from '../stages/train/weights/state-dict.js';
 import { initBackend } from '../stages/train/backend.js';
+import { stopWebGpu } from '../stages/train/webgpu/backend.js';
 import { modelCost } from '../stages/train/model-cost.js';
 import { torchPython } from './support/torch-python.js';
 
@@ -21,8 +22,11 @@ import { torchPython } from './support/torch-python.js';
  * file and must give the same numbers.
  */
 const SIZE = 32;
-/** test/torchvision-archs-cpu.test.ts runs this file again on tfjs's cpu backend. */
+/** test/torchvision-archs-{cpu,webgpu}.test.ts run this file again on those backends. */
 const BACKEND = process.env.PIPELINE_ARCHS_TEST_BACKEND ?? 'wasm';
+// WebGPU on whatever Vulkan device is here (Mesa's lavapipe, a CPU implementation, in CI).
+const noWebGpu = BACKEND === 'webgpu' ? await initBackend('webgpu').then(() => false, (error: Error) => error.message) : false;
+const required = process.env.PIPELINE_REQUIRE_SERVICES === '1';
 const script = fileURLToPath(new URL('../../test/fixtures/torchvision/make_fixtures.py', import.meta.url));
 const python = torchPython();
 const names = Object.keys(architectures);
@@ -59,15 +63,20 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, wha
   assert.ok(worst <= tolerance * scale, `${what}: max error ${worst} at scale ${scale}`);
 }
 
-describe(`torchvision architectures (${BACKEND})`, { skip: python ? false : 'no python3 with torch and torchvision (apt-get install python3-torchvision)' }, () => {
+const skip = !python ? 'no python3 with torch and torchvision (apt-get install python3-torchvision)' : noWebGpu && !required ? `no WebGPU adapter: ${noWebGpu}` : false;
+
+describe(`torchvision architectures (${BACKEND})`, { skip }, () => {
   before(async () => {
-    await initBackend(BACKEND, 1);
+    if (BACKEND !== 'webgpu') await initBackend(BACKEND, 1);
     assert.equal(tf.getBackend(), BACKEND);
     dir = mkdtempSync(path.join(tmpdir(), 'pipeline-torchvision-'));
     const made = spawnSync(python!, [script, dir, String(SIZE), ...names], { encoding: 'utf8' });
     assert.equal(made.status, 0, made.stderr);
   });
-  after(() => dir && rmSync(dir, { recursive: true, force: true }));
+  after(async () => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (BACKEND === 'webgpu') stopWebGpu();
+  });
 
   for (const name of names) {
     it(`${name}: the .pth and .safetensors readers give torch's tensors`, () => {
@@ -85,7 +94,7 @@ describe(`torchvision architectures (${BACKEND})`, { skip: python ? false : 'no 
       }
     });
 
-    it(`${name}: same outputs (eval mode) and gradients as torchvision, loaded key for key`, () => {
+    it(`${name}: same outputs (eval mode) and gradients as torchvision, loaded key for key`, async () => {
       const meta = fixture(name);
       const refs = references(name, meta);
       const model = buildTorchvisionModel(architecture(name)!, SIZE, meta.output_shape[1]);
@@ -98,18 +107,19 @@ describe(`torchvision architectures (${BACKEND})`, { skip: python ? false : 'no 
       const [n, c, h, w] = meta.input_shape;
       const x = tf.transpose(tf.tensor(refs.input, [n, c, h, w]), [0, 2, 3, 1]);
       const out = model.predict(x) as tf.Tensor;
-      assertClose(out.dataSync(), refs.output, `${name} outputs`);
+      // Read back asynchronously: WebGPU cannot read synchronously.
+      assertClose(await out.data(), refs.output, `${name} outputs`);
       // One training step's gradients, of sum(outputs * R), in eval mode (batch norm on its running statistics, so they are deterministic).
       const keyed = new Map(torchKeyedWeights(model).map((k) => [k.key, k]));
       const r = tf.tensor(refs.r, meta.output_shape);
       const variables = meta.grad_keys.map((key) => keyed.get(key)!);
       const { grads } = tf.variableGrads(() => tf.sum(tf.mul(model.apply(x, { training: false }) as tf.Tensor, r)) as tf.Scalar, variables.map((v) => v.variable.read() as tf.Variable));
-      meta.grad_keys.forEach((key, i) => {
+      for (const [i, key] of meta.grad_keys.entries()) {
         const v = variables[i];
         const grad = grads[(v.variable.read() as tf.Variable).name]!;
         const inTorch = v.permutation ? tf.transpose(grad, v.permutation.map((_, j) => v.permutation!.indexOf(j))) : grad;
-        assertClose(inTorch.dataSync(), refs.grads[i], `${name} gradient of ${key}`);
-      });
+        assertClose(await inTorch.data(), refs.grads[i], `${name} gradient of ${key}`);
+      }
       tf.dispose([x, out, r, ...Object.values(grads)]);
       model.dispose();
     });
