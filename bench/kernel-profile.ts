@@ -1,16 +1,18 @@
 /**
  * Where a wasm training step goes: wraps every kernel of the backend with a timer and trains the
  * bench's SimpleCNN, or one of the study's models.
- * Usage: node dist/bench/kernel-profile.js [threads] [steps] [size] [simple|resnet|mobilenet] [--stock]
+ * Usage: node dist/bench/kernel-profile.js [threads] [steps] [size] [simple|resnet|mobilenet|<torchvision arch>] [batch] [--stock]
  * (--stock: the backend's own kernels only, where it has them)
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../stages/train/backend.js';
 import { buildModel } from '../stages/train/models.js';
+import { buildTorchvisionModel } from '../stages/train/archs/build.js';
+import { architecture } from '../stages/train/archs/registry.js';
 import { simpleCnn } from './simple-cnn.js';
 
 async function main(): Promise<void> {
-  const [threads = '1', steps = '5', size = '64', arch = 'simple'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const [threads = '1', steps = '5', size = '64', arch = 'simple', batch = '32'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   await initBackend('wasm', Number(threads));
   const totals = new Map<string, { ms: number; calls: number }>();
   for (const config of tf.getKernelsForBackend('wasm')) {
@@ -29,10 +31,11 @@ async function main(): Promise<void> {
       },
     });
   }
-  const model = arch === 'simple' ? simpleCnn(Number(size)) : buildModel({ arch, width: 8, depth: 1 } as Parameters<typeof buildModel>[0], Number(size), 1);
-  if (arch !== 'simple') model.compile({ optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy' });
-  const x = tf.randomUniform([32, Number(size), Number(size), 3]);
-  const y = tf.randomUniform([32, 1]).round();
+  const torchvision = architecture(arch);
+  const model = arch === 'simple' ? simpleCnn(Number(size)) : torchvision ? buildTorchvisionModel(torchvision, Number(size), 1) : buildModel({ arch, width: 8, depth: 1 } as Parameters<typeof buildModel>[0], Number(size), 1);
+  if (arch !== 'simple') model.compile({ optimizer: tf.train.adam(1e-3), loss: torchvision ? 'meanSquaredError' : 'binaryCrossentropy' });
+  const x = tf.randomUniform([Number(batch), Number(size), Number(size), 3]);
+  const y = tf.randomUniform([Number(batch), 1]).round();
   await model.trainOnBatch(x, y);
   totals.clear();
   const start = performance.now();

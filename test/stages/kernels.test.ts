@@ -53,7 +53,9 @@ describe(`wasm training kernels match the cpu backend (${threads === 1 ? 'single
       for (const stride of [1, 2])
         for (const pad of ['same', 'valid'] as const) assertClose(await on('cpu', () => convGrads(op, stride, pad)), await on('wasm', () => convGrads(op, stride, pad)), `${op} stride ${stride} ${pad}`);
     // Depthwise with multiplier 1 takes the SIMD path (6 channels: one group and a remainder).
-    for (const [op, xShape, wShape] of [['conv', [3, 10, 10, 3], [3, 3, 3, 16]], ['conv', [2, 8, 13, 8], [5, 5, 8, 12]], ['depthwise', [2, 9, 9, 6], [3, 3, 6, 1]]] as ['conv' | 'depthwise', Shape4, Shape4][])
+    // The input gradient's paths: 3 channels (dot products only), 8 (one 8-wide group), 13 (8 + 4 + a dot
+    // product), with 4-pixel tiles and their remainders; a 7x7 first layer at stride 2; 5 images over the threads.
+    for (const [op, xShape, wShape] of [['conv', [3, 10, 10, 3], [3, 3, 3, 16]], ['conv', [2, 8, 13, 8], [5, 5, 8, 12]], ['conv', [5, 11, 9, 13], [3, 3, 13, 7]], ['conv', [2, 19, 17, 3], [7, 7, 3, 9]], ['depthwise', [2, 9, 9, 6], [3, 3, 6, 1]]] as ['conv' | 'depthwise', Shape4, Shape4][])
       for (const stride of [1, 2])
         for (const pad of ['same', 'valid'] as const) {
           const run = () => convGrads(op, stride, pad, xShape, wShape);

@@ -1,7 +1,6 @@
 /**
  * Conv2D forward as our wasm kernel (kernels/conv.c): with fused multiply-add it runs about a
  * third faster than the backend's XNNPACK convolution, which wasm SIMD without FMA holds back.
- * The input gradient is a convolution too (conv-gradients.ts), so it gains the same.
  * Dilated or NCHW convolutions keep the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -20,6 +20,8 @@ export interface KernelSignatures {
   depthwise_filter_grad: [x: number, dy: number, dw: number, ...geometry: DepthwiseGeometry];
   sum_leading: [x: number, out: number, rows: number, width: number];
   conv2d: [x: number, filter: number, y: number, ...geometry: ConvGeometry];
+  swap_filter_channels: [filter: number, swapped: number, taps: number, c: number, o: number];
+  conv2d_input_grad: [dy: number, filter: number, swapped: number, dx: number, ...geometry: ConvGeometry];
 }
 export type KernelName = keyof KernelSignatures;
 

@@ -228,3 +228,96 @@ __attribute__((export_name("conv2d"))) void conv2d(const f32 *x, const f32 *w, f
     }
   }
 }
+
+/* wt[tap, o, c] = w[tap, c, o]: the filter with its channel axes swapped, for the input gradient. */
+__attribute__((export_name("swap_filter_channels"))) void swap_filter_channels(const f32 *w, f32 *wt, int taps,
+                                                                               int C, int O, int part,
+                                                                               int parts) {
+  for (int tap = part; tap < taps; tap += parts)
+    for (int c = 0; c < C; c++)
+      for (int o = 0; o < O; o++) wt[(tap * O + o) * C + c] = w[(tap * C + c) * O + o];
+}
+
+/*
+ * PT input pixels (dx at dx + i * xs) by 4 * CV channels: += sum over o of dy[pixel i, o] *
+ * wt[o, c] (dy rows `ds` apart, wt rows C apart).
+ */
+#define INPUT_TILE(PT, CV)                                                                        \
+  INLINE void input_tile_##PT##_##CV(const f32 *dy, int ds, const f32 *wt, int O, int C, f32 *dx,  \
+                                     int xs) {                                                    \
+    v128_t acc[PT][CV];                                                                           \
+    for (int i = 0; i < PT; i++)                                                                  \
+      for (int v = 0; v < CV; v++) acc[i][v] = wasm_v128_load(dx + i * xs + 4 * v);              \
+    for (int o = 0; o < O; o++, wt += C) {                                                        \
+      v128_t f[CV];                                                                               \
+      for (int v = 0; v < CV; v++) f[v] = wasm_v128_load(wt + 4 * v);                            \
+      for (int i = 0; i < PT; i++) {                                                              \
+        v128_t d = wasm_v128_load32_splat(dy + i * ds + o);                                       \
+        for (int v = 0; v < CV; v++) acc[i][v] = madd(acc[i][v], d, f[v]);                        \
+      }                                                                                           \
+    }                                                                                             \
+    for (int i = 0; i < PT; i++)                                                                  \
+      for (int v = 0; v < CV; v++) wasm_v128_store(dx + i * xs + 4 * v, acc[i][v]);              \
+  }
+
+INPUT_TILE(4, 2)
+INPUT_TILE(4, 1)
+INPUT_TILE(1, 2)
+INPUT_TILE(1, 1)
+
+/* dx[c] += dy[pixel] . w[c, :] for one pixel, channels [c0, C) (fewer than 4): dot products over o. */
+INLINE void input_dots(const f32 *dy, const f32 *w, int O, int c0, int C, f32 *dx) {
+  for (int c = c0; c < C; c++) {
+    const f32 *wc = w + c * O;
+    v128_t acc = wasm_f32x4_splat(0);
+    int o = 0;
+    for (; o + 4 <= O; o += 4) acc = madd(acc, wasm_v128_load(dy + o), wasm_v128_load(wc + o));
+    f32 sum = wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1) +
+              wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3);
+    for (; o < O; o++) sum += dy[o] * wc[o];
+    dx[c] += sum;
+  }
+}
+
+/*
+ * dx[n, iy, ix, c] = sum over output pixels and taps with iy = oy * sh + ky - pt and
+ * ix = ox * sw + kx - pl of dy[n, oy, ox, o] * w[ky, kx, c, o]: each output pixel's gradient
+ * goes straight to the input pixels its taps read, so a stride costs no interleaved zeros and
+ * the filter needs no flip. Channels in multiples of 4 use wt (swap_filter_channels' layout),
+ * the rest dot products over w. Part `part` of `parts` takes every parts-th image; within one,
+ * each dx element sums in the same order (row, tap, column) whatever the split. dx must be zeroed.
+ */
+__attribute__((export_name("conv2d_input_grad"))) void conv2d_input_grad(
+    const f32 *dy, const f32 *w, const f32 *wt, f32 *dx, int N, int H, int W, int C, int OH, int OW,
+    int O, int KH, int KW, int sh, int sw, int pt, int pl, int part, int parts) {
+  const int vec = C / 4 * 4;
+  for (int n = part; n < N; n += parts)
+    for (int oy = 0; oy < OH; oy++)
+      for (int ky = 0; ky < KH; ky++) {
+        const int iy = oy * sh + ky - pt;
+        if (iy < 0 || iy >= H) continue;
+        for (int kx = 0; kx < KW; kx++) {
+          const int from = first_valid(kx, pl, sw), to = end_valid(kx, pl, sw, W, OW);
+          if (from >= to) continue;
+          const int tap = ky * KW + kx;
+          const f32 *dyRow = dy + (n * OH + oy) * OW * O;
+          f32 *dxRow = dx + (n * H + iy) * W * C;
+          const int xs = sw * C;
+          int c = 0;
+          for (; c + 8 <= vec; c += 8) {
+            const f32 *wp = wt + tap * O * C + c;
+            int ox = from;
+            for (; ox + 4 <= to; ox += 4) input_tile_4_2(dyRow + ox * O, O, wp, O, C, dxRow + (ox * sw + kx - pl) * C + c, xs);
+            for (; ox < to; ox++) input_tile_1_2(dyRow + ox * O, O, wp, O, C, dxRow + (ox * sw + kx - pl) * C + c, xs);
+          }
+          for (; c + 4 <= vec; c += 4) {
+            const f32 *wp = wt + tap * O * C + c;
+            int ox = from;
+            for (; ox + 4 <= to; ox += 4) input_tile_4_1(dyRow + ox * O, O, wp, O, C, dxRow + (ox * sw + kx - pl) * C + c, xs);
+            for (; ox < to; ox++) input_tile_1_1(dyRow + ox * O, O, wp, O, C, dxRow + (ox * sw + kx - pl) * C + c, xs);
+          }
+          if (vec < C)
+            for (int ox = from; ox < to; ox++) input_dots(dyRow + ox * O, w + tap * C * O, O, vec, C, dxRow + (ox * sw + kx - pl) * C);
+        }
+      }
+}
