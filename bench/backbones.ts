@@ -19,7 +19,8 @@ export interface BackboneRow {
 }
 
 const SIZE = 224;
-// Batch 32 at 224 px did not finish two steps in 10 minutes on the 2-core CI machine (wasm heap); 8 does.
+// Batch 32 at 224 px does not fit: resnet18's training step needs ~170 MB of wasm heap per image and the heap
+// is 32-bit (4 GiB; at batch 24 it is full and the next allocation hangs the backend). 8 fits.
 const BATCH = 8;
 
 async function ours(arch: string, steps: number): Promise<BackboneRow> {

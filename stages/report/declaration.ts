@@ -23,6 +23,7 @@ export const declaration: StageDeclaration = {
     additionalProperties: false,
     properties: {
       since: { type: 'string', minLength: 1, description: 'how to name the revision the since input compares with (HEAD, main, v1)' },
+      inference_ms: { type: 'boolean', description: "adds each model's measured inference time per image to the cost table (a measurement of this machine: reruns differ; default false)" },
       bins: { type: 'integer', minimum: 2, maximum: 20, description: 'equal-count bins per image property in the errors-by-property section (default 4)' },
       property_bins: {
         type: 'object',

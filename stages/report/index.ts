@@ -9,6 +9,7 @@ import { declaration } from './declaration.js';
 import { readStudy, type StudyInfo } from '../runtime/study.js';
 import { probeVerdict } from './probe.js';
 import { costSection } from './cost-section.js';
+import { initBackend } from '../train/backend.js';
 import { pretrainingResults, pretrainingVerdict } from './pretraining.js';
 import { sufficiencySection } from './sufficiency-section.js';
 import { sweepSection } from './sweep-section.js';
@@ -220,7 +221,8 @@ export const report: BuiltinStage = {
       }
     }
 
-    const cost = costSection(study.map((s) => s.name), runsRoot);
+    const timing = ctx.options.inference_ms === true ? { backend: (await initBackend()).backend } : undefined;
+    const cost = await costSection(study.map((s) => s.name), runsRoot, timing);
     html.push(...cost.html);
     md.push(...cost.md);
 

@@ -66,7 +66,7 @@ function tinyStudy(): string {
       '    outs: [outputs/since.json]',
       '  report:',
       '    uses: report',
-      '    with: { since: HEAD }',
+      '    with: { since: HEAD, inference_ms: true }',
       '    deps: { results: outputs/results, eda: outputs/eda, configs: configs, runs: outputs/runs, dataset: data/raw, since: outputs/since.json, sufficiency: outputs/sufficiency }',
       '    outs: { report: outputs/report }',
     ].join('\n'),
@@ -103,6 +103,7 @@ describe('the built-in stages end to end (tiny study)', () => {
     assert.deepEqual(sufficiency.curves[0].inverse.map((i) => i.target), [0.8, 0.999]);
     assert.match(html, /<h2>Data sufficiency<\/h2>/);
     assert.match(html, /Width x data sweep/);
+    assert.match(read(dir, 'outputs/report/report.md'), /## What each model costs[\s\S]*\| inference ms \/ image \(wasm, batch 1\) \|[\s\S]*\| a_cnn \| [\d,]+ \| \d+\.\d\d \| \d+\.\d\d \| \d+\.\d \|/, 'parameters, weights, FLOPs and the measured inference time of each model');
     assert.match(read(dir, 'outputs/report/report.md'), /## Errors by image property \(a_cnn\)[\s\S]*\| luminance \| ≤ 0\.\d{3} \| \d+ \|[\s\S]*\| source \| wiki \|/);
     const src = JSON.parse(read(dir, 'outputs/runs/src/fold0/metrics.json')) as { task: string; classes: string[]; n_val: number; val: { confusion: number[][]; accuracy: number } };
     assert.equal(src.task, 'multiclass');
