@@ -297,6 +297,8 @@ async function main(): Promise<void> {
   process.stderr.write('GPU training throughput (WebGPU beside PyTorch)...\n');
   const gpu = gpuTrainingThroughput();
   process.stdout.write(gpuTable(gpu));
+  // --training-only skips every part that makes the work folder.
+  mkdirSync(root, { recursive: true });
   writeFileSync(path.join(root, 'results.json'), JSON.stringify({ rows, bigDir, memory, extras, training, backbones, gpu }, null, 2));
   process.exit(0);
 }

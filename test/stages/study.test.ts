@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { webgpuUnavailable } from '../support/webgpu-adapter.js';
 import { cli, cliPath, git, makeProject, read } from '../helpers.js';
 
 /** A tiny study with the real built-in stages: 1 epoch, 16 px, two folds of five. */
@@ -162,9 +163,9 @@ describe('the built-in stages end to end (tiny study)', () => {
     assert.equal(read(dir, 'outputs/runs/a_cnn/fold0/metrics.json'), first);
   });
 
-  // CI installs Mesa's lavapipe (a Vulkan device on the CPU); elsewhere the Vulkan loader may be missing.
-  const vulkan = existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1') || existsSync('/usr/lib/aarch64-linux-gnu/libvulkan.so.1');
-  it('the webgpu backend trains a fold, records its adapter, and gives identical metrics on rerun', { skip: !vulkan && process.env.PIPELINE_REQUIRE_SERVICES !== '1' ? 'no Vulkan loader (libvulkan1)' : false }, () => {
+  // CI installs Mesa's lavapipe (a Vulkan device on the CPU); elsewhere the loader may be missing, or have no usable adapter.
+  const noWebGpu = webgpuUnavailable();
+  it('the webgpu backend trains a fold, records its adapter, and gives identical metrics on rerun', { skip: noWebGpu && process.env.PIPELINE_REQUIRE_SERVICES !== '1' ? `no WebGPU adapter: ${noWebGpu}` : false }, () => {
     const dir = tinyStudy();
     const env = { PIPELINE_TF_BACKEND: 'webgpu' };
     const run = cli(dir, ['run', 'train@exp=a_cnn,fold=0'], env);
