@@ -35,7 +35,7 @@ export class TtyReporter extends PlainReporter {
         break;
       case 'progress': {
         const entry = this.running.get(event.stage);
-        if (entry) entry.progress = Object.entries(event.data).map(([k, v]) => `${k} ${String(v)}`).join(' · ');
+        if (entry) entry.progress = Object.entries(event.data).map(([k, v]) => (k === 'eta_s' && typeof v === 'number' ? `ETA ${formatDuration(v * 1000)}` : `${k} ${String(v)}`)).join(' · ');
         break;
       }
       case 'finished':

@@ -4,7 +4,7 @@ import { logLoss, rocAuc } from '../metrics/metrics.js';
 import { loadFold, type FoldData, type FoldDataParams } from '../runtime/fold-data.js';
 import { scoreTaskFold, writeTaskRunFolder } from '../runtime/task-run-folder.js';
 import { scoreFold, writeRunFolder } from '../runtime/run-folder.js';
-import type { BuiltinStage } from '../runtime/stage.js';
+import type { BuiltinStage, StageContext } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
 import { fitLogistic, fitOneVsRest, fitRidge, predictLinear, predictLogistic, predictOneVsRest, standardize, standardScaler, type Rows } from './logistic.js';
 
@@ -17,14 +17,14 @@ export interface BaselineParams {
  * The probe for the other tasks: one-vs-rest logistic regression (multi-class) or ridge
  * regression (a numeric target) on the same standardised pixels, in the files `train` writes.
  */
-function otherTask(out: string, fold: FoldData, zTrain: Rows, zVal: Rows, probe: BaselineParams['probe'], scaler: { mean: number[]; scale: number[] }): void {
+function otherTask(out: string, fold: FoldData, zTrain: Rows, zVal: Rows, probe: BaselineParams['probe'], scaler: { mean: number[]; scale: number[] }, progress: StageContext['progress']): void {
   const { targets } = fold;
   const yTrain = fold.trainSet.map((s) => s.label);
   let train: number[][];
   let val: number[][];
   let model: object;
   if (targets.task === 'multiclass') {
-    const models = fitOneVsRest(zTrain, yTrain, targets.classNames.length, probe.C);
+    const models = fitOneVsRest(zTrain, yTrain, targets.classNames.length, probe.C, (done, total) => progress({ classes: `${done}/${total}` }));
     [train, val] = [predictOneVsRest(models, zTrain), predictOneVsRest(models, zVal)];
     model = { kind: 'one_vs_rest_logistic_regression', C: probe.C, coef: models.map((m) => m.coef), intercept: models.map((m) => m.intercept) };
   } else {
@@ -66,7 +66,7 @@ export const baseline: BuiltinStage<BaselineParams> = {
     const yTrain = fold.trainSet.map((s) => s.label);
     const yVal = fold.valSet.map((s) => s.label);
     if (fold.targets.task !== 'binary') {
-      otherTask(ctx.outputs.run, fold, zTrain, zVal, probe, scaler);
+      otherTask(ctx.outputs.run, fold, zTrain, zVal, probe, scaler, ctx.progress);
       return;
     }
     const model = fitLogistic(zTrain, yTrain, probe.C);

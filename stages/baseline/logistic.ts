@@ -178,9 +178,14 @@ export function standardize(x: Rows, scaler: { mean: readonly number[]; scale: r
  * One-vs-rest L2 logistic regression, as scikit-learn's OneVsRestClassifier(LogisticRegression)
  * fits it: one exact binary model per class; probabilities are the K sigmoids normalised to sum 1.
  */
-export function fitOneVsRest(x: Rows, y: readonly number[], classes: number, C: number): LogisticModel[] {
+export function fitOneVsRest(x: Rows, y: readonly number[], classes: number, C: number, progress?: (done: number, total: number) => void): LogisticModel[] {
   const packed = pack(x);
-  return Array.from({ length: classes }, (_, k) => fitLogistic(packed, y.map((v) => (v === k ? 1 : 0)), C));
+  progress?.(0, classes);
+  return Array.from({ length: classes }, (_, k) => {
+    const model = fitLogistic(packed, y.map((v) => (v === k ? 1 : 0)), C);
+    progress?.(k + 1, classes);
+    return model;
+  });
 }
 
 export function predictOneVsRest(models: readonly LogisticModel[], x: Rows): number[][] {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
 import { parseStageSpec, type StageDeclaration, type StageSpec } from '../../src/protocol/stage-protocol.js';
+import { withEta } from './progress-eta.js';
 
 /**
  * What a built-in stage receives: the spec's paths and options as the engine wrote them (one
@@ -76,7 +77,7 @@ export async function runStage<P>(stage: BuiltinStage<P>, argv = process.argv): 
     plots: spec.plots,
     stageCache: spec.stageCache,
     log: (message) => process.stderr.write(message + '\n'),
-    progress: (data) => process.stdout.write(`::progress ${JSON.stringify(data)}\n`),
+    progress: withEta((data) => process.stdout.write(`::progress ${JSON.stringify(data)}\n`)),
     signal: controller.signal,
   };
   try {
