@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { cli, linkNodeModules, makeProject } from '../helpers.js';
+import { TRAIN_STUDY_PIPELINE } from '../support/train-study.js';
 
 /**
  * `train` on a backbone an npm package ships, in a researcher's project (its node_modules):
@@ -17,20 +18,7 @@ after(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true }))
 function study(experiments: Record<string, string>, installed = true): string {
   const files: Record<string, string> = {
     'configs/dataset.yaml': 'seed: 7\ndata: { identities: 6, real_per_identity: 2, fake_per_identity: 2, size: 48, geometry_shortcut: true }\ncv: { folds: 2, stratify: label }\n',
-    'pipeline.yaml': [
-      'params: [configs/dataset.yaml]',
-      'stages:',
-      '  data: { uses: synth-faces, params: [seed, data], outs: { dataset: data/raw } }',
-      '  split: { uses: split, deps: { dataset: data/raw }, params: [seed, cv], outs: { splits: outputs/splits.json } }',
-      '  train:',
-      '    matrix: { exp: "configs/exp/*.yaml", fold: [0] }',
-      '    uses: train',
-      '    with: { fold: "${fold}" }',
-      '    deps: { splits: outputs/splits.json, dataset: data/raw }',
-      '    params: ${exp}',
-      '    outs: { run: "outputs/runs/${exp.name}/fold${fold}" }',
-      '',
-    ].join('\n'),
+    'pipeline.yaml': TRAIN_STUDY_PIPELINE,
   };
   for (const [name, text] of Object.entries(experiments)) files[`configs/exp/${name}.yaml`] = text;
   const dir = makeProject(files);

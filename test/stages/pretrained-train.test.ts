@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { cli, makeProject } from '../helpers.js';
+import { TRAIN_STUDY_PIPELINE } from '../support/train-study.js';
 import { torchPython } from '../support/torch-python.js';
 
 /**
@@ -24,20 +25,7 @@ function study(): string {
     'configs/exp/frozen_a.yaml': 'extends: ../shared.yaml\ntrain: { freeze: backbone }\n',
     'configs/exp/frozen_b.yaml': 'extends: ../shared.yaml\ntrain: { freeze: backbone, lr: 0.003 }\n',
     'configs/exp/finetune.yaml': 'extends: ../shared.yaml\ntrain: { freeze: { until: layer3 }, lr_backbone: 0.001, bn: frozen, epochs: 1 }\n',
-    'pipeline.yaml': [
-      'params: [configs/dataset.yaml]',
-      'stages:',
-      '  data: { uses: synth-faces, params: [seed, data], outs: { dataset: data/raw } }',
-      '  split: { uses: split, deps: { dataset: data/raw }, params: [seed, cv], outs: { splits: outputs/splits.json } }',
-      '  train:',
-      '    matrix: { exp: "configs/exp/*.yaml", fold: [0] }',
-      '    uses: train',
-      '    with: { fold: "${fold}" }',
-      '    deps: { splits: outputs/splits.json, dataset: data/raw }',
-      '    params: ${exp}',
-      '    outs: { run: "outputs/runs/${exp.name}/fold${fold}" }',
-      '',
-    ].join('\n'),
+    'pipeline.yaml': TRAIN_STUDY_PIPELINE,
   });
   made.push(dir);
   const fixtures = path.join(dir, 'weights');
