@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { cli, cliAsync, executions, makeProject, read, writeFiles } from './helpers.js';
+import { tempDir } from './support/temp-dirs.js';
 
 /** A project as git would hold it: everything but cache/, .pipeline/ and the outputs. */
 function cloneCommitted(dir: string, withCache: boolean): string {
-  const clone = path.join(mkdtempSync(path.join(tmpdir(), 'pipeline-clone-')), 'project');
+  const clone = path.join(tempDir('pipeline-clone-'), 'project');
   cpSync(dir, clone, {
     recursive: true,
     filter: (src) => {
@@ -111,7 +111,7 @@ describe('cache gc and verify', () => {
 describe('remotes', () => {
   it('a directory remote: push, then a fresh clone pulls and builds with --frozen', () => {
     const dir = study();
-    const remote = mkdtempSync(path.join(tmpdir(), 'pipeline-remote-'));
+    const remote = tempDir('pipeline-remote-');
     writeFiles(dir, { '.pipeline/config.yaml': `remote:\n  url: ${remote}\n` });
     assert.equal(cli(dir, ['run', '--push']).code, 0);
     assert.ok(readdirSync(path.join(remote, 'runs')).length === 2);
@@ -138,8 +138,9 @@ const requireServices = process.env.PIPELINE_REQUIRE_SERVICES === '1';
 
 describe('HTTP/WebDAV remote (real nginx)', { skip: !nginxAvailable && !requireServices ? 'nginx not installed (CI installs it)' : false }, () => {
   const port = String(20000 + (process.pid % 20000));
-  const served = mkdtempSync(path.join(tmpdir(), 'pipeline-webdav-'));
-  const webdav = (...args: string[]) => spawnSync('bash', [webdavScript, ...args], { encoding: 'utf8' });
+  const served = tempDir('pipeline-webdav-');
+  const state = tempDir('pipeline-webdav-state-');
+  const webdav = (...args: string[]) => spawnSync('bash', [webdavScript, ...args], { encoding: 'utf8', env: { ...process.env, WEBDAV_LOCAL_STATE: state } });
   const url = `http://127.0.0.1:${port}/cache`;
 
   before(() => {

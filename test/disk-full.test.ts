@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cli, executions, makeProject, read, writeFiles } from './helpers.js';
+import { tempDir } from './support/temp-dirs.js';
 
 /**
  * A full disk, for real: each test mounts a small tmpfs (the tests run as root) where the cache,
@@ -15,14 +15,14 @@ import { cli, executions, makeProject, read, writeFiles } from './helpers.js';
 const mounts: string[] = [];
 const canMount = (() => {
   if (process.getuid?.() !== 0) return false;
-  const probe = mkdtempSync(path.join(tmpdir(), 'pipeline-tmpfs-probe-'));
+  const probe = tempDir('pipeline-tmpfs-probe-');
   const ok = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]).status === 0;
   if (ok) spawnSync('umount', [probe]);
   return ok;
 })();
 
 function tmpfs(size: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pipeline-tmpfs-'));
+  const dir = tempDir('pipeline-tmpfs-');
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   mounts.push(dir);
@@ -95,7 +95,7 @@ describe('a full disk', { skip }, () => {
 
   it('while writing pipeline.lock: the old lock stays, the next run restores instead of rerunning', () => {
     const project = tmpfs('1m');
-    const cache = mkdtempSync(path.join(tmpdir(), 'pipeline-cache-'));
+    const cache = tempDir('pipeline-cache-');
     writeFiles(project, {
       'pipeline.yaml': ['stages:', '  fill:', '    cmd: echo fill >> runs.log && echo x > out.txt && (cat /dev/zero > filler 2>/dev/null || true)', '    outs: [out.txt]'].join('\n'),
     });
@@ -115,7 +115,7 @@ describe('a full disk', { skip }, () => {
     const built = makeProject({
       'pipeline.yaml': ['stages:', '  big:', '    cmd: mkdir -p out && for i in 1 2 3 4 5 6; do head -c 300000 /dev/urandom > out/b$i; done', '    outs: [out]'].join('\n'),
     });
-    const remote = mkdtempSync(path.join(tmpdir(), 'pipeline-remote-'));
+    const remote = tempDir('pipeline-remote-');
     assert.equal(cli(built, ['run', '--push'], { PIPELINE_REMOTE: remote }).code, 0);
     const project = makeProject({});
     for (const file of ['pipeline.yaml', 'pipeline.lock']) cpSync(path.join(built, file), path.join(project, file));

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { plotSpec } from '../src/plots/plot-page.js';
 import { cli, executions, git, makeProject, read, writeFiles } from './helpers.js';
+import { tempDir } from './support/temp-dirs.js';
 
 /** dvc.yaml's output options, top-level sections, wdir, subfolders and what we refuse, from dvc.org's dvc.yaml reference. */
 describe('dvc.yaml outputs and layout', () => {
@@ -62,7 +62,7 @@ describe('dvc.yaml outputs and layout', () => {
         '    outs: [small.txt]',
       ].join('\n'),
     });
-    const remote = mkdtempSync(path.join(tmpdir(), 'pipeline-remote-'));
+    const remote = tempDir('pipeline-remote-');
     assert.equal(cli(dir, ['run']).code, 0);
     const r = cli(dir, ['cache', 'push'], { PIPELINE_REMOTE: remote });
     assert.equal(r.code, 0, r.stderr);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { cli, executions, git, jsonEvents, read, writeFiles } from './helpers.js';
+import { tempDir } from './support/temp-dirs.js';
 
 const fixture = fileURLToPath(new URL('../../test/fixtures/dvc-project/', import.meta.url));
 const python = spawnSync('python3', ['--version']).status === 0;
@@ -13,7 +13,7 @@ const requireServices = process.env.PIPELINE_REQUIRE_SERVICES === '1';
 
 /** A DVC project of Python stages (test/fixtures/dvc-project), unchanged, in a git repository. */
 function dvcProject(): string {
-  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'pipeline-dvc-')), 'project');
+  const dir = path.join(tempDir('pipeline-dvc-'), 'project');
   cpSync(fixture, dir, { recursive: true });
   writeFiles(dir, { '.gitignore': 'cache/\n.pipeline/\nruns.log\ntimeline.log\n/models/\n/data/prepared/\n' });
   git(dir, 'init', '-q');

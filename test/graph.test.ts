@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { symlinkSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { cli, makeProject } from './helpers.js';
+import { tempDir } from './support/temp-dirs.js';
 
 const spec = (lines: string[]) => ({ 'pipeline.yaml': ['stages:', ...lines].join('\n') + '\n' });
 
@@ -36,7 +36,7 @@ describe('graph rules are checked before anything runs', () => {
     const abs = makeProject(spec(['  a:', '    cmd: "true"', '    outs: [/tmp/x]']));
     assert.match(cli(abs, ['validate']).stderr, /"\/tmp\/x" is absolute/);
     const link = makeProject(spec(['  a:', '    cmd: "true"', '    outs: [escape/x.txt]']));
-    symlinkSync(mkdtempSync(path.join(tmpdir(), 'outside-')), path.join(link, 'escape'));
+    symlinkSync(tempDir('outside-'), path.join(link, 'escape'));
     assert.match(cli(link, ['validate']).stderr, /out "escape\/x\.txt" of a resolves through a symlink to outside the project/);
   });
 

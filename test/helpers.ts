@@ -1,8 +1,10 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './support/temp-dirs.js';
+
+export { tempDir };
 
 export const cliPath = fileURLToPath(new URL('../../bin/pipeline.js', import.meta.url));
 
@@ -14,7 +16,7 @@ export interface CliResult {
 
 /** A throw-away project directory with the given files (paths relative to it). */
 export function makeProject(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pipeline-test-'));
+  const dir = tempDir('pipeline-test-');
   writeFiles(dir, files);
   return dir;
 }

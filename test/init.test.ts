@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { cli, jsonEvents, linkNodeModules, makeProject, read } from './helpers.js';
 import { lfwFolder } from './support/real-photos.js';
+import { tempDir } from './support/temp-dirs.js';
 
 describe('pipeline init', () => {
   it('without --images scaffolds the bundled demo study; never overwrites without --force', () => {
@@ -64,7 +64,7 @@ describe('pipeline init', () => {
   });
 });
 
-const realPhotos = await lfwFolder(path.join(mkdtempSync(path.join(tmpdir(), 'pipeline-lfw-')), 'photos'));
+const realPhotos = await lfwFolder(path.join(tempDir('pipeline-lfw-'), 'photos'));
 const required = process.env.PIPELINE_REQUIRE_SERVICES === '1';
 
 describe('your own study on real photos (scikit-image’s Labeled Faces in the Wild subset)', { skip: !realPhotos && !required ? 'python3-skimage could not be downloaded from the Debian mirror' : false }, () => {

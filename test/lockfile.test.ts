@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import jsYaml from 'js-yaml';
 import { Lockfile, type LockEntry } from '../src/store/lockfile.js';
+import { tempDir } from './support/temp-dirs.js';
 
 /** The whole lock dumped in one go by js-yaml: what pipeline.lock looked like before entries were dumped one at a time. */
 function wholeDocument(lock: Lockfile): string {
@@ -19,7 +19,7 @@ function wholeDocument(lock: Lockfile): string {
 
 describe('pipeline.lock', () => {
   it('is byte for byte what one js-yaml dump of the whole document gives, while entries are dumped one at a time and reused', () => {
-    const lock = new Lockfile(path.join(mkdtempSync(path.join(tmpdir(), 'lock-')), 'pipeline.lock'));
+    const lock = new Lockfile(path.join(tempDir('lock-'), 'pipeline.lock'));
     assert.equal(lock.serialize(), wholeDocument(lock), 'empty');
     lock.set('train@exp=a,fold=0', {
       key: 'k1',
@@ -39,7 +39,7 @@ describe('pipeline.lock', () => {
   });
 
   it('reloaded from its mirror, reuses each entry\'s text and still writes what one whole-document dump gives', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'lock-'));
+    const dir = tempDir('lock-');
     const file = path.join(dir, 'pipeline.lock');
     const mirror = path.join(dir, 'lock.json');
     const first = new Lockfile(file, mirror);

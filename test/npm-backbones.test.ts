@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -9,6 +8,7 @@ import { initBackend } from '../stages/train/backend.js';
 import { npmBackbones } from '../stages/train/npm-backbones/registry.js';
 import { buildPretrainedNet, GroupedStep, lossFunction } from '../stages/train/pretrained-net.js';
 import { parseNpmRef } from '../src/spec/npm-package.js';
+import { tempDir } from './support/temp-dirs.js';
 
 /**
  * The backbones that ship in npm packages, against the packages' own code: face-api's
@@ -87,7 +87,7 @@ describe('backbones from npm packages', () => {
   });
 
   it('a package that is not installed is named, with how to install it', async () => {
-    const empty = mkdtempSync(path.join(tmpdir(), 'pipeline-npm-'));
+    const empty = tempDir('pipeline-npm-');
     process.chdir(empty);
     try {
       await assert.rejects(buildPretrainedNet(mobilenet, { ...options, size: 64, weights: 'npm:nsfwjs/mobilenet_v2' }), /model\.weights npm:nsfwjs\/mobilenet_v2: the package nsfwjs is not installed \(npm install nsfwjs\)/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { chmodSync, cpSync, existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { execFileSync } from 'node:child_process';
@@ -10,6 +10,7 @@ import { StatCache } from '../src/hash/stat-cache.js';
 import { writeSummary } from '../src/run/noop-summary.js';
 import { openWorkspace } from '../src/session/session.js';
 import { cli, executions, jsonEvents, makeProject, read, writeFiles } from './helpers.js';
+import { tempDir } from './support/temp-dirs.js';
 
 /** a -> b -> c (fan-out to c@n=1, c@n=2), each appending its id to runs.log when it executes. */
 function threeStages(extra: Record<string, string> = {}): string {
@@ -131,7 +132,7 @@ describe('incremental runs', () => {
   it('keys do not depend on where the project lives', () => {
     const dir = threeStages();
     cli(dir, ['run']);
-    const other = path.join(mkdtempSync(path.join(tmpdir(), 'pipeline-moved-')), 'project');
+    const other = path.join(tempDir('pipeline-moved-'), 'project');
     cpSync(dir, other, { recursive: true });
     rmSync(path.join(other, '.pipeline'), { recursive: true });
     const r = cli(other, ['run', '--json']);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { cli, cliAsync, executions, jsonEvents, makeProject, read, startWatch, writeFiles } from './helpers.js';
+import { tempDir } from './support/temp-dirs.js';
 
 const script = fileURLToPath(new URL('../../test/support/slurm-local.sh', import.meta.url));
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -54,7 +54,7 @@ describe('Slurm executor (a real single-node cluster)', { skip: !canStart && !re
 
   it('a fan-out/fan-in DAG gives the same outputs and lock as a local run; a rerun submits nothing', () => {
     const onSlurm = fanProject(`a${u}`);
-    const local = path.join(mkdtempSync(path.join(tmpdir(), 'pipeline-local-')), 'p');
+    const local = path.join(tempDir('pipeline-local-'), 'p');
     cpSync(onSlurm, local, { recursive: true });
     const r = cli(onSlurm, ['run', '--executor', 'slurm', '--jobs', '4', '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -151,7 +151,7 @@ describe('Slurm executor (a real single-node cluster)', { skip: !canStart && !re
   it("the example study's training stages run on Slurm with the same results as locally", () => {
     // The repository's study, cut to one experiment, two folds and one epoch to stay quick.
     const make = () => {
-      const dir = path.join(mkdtempSync(path.join(tmpdir(), 'pipeline-example-')), 'study');
+      const dir = path.join(tempDir('pipeline-example-'), 'study');
       for (const part of ['pipeline.yaml', 'configs']) cpSync(path.join(repo, part), path.join(dir, part), { recursive: true });
       for (const phase of ['phase2', 'phase3']) rmSync(path.join(dir, 'configs', phase), { recursive: true });
       // The sweep's stage needs one config to expand; this test never runs it.

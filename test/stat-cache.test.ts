@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { StatCache } from '../src/hash/stat-cache.js';
+import { tempDir } from './support/temp-dirs.js';
 
 const stat = (ino: number, size = 10, mtimeMs = 1700000000123.4567) => ({ ino, size, mtimeMs, mode: 0o100644 });
 const sha = (i: number) => i.toString(16).padStart(64, '0');
 
 describe('the stat cache', () => {
   it('answers only for the recorded signature, survives a save and a reload, and forgets deleted paths', () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'sc-')), 'stat-cache.tsv');
+    const file = path.join(tempDir('sc-'), 'stat-cache.tsv');
     const cache = new StatCache(file);
     // Enough entries to grow the index and fill more than one 4 MB log chunk.
     const n = 60_000;
@@ -36,7 +36,7 @@ describe('the stat cache', () => {
   });
 
   it('counts what lies inside a folder, and keeps counting as paths are set and deleted after', () => {
-    const cache = new StatCache(path.join(mkdtempSync(path.join(tmpdir(), 'sc-')), 'stat-cache.tsv'));
+    const cache = new StatCache(path.join(tempDir('sc-'), 'stat-cache.tsv'));
     for (const rel of ['top.txt', 'a/x.txt', 'a/b/y.txt', 'a/b/c/z.txt', 'ab/w.txt', 'a.b/v.txt']) cache.set(rel, stat(1), sha(1));
     assert.equal(cache.countInside('a'), 3, 'not ab/ or a.b/');
     assert.equal(cache.countInside('a/b'), 2);
@@ -51,7 +51,7 @@ describe('the stat cache', () => {
   });
 
   it('a torn or foreign file is an empty cache, never a wrong answer', () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'sc-')), 'stat-cache.tsv');
+    const file = path.join(tempDir('sc-'), 'stat-cache.tsv');
     writeFileSync(file, `1:10:5\t${sha(1)}\tdata/a.txt\n[["old json"]]\n1:10:5\t${sha(2)}\tdata/b`);
     const c = new StatCache(file);
     assert.equal(c.get('data/a.txt', { ino: 1, size: 10, mtimeMs: 5, mode: 0 }), sha(1));

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import { initBackend } from '../stages/train/backend.js';
 import { stopWebGpu } from '../stages/train/webgpu/backend.js';
 import { modelCost } from '../stages/train/model-cost.js';
 import { torchPython } from './support/torch-python.js';
+import { tempDir } from './support/temp-dirs.js';
 
 /**
  * Our torchvision architectures against torchvision itself: Debian's python3-torchvision builds
@@ -69,7 +69,7 @@ describe(`torchvision architectures (${BACKEND})`, { skip }, () => {
   before(async () => {
     if (BACKEND !== 'webgpu') await initBackend(BACKEND, 1);
     assert.equal(tf.getBackend(), BACKEND);
-    dir = mkdtempSync(path.join(tmpdir(), 'pipeline-torchvision-'));
+    dir = tempDir('pipeline-torchvision-');
     const made = spawnSync(python!, [script, dir, String(SIZE), ...names], { encoding: 'utf8' });
     assert.equal(made.status, 0, made.stderr);
   });

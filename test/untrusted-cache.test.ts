@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import jsYaml from 'js-yaml';
 import { cli, executions, jsonEvents, makeProject, read } from './helpers.js';
+import { tempDir } from './support/temp-dirs.js';
 
 /**
  * A shared cache is a trust boundary: whoever can write to it can write run records and
@@ -38,7 +38,7 @@ function honestProject(): { dir: string; genKey: string } {
 
 /** What a colleague has: the committed files (pipeline.yaml, pipeline.lock), no cache, no outputs. */
 function colleagueClone(dir: string): string {
-  const clone = path.join(mkdtempSync(path.join(tmpdir(), 'pipeline-colleague-')), 'project');
+  const clone = path.join(tempDir('pipeline-colleague-'), 'project');
   mkdirSync(clone);
   for (const file of ['pipeline.yaml', 'pipeline.lock']) cpSync(path.join(dir, file), path.join(clone, file));
   return clone;
@@ -150,7 +150,7 @@ function attackSuite(remoteName: string, setUp: () => { root: (name: string) => 
         const name = attack.name.replace(/\W+/g, '-');
         const root = remote.root(name);
         cpSync(honest, root, { recursive: true });
-        const escape = path.join(mkdtempSync(path.join(tmpdir(), 'pipeline-escape-')), 'abs');
+        const escape = path.join(tempDir('pipeline-escape-'), 'abs');
         attack.tamper(root, project.genKey, escape);
         const clone = colleagueClone(project.dir);
         const r = cli(clone, ['run', '--pull'], { PIPELINE_REMOTE: remote.url(name), ...attack.env });
@@ -174,7 +174,7 @@ function attackSuite(remoteName: string, setUp: () => { root: (name: string) => 
 }
 
 attackSuite('directory', () => {
-  const base = mkdtempSync(path.join(tmpdir(), 'pipeline-remotes-'));
+  const base = tempDir('pipeline-remotes-');
   return { root: (name) => path.join(base, name), url: (name) => path.join(base, name) };
 });
 
@@ -184,8 +184,9 @@ const requireServices = process.env.PIPELINE_REQUIRE_SERVICES === '1';
 
 describe('against real nginx WebDAV', { skip: !nginxAvailable && !requireServices ? 'nginx not installed (CI installs it)' : false }, () => {
   const port = String(20000 + ((process.pid + 7919) % 20000));
-  const served = mkdtempSync(path.join(tmpdir(), 'pipeline-webdav-untrusted-'));
-  const webdav = (...args: string[]) => spawnSync('bash', [webdavScript, ...args], { encoding: 'utf8' });
+  const served = tempDir('pipeline-webdav-untrusted-');
+  const state = tempDir('pipeline-webdav-state-');
+  const webdav = (...args: string[]) => spawnSync('bash', [webdavScript, ...args], { encoding: 'utf8', env: { ...process.env, WEBDAV_LOCAL_STATE: state } });
   after(() => webdav('stop', port));
   attackSuite('WebDAV', () => {
     const started = webdav('start', port, served);
@@ -197,7 +198,7 @@ describe('against real nginx WebDAV', { skip: !nginxAvailable && !requireService
 describe('untrusted local cache and project symlinks', () => {
   it('a crafted record in a shared cache dir is refused and the stage runs', () => {
     const { dir, genKey } = honestProject();
-    const shared = mkdtempSync(path.join(tmpdir(), 'pipeline-shared-cache-'));
+    const shared = tempDir('pipeline-shared-cache-');
     cpSync(path.join(dir, 'cache'), shared, { recursive: true });
     craftManifest(shared, genKey, [['../../../escaped-local', f1, 0]]);
     const clone = colleagueClone(dir);
@@ -212,7 +213,7 @@ describe('untrusted local cache and project symlinks', () => {
   it('never restores through a symlinked out directory that leaves the project', () => {
     const { dir } = honestProject();
     const clone = colleagueClone(dir);
-    const elsewhere = mkdtempSync(path.join(tmpdir(), 'pipeline-elsewhere-'));
+    const elsewhere = tempDir('pipeline-elsewhere-');
     symlinkSync(elsewhere, path.join(clone, 'out'));
     const r = cli(clone, ['run'], { PIPELINE_CACHE_DIR: path.join(dir, 'cache') });
     assert.equal(r.code, 2);

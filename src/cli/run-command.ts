@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { UserError } from '../errors.js';
 import { checkSinceSummary, reportUpToDate, type SummaryCheck } from '../run/noop-check.js';
 import type { Unchanged } from '../hash/content-hasher.js';

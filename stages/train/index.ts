@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { scoreFold, writeRunFolder, type EpochRecord, type FoldMetrics } from '../runtime/run-folder.js';
@@ -7,7 +7,7 @@ import type { Task } from '../runtime/dataset-task.js';
 import type { Targets } from '../runtime/targets.js';
 import { binaryHead, monitoringLoss, multiclassHead, regressionHead, type Head, type Monitor } from './heads.js';
 import { rng, shuffle } from '../runtime/rng.js';
-import { StageError, type BuiltinStage, type StageContext } from '../runtime/stage.js';
+import { type BuiltinStage, type StageContext } from '../runtime/stage.js';
 import { declaration, type NPM_BACKBONES } from './declaration.js';
 import { openFold, type FoldDataParams } from '../runtime/fold-data.js';
 import { decodedImages, type Fit, type ImageLocation } from '../runtime/decoded-shards.js';

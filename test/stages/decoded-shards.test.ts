@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
@@ -8,6 +7,7 @@ import { decodedImages, decodeImage, ShardReader } from '../../stages/runtime/de
 import { applyAugmentation, drawAugmentation } from '../../stages/train/augmentation.js';
 import { BatchLoader } from '../../stages/train/batches.js';
 import { rng } from '../../stages/runtime/rng.js';
+import { tempDir } from '../support/temp-dirs.js';
 
 async function photos(dir: string, count: number, from = 0): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
@@ -32,7 +32,7 @@ function read(location: { file: string; offset: number }, size: number): Buffer 
 
 describe('decoded shards: each image decoded once per size and fit, shared by every fold', () => {
   it('holds exactly what the decoder gives; a second call decodes nothing; added and edited images are decoded, the rest not', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'shards-'));
+    const dir = tempDir('shards-');
     const files = await photos(path.join(dir, 'img'), 6);
     const root = path.join(dir, 'shards');
     const first = await decodedImages(root, files, 12, 'fill');
@@ -50,7 +50,7 @@ describe('decoded shards: each image decoded once per size and fit, shared by ev
   });
 
   it('two trainers starting together decode once; a dead builder\'s lock and half-written shard are ignored', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'shards-'));
+    const dir = tempDir('shards-');
     const files = await photos(path.join(dir, 'img'), 5);
     const root = path.join(dir, 'shards');
     // What a build killed with -9 leaves: its lock (a pid that no longer runs) and a shard the index never named.
@@ -66,7 +66,7 @@ describe('decoded shards: each image decoded once per size and fit, shared by ev
   });
 
   it('the batch worker gives the bytes scaled to [0, 1] with each image\'s augmentation, as done in place', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'shards-'));
+    const dir = tempDir('shards-');
     const files = await photos(path.join(dir, 'img'), 5);
     const { locations } = await decodedImages(path.join(dir, 'shards'), files, 16, 'fill');
     const random = rng(3);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { webgpuUnavailable } from '../support/webgpu-adapter.js';
@@ -194,14 +194,17 @@ describe('the built-in stages end to end (tiny study)', () => {
     assert.equal(cli(dir, ['run', 'report']).code, 0);
     const page = `file://${path.join(dir, 'outputs/report/index.html')}`;
     const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${path.join(dir, '.chromium')}`];
-    const dom = spawnSync(chromium!, [...flags, '--enable-logging=stderr', '--v=0', '--dump-dom', page], { encoding: 'utf8', timeout: 60000 });
+    // Chromium keeps a profile lock folder in the temp folder: inside the project, removed with it.
+    const env = { ...process.env, TMPDIR: path.join(dir, '.chromium-tmp') };
+    mkdirSync(env.TMPDIR, { recursive: true });
+    const dom = spawnSync(chromium!, [...flags, '--enable-logging=stderr', '--v=0', '--dump-dom', page], { encoding: 'utf8', timeout: 60000, env });
     assert.equal(dom.status, 0, dom.stderr);
     const svgs = dom.stdout.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
     assert.ok(svgs.length >= 5, `${svgs.length} charts in the rendered DOM`);
     for (const svg of svgs) assert.match(svg, /<path|<line|<rect/, 'every chart has marks');
     assert.doesNotMatch(dom.stderr, /CONSOLE.*(Uncaught|Error)|:ERROR:CONSOLE/i);
-    const shot = path.join(process.cwd(), 'report-screenshot.png');
-    const s = spawnSync(chromium!, [...flags, '--window-size=1200,2400', `--screenshot=${shot}`, page], { encoding: 'utf8', timeout: 60000 });
+    const shot = path.join(dir, 'report-screenshot.png');
+    const s = spawnSync(chromium!, [...flags, '--window-size=1200,2400', `--screenshot=${shot}`, page], { encoding: 'utf8', timeout: 60000, env });
     assert.equal(s.status, 0, s.stderr);
     assert.ok(readFileSync(shot).length > 10_000, 'a screenshot with content');
   });

@@ -9,7 +9,7 @@ const script = fileURLToPath(new URL('../../../test/support/real-photos.sh', imp
 
 /** scikit-image's sample data from Debian's python3-skimage (see real-photos.sh), or undefined without a mirror. */
 export function skimageData(): string | undefined {
-  const r = spawnSync('bash', [script, path.join(tmpdir(), 'pipeline-real-photos')], { encoding: 'utf8' });
+  const r = spawnSync('bash', [script, path.join(process.env.PIPELINE_TEST_CACHE ?? tmpdir(), 'pipeline-real-photos')], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 

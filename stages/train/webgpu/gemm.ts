@@ -21,7 +21,6 @@ export interface GemmShape {
 }
 
 export function gemmProgram(key: string, variableNames: string[], shape: GemmShape, geometryUniforms: string[], loadA: string, loadB: string): WgslProgram {
-  const chunk = Math.ceil(shape.k / shape.splits / TK) * TK;
   return {
     variableNames,
     outputShape: [shape.splits, shape.m, shape.n],
