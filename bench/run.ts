@@ -21,6 +21,7 @@ import { backboneTable, backboneThroughput } from './backbones.js';
 import { trainingThroughput } from './training.js';
 import { memoryTable, trainingMemory } from './train-memory.js';
 import { bigDirectory, bigDirTable } from './big-dir.js';
+import { probeSolvers, probeTable } from './probe.js';
 
 const cli = fileURLToPath(new URL('../../bin/pipeline.js', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -34,6 +35,8 @@ const memoryOnly = process.argv.includes('--memory-only');
 const backbonesOnly = process.argv.includes('--backbones-only');
 /** Only the GPU rows: the one thing worth a lent GPU machine's minutes. */
 const gpuOnly = process.argv.includes('--gpu-only');
+/** Only the baseline probe's solvers beside scikit-learn. */
+const probeOnly = process.argv.includes('--probe-only');
 /** Only the DAG rows beside make (1k stages; 10k too without --quick). */
 const dagOnly = process.argv.includes('--dag-only');
 const jobs = 2;
@@ -253,6 +256,10 @@ async function main(): Promise<void> {
     process.stdout.write(gpuTable(gpuTrainingThroughput()));
     process.exit(0);
   }
+  if (probeOnly) {
+    process.stdout.write(probeTable(probeSolvers(path.join(root, 'probe'))));
+    process.exit(0);
+  }
   if (!has('make')) throw new Error('GNU make is needed for the comparison (apt-get install make)');
   if (has('snakemake')) process.stderr.write('snakemake found but not yet wired into this benchmark\n');
   const rows: Row[] = [];
@@ -291,6 +298,7 @@ async function main(): Promise<void> {
   const t = ['', '| training, SimpleCNN 64 px, batch 32 | images/s | vs PyTorch CPU | |', '|---|---:|---:|---|'];
   for (const r of training) t.push(`| ${r.backend} | ${Number.isNaN(r.imagesPerSecond) ? 'n/a' : r.imagesPerSecond.toFixed(1)} | ${torch && !Number.isNaN(torch) && !Number.isNaN(r.imagesPerSecond) ? (r.imagesPerSecond / torch).toFixed(2) + 'x' : ''} | ${r.note} |`);
   process.stdout.write(t.join('\n') + '\n');
+  process.stdout.write(probeTable(probeSolvers(path.join(root, 'probe'))));
   process.stderr.write('pretrained backbones at 224 px...\n');
   const backbones = await backboneThroughput();
   process.stdout.write(backboneTable(backbones));
