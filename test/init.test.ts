@@ -44,6 +44,12 @@ describe('pipeline init', () => {
     const positive = cli(dir, ['init', '--images', 'photos', '--positive', 'cat', '--force']);
     assert.equal(positive.code, 2);
     assert.match(positive.stderr, /--positive makes a binary study, and photos has 3 classes: cat \(1\), dog \(1\), fox \(1\); leave --positive out/);
+    for (const digit of ['3', '7', '9']) {
+      mkdirSync(path.join(dir, 'scans', digit), { recursive: true });
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: '#777' } }).png().toFile(path.join(dir, 'scans', digit, 'a.png'));
+    }
+    const digits = cli(dir, ['init', '--images', 'scans', '--force']);
+    assert.match(digits.stdout, /found 3 classes in scans: 3 \(1\), 7 \(1\), 9 \(1\): a multi-class study/, 'folders named by numbers are classes');
     writeFiles(dir, 'ages.csv', 'path,label\nphotos/cat/a.png,31\nphotos/dog/a.png,45.5\nphotos/fox/a.png,62\n');
     const ages = cli(dir, ['init', '--images', 'ages.csv', '--force']);
     assert.equal(ages.code, 0, ages.stderr);

@@ -59,8 +59,9 @@ function studyFiles(options: InitOptions, cwd: string): Record<string, FileConte
   for (const c of candidates) counts.set(c.label, (counts.get(c.label) ?? 0) + 1);
   const classes = [...counts].map(([name, count]) => ({ name, count })).sort((a, b) => (a.name < b.name ? -1 : 1));
   const listing = classes.map((c) => `${c.name} (${c.count})`).join(', ') || 'none';
-  // Two classes: binary; more: multi-class; numeric labels (a CSV): regression; one: nothing to learn.
-  const numeric = classes.length > 2 && classes.every((c) => c.name.trim() !== '' && Number.isFinite(Number(c.name)));
+  // Two classes: binary; more: multi-class; numeric labels (a CSV): regression; one: nothing to
+  // learn. Folders are classes even when their names are numbers (digits sorted into 0/ ... 9/).
+  const numeric = statSync(abs).isFile() && classes.length > 2 && classes.every((c) => c.name.trim() !== '' && Number.isFinite(Number(c.name)));
   const task: Task = options.positive !== undefined || classes.length === 2 ? 'binary' : numeric ? 'regression' : 'multiclass';
   if (classes.length < 2) {
     const kind = statSync(abs).isDirectory() ? 'class folders' : 'labels';
