@@ -9,16 +9,18 @@ import { tempDir } from './support/temp-dirs.js';
 import { pipelineYaml, studyConfigs, studySize, type StudyTemplate } from '../src/init/templates.js';
 
 describe('pipeline init', () => {
-  it('sizes the study from the data set: 5 folds of 6 epochs up to 1,000 images, then 3 folds and fewer epochs', () => {
+  it('sizes the study from the data set: 5 folds of 6 epochs up to 1,000 images, then 3 folds, and fewer epochs above 2,000', () => {
     assert.deepEqual(studySize(200), { folds: 5, epochs: 6 });
     assert.deepEqual(studySize(1000), { folds: 5, epochs: 6 });
-    assert.deepEqual(studySize(1797), { folds: 3, epochs: 3 });
+    assert.deepEqual(studySize(1797), { folds: 3, epochs: 6 });
+    assert.deepEqual(studySize(4000), { folds: 3, epochs: 3 });
     assert.deepEqual(studySize(50_000), { folds: 3, epochs: 2 });
     const digits: StudyTemplate = { images: 'digits', task: 'multiclass', classes: Array.from({ length: 10 }, (_, k) => ({ name: String(k), count: k < 7 ? 180 : 179 })), facecrop: false };
     assert.equal((pipelineYaml(digits).match(/fold: \[0, 1, 2\]/g) ?? []).length, 2, 'the networks and the probe on the same 3 folds');
     const configs = studyConfigs(digits);
     assert.match(configs['configs/dataset.yaml'], /folds: 3 +# 1797 images/);
-    assert.match(configs['configs/shared.yaml'], /epochs: 3 +# 1797 images/);
+    assert.match(configs['configs/shared.yaml'], /epochs: 6\n/);
+    assert.match(studyConfigs({ ...digits, classes: [{ name: 'a', count: 2000 }, { name: 'b', count: 2000 }] })['configs/shared.yaml'], /epochs: 3 +# 4000 images/);
   });
 
   it('without --images scaffolds the bundled demo study; never overwrites without --force', () => {

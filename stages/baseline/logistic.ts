@@ -215,7 +215,7 @@ export function predictOneVsRest(models: readonly LogisticModel[], x: Rows): num
 /**
  * Ridge regression (scikit-learn's Ridge: ||y - Xw - b||² + alpha ||w||², intercept unpenalised
  * via centring), solved exactly through the Cholesky factor of the centred Gram matrix, which is
- * accumulated row by row into a flat upper triangle (one rank-1 update per sample).
+ * accumulated row by row into the upper triangle of a flat d x d array (one rank-1 update per sample).
  */
 export function fitRidge(x: Rows, y: readonly number[], alpha: number): { coef: number[]; intercept: number } {
   const n = x.length;
