@@ -28,7 +28,7 @@ export interface Fingerprint {
 export function definitionOf(instance: StageInstance, withParams?: Record<string, unknown>): string {
   if (withParams) return instance.commandWith(withParams).join('\n');
   if (instance.uses !== undefined) {
-    const { declaration } = resolveBuiltin(instance.uses, () => instance.location);
+    const { declaration } = resolveBuiltin(instance.uses, () => instance.location, instance.with);
     // Which path feeds which named input changes what the stage computes, so the names enter the key.
     const ports = instance.ports ? ' ports ' + canonicalJson(instance.ports) : '';
     return `uses: ${declaration.name}@${declaration.version}${instance.with ? ' with ' + canonicalJson(instance.with) : ''}${ports}`;

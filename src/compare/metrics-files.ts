@@ -14,7 +14,7 @@ export type Scalar = number | string | boolean | null;
  */
 export function metricsFilesOf(instance: StageInstance): string[] {
   if (instance.uses === undefined) return instance.metrics;
-  const { declaration } = resolveBuiltin(instance.uses, () => instance.location);
+  const { declaration } = resolveBuiltin(instance.uses, () => instance.location, instance.with);
   const files = (declaration.metrics ?? [])
     .map((m) => {
       const out = instance.ports?.outputs[m.output];

@@ -42,8 +42,26 @@ export interface StageDeclaration {
    * with `npm:` names a package's file instead and is not a dep.
    */
   paramPaths?: Record<string, string>;
+  /** Options whose value names a file of the project (train's `with: { script }`): a dep of the instance, like paramPaths. */
+  optionPaths?: Record<string, string>;
   /** The script run as `node <entry> <spec.json>`, relative to the compiled stages/ folder. */
   entry: string;
+  /**
+   * Another way to run the same stage, chosen by an option of `with:` (train's `runner:` runs the
+   * researcher's own script): its version, params and entry replace the declaration's; the
+   * name, inputs, outputs, options and metrics stay.
+   */
+  variants?: Record<string, StageVariant>;
+}
+
+export type StageVariant = Pick<StageDeclaration, 'version' | 'description' | 'params' | 'entry' | 'paramPaths' | 'optionPaths'>;
+
+/** The declaration an instance with these `with:` options runs under (its variant when an option selects one). */
+export function declarationFor(declaration: StageDeclaration, options: Record<string, unknown> | undefined): StageDeclaration {
+  const selected = Object.entries(declaration.variants ?? {}).find(([option]) => options?.[option] !== undefined);
+  if (!selected) return declaration;
+  const { paramPaths, optionPaths, ...variant } = selected[1];
+  return { ...declaration, paramPaths, optionPaths, ...variant, variants: undefined };
 }
 
 /** What the engine hands a built-in instance: written as JSON, its path the process's one argument. */

@@ -11,7 +11,7 @@ import type { Workspace } from './workspace.js';
 /** Built-in stages run as `node <entry> <spec.json>`, the same command line on any executor. */
 export function commandFor(instance: StageInstance, ws: Workspace): string {
   if (instance.uses === undefined) return instance.cmd.join('\n');
-  const { declaration, entry } = resolveBuiltin(instance.uses, () => instance.location);
+  const { declaration, entry } = resolveBuiltin(instance.uses, () => instance.location, instance.with);
   const specFile = path.join(ws.layout.tmp('specs'), `${safeName(instance.id)}.json`);
   const spec: StageSpec = {
     protocol: PROTOCOL_VERSION,

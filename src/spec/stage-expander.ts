@@ -207,7 +207,7 @@ export class StageExpander {
     const uses = body.uses !== undefined ? interpolateString(body.uses, scopes, () => this.field(['uses'])) : undefined;
     const written = body.with !== undefined ? (interpolateDeep(body.with, scopes, () => this.field(['with'])) as Record<string, unknown>) : undefined;
     const { options, strict } = this.strictParamsOf(written);
-    const declaration = uses === undefined ? undefined : resolveBuiltin(uses, () => this.field(['uses'])).declaration;
+    const declaration = uses === undefined ? undefined : resolveBuiltin(uses, () => this.field(['uses']), options).declaration;
     const ports =
       declaration === undefined
         ? undefined
@@ -250,7 +250,7 @@ export class StageExpander {
     if (body.resources?.memory !== undefined) resources.memory = body.resources.memory;
     if (body.resources?.time !== undefined) resources.time = body.resources.time;
 
-    const paramDeps = declaration ? this.paramPathDeps(declaration, stageParams, paramFiles) : [];
+    const paramDeps = declaration ? [...this.paramPathDeps(declaration, stageParams, paramFiles), ...this.optionPathDeps(declaration, options)] : [];
     const bodyPath = this.bodyPath;
     const instanceStage = this.name;
     const source = this.source;
@@ -306,6 +306,16 @@ export class StageExpander {
       const where = () => this.spec.loader.locateKey(files, key.split('.'), false) ?? this.field(['params']);
       if (value.startsWith('npm:')) return [{ path: this.npmPackageDep(key, value, where), where }];
       return [{ path: checkedPath(value, where), where }];
+    });
+  }
+
+  /** Files a built-in's options name (`with: { script: train.py }`): deps of the instance, like paramPathDeps. */
+  private optionPathDeps(declaration: StageDeclaration, options: Record<string, unknown> | undefined): { path: string; where: () => SourceLocation }[] {
+    return Object.keys(declaration.optionPaths ?? {}).flatMap((key) => {
+      const value = options?.[key];
+      if (typeof value !== 'string') return [];
+      const where = () => this.field(['with', key]);
+      return [{ path: checkedPath(value, where, false, this.cwd), where }];
     });
   }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
-import { parseStageSpec, type StageDeclaration, type StageSpec } from '../../src/protocol/stage-protocol.js';
+import { declarationFor, parseStageSpec, type StageDeclaration, type StageSpec } from '../../src/protocol/stage-protocol.js';
 import { withEta } from './progress-eta.js';
 
 /**
@@ -49,8 +49,8 @@ export async function runStage<P>(stage: BuiltinStage<P>, argv = process.argv): 
     process.stderr.write(`usage: node ${stage.declaration.name}/main.js <spec.json>\n`);
     process.exit(2);
   }
-  const { declaration } = stage;
   const spec = parseStageSpec(readFileSync(specFile, 'utf8'), specFile);
+  const declaration = declarationFor(stage.declaration, spec.options);
   if (spec.stage !== declaration.name || spec.version !== declaration.version) {
     process.stderr.write(`${declaration.name}@${declaration.version}: the spec is for ${spec.stage}@${spec.version}\n`);
     process.exit(2);

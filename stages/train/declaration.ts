@@ -1,5 +1,6 @@
 import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
 import { foldDataProperties, foldOptions, trainerInputs } from '../runtime/trainer-ports.js';
+import { runnerOptions, scriptVariant } from './script/declaration.js';
 
 /** Built from scratch by models.ts (simple_cnn, resnet and mobilenet keep their cache keys). */
 export const SCRATCH_ARCHS = ['simple_cnn', 'resnet', 'mobilenet', 'simple_cnn_dense'] as const;
@@ -26,7 +27,16 @@ export const declaration: StageDeclaration = {
     run: { kind: 'dir', description: 'weights, history.json, oof.csv, metrics.json' },
   },
   metrics: [{ output: 'run', file: 'metrics.json' }],
-  options: foldOptions,
+  options: {
+    ...foldOptions,
+    properties: { ...(foldOptions.properties as Record<string, unknown>), ...runnerOptions },
+    allOf: [
+      { if: { required: ['runner'] }, then: { required: ['script'] } },
+      { if: { required: ['script'] }, then: { required: ['runner'] } },
+      { if: { required: ['python'] }, then: { required: ['runner'], properties: { runner: { const: 'python' } } } },
+    ],
+  },
+  variants: { runner: scriptVariant },
   paramPaths: { 'model.weights': 'the backbone\'s pretrained weights' },
   params: {
   type: 'object',

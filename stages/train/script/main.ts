@@ -1,0 +1,4 @@
+import { runStage } from '../../runtime/stage.js';
+import { scriptTrainer } from './index.js';
+
+await runStage(scriptTrainer);
