@@ -15,7 +15,7 @@ describe('pipeline init', () => {
     assert.deepEqual(studySize(1797), { folds: 3, epochs: 6 });
     assert.deepEqual(studySize(4000), { folds: 3, epochs: 3 });
     assert.deepEqual(studySize(50_000), { folds: 3, epochs: 2 });
-    const digits: StudyTemplate = { images: 'digits', task: 'multiclass', classes: Array.from({ length: 10 }, (_, k) => ({ name: String(k), count: k < 7 ? 180 : 179 })), facecrop: false };
+    const digits: StudyTemplate = { images: 'digits', task: 'multiclass', classes: Array.from({ length: 10 }, (_, k) => ({ name: String(k), count: k < 7 ? 180 : 179 })), facecrop: false, trainer: 'tfjs' };
     assert.equal((pipelineYaml(digits).match(/fold: \[0, 1, 2\]/g) ?? []).length, 2, 'the networks and the probe on the same 3 folds');
     const configs = studyConfigs(digits);
     assert.match(configs['configs/dataset.yaml'], /folds: 3 +# 1797 images/);

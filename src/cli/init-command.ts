@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,11 @@ export interface InitOptions {
   positive?: string;
   facecrop?: boolean;
   force?: boolean;
+  /** tfjs (the built-in trainer) or pytorch (a train.py of the researcher's, from templates/pytorch). */
+  trainer?: string;
 }
+
+export const TRAINERS = ['tfjs', 'pytorch'] as const;
 
 /** The package's own copy of the bundled demo study (pipeline.yaml + configs/). */
 const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -75,14 +80,33 @@ function studyFiles(options: InitOptions, cwd: string): Record<string, FileConte
     if (!counts.has(positive)) throw new UserError(`--positive ${positive}: not one of the classes in ${images} (${listing})`);
   }
   const files = statSync(abs).isDirectory() ? undefined : imagesFolder(candidates.map((c) => c.abs), cwd);
-  const template: StudyTemplate = { images: rel, ...(files ? { files } : {}), task, ...(positive ? { positive } : {}), classes, facecrop: Boolean(options.facecrop) };
+  const trainer = options.trainer ?? 'tfjs';
+  if (!(TRAINERS as readonly string[]).includes(trainer)) throw new UserError(`--trainer ${trainer}: one of ${TRAINERS.join(', ')}`);
+  const python = trainer === 'pytorch' ? torchInterpreter() : undefined;
+  const template: StudyTemplate = { images: rel, ...(files ? { files } : {}), task, ...(positive ? { positive } : {}), classes, facecrop: Boolean(options.facecrop), trainer: trainer as StudyTemplate['trainer'], ...(python ? { python } : {}) };
   if (task === 'regression') {
     const values = candidates.map((c) => Number(c.label));
     process.stdout.write(`found a numeric target in ${rel}: ${candidates.length} images, from ${Math.min(...values)} to ${Math.max(...values)}: a regression study\n`);
   } else {
     process.stdout.write(`found ${classes.length} classes in ${rel}: ${classes.map((c) => `${c.name} (${c.count}${c.name === positive ? ', positive' : ''})`).join(', ')}${task === 'multiclass' ? ': a multi-class study' : ''}\n`);
   }
-  return { 'pipeline.yaml': pipelineYaml(template), ...studyConfigs(template) };
+  const written: Record<string, FileContent> = { 'pipeline.yaml': pipelineYaml(template), ...studyConfigs(template) };
+  if (trainer === 'pytorch') written['train.py'] = { copyFrom: path.join(packageRoot, 'templates/pytorch/train.py') };
+  return written;
+}
+
+/**
+ * The python that imports torch and torchvision: python3 on PATH (written as nothing: the
+ * default), else Debian's /usr/bin/python3 behind a pyenv or conda shim (written as
+ * with.python). Neither: a note, and the default, for the researcher's environment to provide.
+ */
+function torchInterpreter(): string | undefined {
+  const imports = (python: string) => spawnSync(python, ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status === 0;
+  if (imports('python3')) return undefined;
+  if (existsSync('/usr/bin/python3') && imports('/usr/bin/python3')) return '/usr/bin/python3';
+  process.stdout.write(`${dim('note: no python3 here imports torch and torchvision; train.py needs them (pip install torch torchvision, or apt-get install python3-torchvision), or set with.python in pipeline.yaml')}
+`);
+  return undefined;
 }
 
 /** The images stage's reading of the folder or CSV; its complaints (a path leaving the CSV's folder, a bad header) are the user's to fix, so they print as errors, not crashes. */

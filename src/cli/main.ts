@@ -105,6 +105,7 @@ export async function main(argv: string[], checked?: SummaryCheck, resident?: Re
     .option('--images <path>', 'a folder <class>/[<source>/]*.jpg, or a CSV path,label[,source,group]')
     .option('--positive <class>', 'the class to detect (label 1) of the two')
     .option('--facecrop', 'add a face-crop stage and an experiment trained on the crops')
+    .option('--trainer <name>', 'tfjs: the built-in trainer; pytorch: also a train.py of your own (torchvision models) run on the same folds', 'tfjs')
     .option('--force', 'overwrite files that exist')
     .action(async (options: InitOptions) => {
       exitCode = (await import('./init-command.js')).initCommand(options);

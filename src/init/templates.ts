@@ -14,6 +14,10 @@ export interface StudyTemplate {
   positive?: string;
   classes: { name: string; count: number }[];
   facecrop: boolean;
+  /** tfjs: the built-in trainer's experiments; pytorch: train.py (templates/pytorch) beside one built-in CNN. */
+  trainer: 'tfjs' | 'pytorch';
+  /** The interpreter that imports torch, where `python3` on PATH does not (written as with.python). */
+  python?: string;
 }
 
 const SCHEMA = 'node_modules/pipeline/schema/pipeline.schema.json';
@@ -76,7 +80,7 @@ ${
     params: \${exp}
     resources: { gpu: 0.5 }
     outs: { run: "outputs/runs/\${exp.name}/fold\${fold}" }
-  baseline:                             # logistic regression on pixels, same folds: what the networks must beat
+${t.trainer === 'pytorch' ? torchStage(t, folds, trainInputs) : ''}  baseline:                             # logistic regression on pixels, same folds: what the networks must beat
     matrix:
       exp: configs/baseline/*.yaml
       fold: [${folds}]
@@ -86,7 +90,7 @@ ${
     params: \${exp}
     outs: { run: "outputs/runs/\${exp.name}/fold\${fold}" }
   aggregate:
-    matrix: { exp: "configs/{phase1,baseline}/*.yaml" }
+    matrix: { exp: "configs/{phase1,${t.trainer === 'pytorch' ? 'phase1-pytorch,' : ''}baseline}/*.yaml" }
     uses: aggregate
     with: { experiment: "\${exp.name}" }
     deps: { runs: "outputs/runs/\${exp.name}" }
@@ -96,6 +100,37 @@ ${
     deps: { results: outputs/results, eda: outputs/eda, configs: configs, runs: outputs/runs, dataset: data/dataset }
     outs: { report: outputs/report }
 `;
+}
+
+function torchStage(t: StudyTemplate, folds: string, trainInputs: string): string {
+  return `  train_torch:                          # your PyTorch trainer (train.py): the same folds and files as train, checked on exit
+    matrix:
+      exp: configs/phase1-pytorch/*.yaml       # one entry per PyTorch experiment (each extends ../torch.yaml)
+      fold: [${folds}]
+    uses: train
+    with: { fold: "\${fold}", runner: python, script: train.py${t.python ? `, python: ${t.python}` : ''} }
+    deps: { ${trainInputs} }
+    params: \${exp}
+    resources: { gpu: 1 }               # pipeline run --gpus 0,1 gives each fold its own CUDA_VISIBLE_DEVICES
+    outs: { run: "outputs/runs/\${exp.name}/fold\${fold}" }
+`;
+}
+
+/** The PyTorch experiments `init --trainer pytorch` writes beside the built-in CNN they are compared with. */
+function torchConfigs(t: StudyTemplate, epochs: number): Record<string, string> {
+  return {
+    'configs/torch.yaml': `# Shared by the PyTorch experiments in configs/phase1-pytorch/ (train.py reads these; add keys as your script needs).
+seed: 42
+model: { arch: resnet18 }               # any torchvision.models builder, from scratch
+# Pretrained: model: { arch: resnet18, weights: weights/resnet18-f37072fd.pth } with data.size: 224, e.g.
+#   mkdir weights && cp ~/.cache/torch/hub/checkpoints/resnet18-f37072fd.pth weights/   (torchvision's cache)
+#   or timm's model.safetensors for a resnet (same layout); train: { freeze: backbone } trains only the head
+data: { input: raw, size: 64, fraction: 1, eval_geometry: same }
+train: { epochs: ${epochs}, batch_size: 32, lr: 0.002, weight_decay: 0.0001, patience: 3, augment: false, workers: 2 }
+`,
+    'configs/phase1-pytorch/torch_resnet18.yaml': 'extends: ../torch.yaml\n',
+    'configs/phase1-pytorch/torch_resnet18_augment.yaml': 'extends: ../torch.yaml\n# flips and shifts of up to 5%; another architecture is one line: model: { arch: efficientnet_b0 }\ntrain: { augment: true }\n',
+  };
 }
 
 export function studyConfigs(t: StudyTemplate): Record<string, string> {
@@ -148,7 +183,16 @@ experiments:
 ${t.facecrop ? '  cnn_facecrop: { phase: 1, question: face crop, label: trained on face crops, baseline: cnn }\n' : ''}`,
   };
   if (t.facecrop) files['configs/phase1/cnn_facecrop.yaml'] = 'extends: ../shared.yaml\ndata: { input: cropped }\n';
-  return files;
+  if (t.trainer === 'tfjs') return files;
+  // PyTorch: the built-in CNN stays as the reference the PyTorch experiments are compared with.
+  for (const name of ['resnet', 'cnn_augment', 'pretrained']) delete files[`configs/phase1/${name}.yaml`];
+  files['configs/study.yaml'] = `# How the report reads each experiment: its phase, the question, a label, and the baseline it is compared with.
+experiments:
+  cnn: { phase: 1, question: trainer, label: "built-in simple_cnn_dense (TensorFlow.js)", model: simple_cnn_dense, fraction: 1 }
+  torch_resnet18: { phase: 1, question: trainer, label: "PyTorch ResNet-18 (train.py)", baseline: cnn }
+  torch_resnet18_augment: { phase: 1, question: augmentation, label: "PyTorch ResNet-18, flips + shifts (train.py)", baseline: torch_resnet18 }
+${t.facecrop ? '  cnn_facecrop: { phase: 1, question: face crop, label: trained on face crops, baseline: cnn }\n' : ''}`;
+  return { ...files, ...torchConfigs(t, studySize(imageCount(t)).epochs) };
 }
 
 /** What a study's clone should not commit: pipeline's own state and everything it rebuilds. */

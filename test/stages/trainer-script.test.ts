@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -37,6 +38,14 @@ function scriptStudy(configs: Record<string, string>): string {
 }
 
 const metricsOf = (dir: string, exp: string, fold: number) => JSON.parse(read(dir, `outputs/runs/${exp}/fold${fold}/metrics.json`)) as Record<string, unknown>;
+
+describe('python/pipeline_train.py, the stdlib-only helper', () => {
+  it('computes every metric as scikit-learn does (the fixtures the built-in\'s metrics are pinned to)', () => {
+    const r = spawnSync('python3', [fileURLToPath(new URL('../../../test/fixtures/trainer/helper_vs_sklearn.py', import.meta.url))], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^(\d+) of \1 checks equal scikit-learn/m);
+  });
+});
 
 describe('train with the researcher\'s own script (runner: python)', () => {
   it('hands the script its fold, relays its progress, checks its run folder, and feeds aggregate; binary, multi-class and regression', () => {
