@@ -6,6 +6,8 @@ import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { cli, cliAsync, executions, jsonEvents, makeProject, read, startWatch, writeFiles } from './helpers.js';
 import { tempDir } from './support/temp-dirs.js';
+import { lfwFolder } from './support/real-photos.js';
+import { torchPython } from './support/torch-python.js';
 
 const script = fileURLToPath(new URL('../../test/support/slurm-local.sh', import.meta.url));
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -169,5 +171,19 @@ describe('Slurm executor (a real single-node cluster)', { skip: !canStart && !re
     assert.equal(cli(local, args).code, 0);
     assert.equal(read(onSlurm, 'outputs/runs/p1_cnn/fold1/metrics.json'), read(local, 'outputs/runs/p1_cnn/fold1/metrics.json'));
     assert.equal(read(onSlurm, 'pipeline.lock'), read(local, 'pipeline.lock'));
+  });
+
+  it('a PyTorch trainer (init --trainer pytorch) runs as Slurm jobs: gres assigns the GPU, the job runs train.py, and its run folder is checked', { skip: !torchPython() && !required ? 'needs python3-torchvision' : false }, async () => {
+    const photos = await lfwFolder(path.join(tempDir('pipeline-lfw-'), 'photos'));
+    assert.ok(photos, 'the LFW photos (python3-skimage)');
+    const dir = makeProject({});
+    assert.equal(cli(dir, ['init', '--images', photos, '--positive', 'face', '--trainer', 'pytorch']).code, 0);
+    const r = cli(dir, ['run', 'train_torch@exp=torch_resnet18,fold=0', '-S', 'train.epochs=1', '--executor', 'slurm', '--json']);
+    assert.equal(r.code, 0, r.stderr + r.stdout.slice(-2000));
+    const log = read(dir, 'cache/logs/train_torch@exp=torch_resnet18,fold=0.log');
+    assert.match(log, /outputs\/runs\/torch_resnet18\/fold0 checked/);
+    const metrics = JSON.parse(read(dir, 'outputs/runs/torch_resnet18/fold0/metrics.json')) as { backend: string; epochs_run: number };
+    assert.deepEqual([metrics.backend, metrics.epochs_run], ['pytorch-cpu', 1], 'no CUDA on this cluster: the CPU, one epoch');
+    assert.ok(jsonEvents(r.stdout).some((e) => e.event === 'progress' && e.stage === 'train_torch@exp=torch_resnet18,fold=0'), 'progress from inside the job');
   });
 });

@@ -1,15 +1,13 @@
-import { closeSync, createWriteStream, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync } from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { freeBytes } from '../disk-full.js';
 import type { Executor, ExecutorKind, Job, JobResult } from './executor.js';
+import { followLog, lineReader } from './log-follow.js';
 import { ShellLauncher } from './shell-launcher.js';
 
 /** How long a stage gets to exit after SIGTERM before its process group is killed. */
 const KILL_GRACE_MS = 5000;
-/** How often a running stage's log is read for `::progress` lines (a short stage is never read). */
-const FOLLOW_MS = 250;
 
 /**
  * Runs a stage as its own process group (so Ctrl-C reaches every child it started, not just
@@ -93,45 +91,6 @@ export class LocalExecutor implements Executor {
 }
 
 const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
-
-/** Reads what a stage appends to its log, line by line, every FOLLOW_MS (and once more at `stop`). */
-function followLog(logFile: string, onLine: (line: string) => void): { stop: () => void } {
-  let offset = 0;
-  const lines = lineReader(onLine);
-  const chunk = Buffer.allocUnsafe(1 << 16);
-  const read = () => {
-    let fd: number;
-    try {
-      fd = openSync(logFile, 'r');
-    } catch {
-      return;
-    }
-    try {
-      for (let n; (n = readSync(fd, chunk, 0, chunk.length, offset)) > 0; offset += n) lines(chunk.subarray(0, n));
-    } finally {
-      closeSync(fd);
-    }
-  };
-  const timer = setInterval(read, FOLLOW_MS);
-  timer.unref();
-  return {
-    stop: () => {
-      clearInterval(timer);
-      read();
-    },
-  };
-}
-
-/** Feeds the complete lines of a byte stream to `onLine`, holding back a partial last line. */
-function lineReader(onLine: (line: string) => void): (chunk: Buffer) => void {
-  const decoder = new StringDecoder('utf8');
-  let partial = '';
-  return (chunk) => {
-    const lines = (partial + decoder.write(chunk)).split('\n');
-    partial = lines.pop() ?? '';
-    lines.forEach(onLine);
-  };
-}
 
 /**
  * On abort: SIGTERM to the stage's process group, SIGKILL after KILL_GRACE_MS. `settle`, once

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { followLog } from './log-follow.js';
 import { UserError } from '../errors.js';
 import { safeName } from '../paths.js';
 import { shellQuote } from '../spec/interpolate.js';
@@ -117,7 +118,8 @@ export class SlurmExecutor implements Executor {
     this.watcher = new JobWatcher(pollMs);
   }
 
-  async execute(job: Job, signal: AbortSignal): Promise<JobResult> {
+  /** The job writes its output to the stage's log on the shared filesystem: its `::progress` lines are read from there, as a local stage's are. */
+  async execute(job: Job, signal: AbortSignal, onLine?: (line: string) => void): Promise<JobResult> {
     mkdirSync(this.scriptsDir, { recursive: true });
     mkdirSync(path.dirname(job.logFile), { recursive: true });
     const scriptFile = path.join(this.scriptsDir, `${safeName(job.id)}.sh`);
@@ -137,6 +139,7 @@ export class SlurmExecutor implements Executor {
       void run('scancel', [jobId]);
     };
     signal.addEventListener('abort', cancel, { once: true });
+    const follow = onLine ? followLog(job.logFile, onLine) : undefined;
     try {
       const state = await this.watcher.wait(jobId);
       if (cancelled) return { exitCode: undefined, signal: undefined, cancelled: true };
@@ -145,6 +148,7 @@ export class SlurmExecutor implements Executor {
       const exit = info.exitCode !== undefined ? ` (exit code ${info.exitCode}${info.signal ? `, signal ${info.signal}` : ''})` : '';
       return { exitCode: info.exitCode || 1, signal: undefined, cancelled: false, detail: `Slurm job ${jobId} ${state}${exit}` };
     } finally {
+      follow?.stop();
       signal.removeEventListener('abort', cancel);
     }
   }

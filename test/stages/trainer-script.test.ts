@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +95,15 @@ describe('train with the researcher\'s own script (runner: python)', () => {
       assert.ok(!read(dir, 'pipeline.lock').includes('train@exp=bad'));
     });
   }
+
+  it('runner: executable runs the script by its #! line', () => {
+    const dir = scriptStudy({ a: 'seed: 1\n' });
+    chmodSync(path.join(dir, 'train.py'), 0o755);
+    writeFiles(dir, { 'pipeline.yaml': read(dir, 'pipeline.yaml').replace('runner: python', 'runner: executable') });
+    const r = cli(dir, ['run', 'train@exp=a,fold=1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(metricsOf(dir, 'a', 1).backend, 'python-test');
+  });
 
   it('checks with: at load time: a runner needs a script, and the script is a file of the project', () => {
     const dir = scriptStudy({ a: 'seed: 1\n' });
