@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ const required = process.env.PIPELINE_REQUIRE_SERVICES === '1';
 const torch = torchPython();
 const sklearn = pythonImporting(['sklearn'], 'python3-sklearn');
 const photos = torch ? await lfwFolder(path.join(tempDir('pipeline-lfw-'), 'photos')) : undefined;
+const makeWeights = fileURLToPath(new URL('../../test/fixtures/trainer/make_weights.py', import.meta.url));
 const sklearnOnOof = fileURLToPath(new URL('../../test/fixtures/trainer/sklearn_on_oof.py', import.meta.url));
 const skip = !torch || !photos || !sklearn ? 'needs python3-torchvision, python3-sklearn and python3-skimage (CI installs them)' : false;
 
@@ -50,5 +52,31 @@ describe('init --trainer pytorch on real photos (Labeled Faces in the Wild), tra
     writeFiles(dir, { 'configs/phase1-pytorch/torch_resnet18_augment.yaml': read(dir, 'configs/phase1-pytorch/torch_resnet18_augment.yaml') + 'data: { size: 48 }\n' });
     const edited = jsonEvents(cli(dir, args).stdout).filter((e) => e.event === 'started' && String(e.stage).startsWith('train')).map((e) => String(e.stage)).sort();
     assert.deepEqual(edited, [0, 1, 2, 3, 4].map((k) => `train_torch@exp=torch_resnet18_augment,fold=${k}`));
+  });
+
+  it('pretrained from the weights files researchers have: torchvision\'s .pth and timm\'s .safetensors load the same weights; a hostile pickle is refused, never run', () => {
+    const dir = makeProject({});
+    assert.equal(cli(dir, ['init', '--images', photos!, '--positive', 'face', '--trainer', 'pytorch']).code, 0);
+    const made = spawnSync(torch!, [makeWeights, path.join(dir, 'weights')], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const config = (file: string) => `extends: ../torch.yaml\nmodel: { arch: resnet18, weights: weights/${file} }\ndata: { size: 32 }\ntrain: { freeze: backbone, epochs: 1 }\n`;
+    writeFiles(dir, {
+      'configs/phase1-pytorch/torch_pth.yaml': config('resnet18-f37072fd.pth'),
+      'configs/phase1-pytorch/torch_safetensors.yaml': config('model.safetensors'),
+      'configs/phase1-pytorch/torch_hostile.yaml': config('hostile.pth'),
+      'configs/phase1-pytorch/torch_unloaded.yaml': config('x').replace(', weights: weights/x', ''),
+    });
+    const r = cli(dir, ['run', 'train_torch@exp=torch_pth,fold=0', 'train_torch@exp=torch_safetensors,fold=0', 'train_torch@exp=torch_unloaded,fold=0']);
+    assert.equal(r.code, 0, r.stderr);
+    const pth = JSON.parse(read(dir, 'outputs/runs/torch_pth/fold0/metrics.json')) as { parameters: number; backend_detail: string };
+    assert.equal(pth.parameters, 513, 'freeze: backbone trains only the head (512 + 1)');
+    assert.match(pth.backend_detail, /resnet18 pretrained/);
+    assert.equal(read(dir, 'outputs/runs/torch_safetensors/fold0/oof.csv'), read(dir, 'outputs/runs/torch_pth/fold0/oof.csv'), 'the same weights, the same predictions');
+    assert.notEqual(read(dir, 'outputs/runs/torch_unloaded/fold0/oof.csv'), read(dir, 'outputs/runs/torch_pth/fold0/oof.csv'), 'and not the seeded random ones');
+    const hostile = cli(dir, ['run', 'train_torch@exp=torch_hostile,fold=0']);
+    assert.notEqual(hostile.code, 0);
+    assert.match(hostile.stderr + hostile.stdout, /Weights only load failed|UnpicklingError/);
+    assert.equal(existsSync(path.join(dir, 'weights/PWNED')), false, 'the pickle was parsed, not run');
+    assert.ok(!read(dir, 'pipeline.lock').includes('torch_hostile'));
   });
 });
