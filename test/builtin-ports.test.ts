@@ -56,7 +56,7 @@ describe('named inputs and outputs of built-in stages', () => {
   it('with: is checked against the declared options', () => {
     const unknown = validate('    with: { fold: 0, flod: 1 }\n    deps: { splits: out/splits.json, dataset: data/raw }\n    outs: { run: out/run }');
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /pipeline\.yaml:6:22: train has no option `flod`; did you mean `fold`\? \(options of train: fold\)/);
+    assert.match(unknown.stderr, /pipeline\.yaml:6:22: train has no option `flod`; did you mean `fold`\? \(options of train: fold, runner, script, python\)/);
     const missing = validate('    deps: { splits: out/splits.json, dataset: data/raw }\n    outs: { run: out/run }');
     assert.match(missing.stderr, /pipeline\.yaml:4:3: train needs the option `fold` in with:/);
     const wrong = validate('    with: { fold: first }\n    deps: { splits: out/splits.json, dataset: data/raw }\n    outs: { run: out/run }');

@@ -81,9 +81,15 @@ export async function main(argv: string[], checked?: SummaryCheck, resident?: Re
     .argument('[targets...]')
     .option('--mermaid', 'Mermaid flowchart')
     .option('--dot', 'Graphviz dot')
-    .action((targets: string[], options: { mermaid?: boolean; dot?: boolean }) => {
+    .option('--json', 'each instance as it resolved: cmd or built-in and with:, wdir, deps, outs and their options, params, frozen, upstream')
+    .action(async (targets: string[], options: { mermaid?: boolean; dot?: boolean; json?: boolean }) => {
       const ws = open(program.opts<Common>());
       const selected = ws.graph.select(targets);
+      if (options.json) {
+        const { resolvedStage } = await import('../ui/resolved-stage.js');
+        process.stdout.write(JSON.stringify(ws.graph.order.filter((i) => selected.has(i.id)).map((i) => resolvedStage(i, ws.graph)), null, 1) + '\n');
+        return;
+      }
       process.stdout.write(options.dot ? toDot(ws.graph, selected) : options.mermaid ? toMermaid(ws.graph, selected) : toTextTree(ws.graph, selected));
     });
 

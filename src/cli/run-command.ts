@@ -1,3 +1,4 @@
+import type { ResolvedStage } from '../ui/resolved-stage.js';
 import { UserError } from '../errors.js';
 import { checkSinceSummary, reportUpToDate, type SummaryCheck } from '../run/noop-check.js';
 import type { Unchanged } from '../hash/content-hasher.js';
@@ -65,14 +66,18 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
   if (options.dryRun) {
     const planned = await plan(ws, selected, options.force);
     await ws.close();
+    const { resolvedStage } = await import('../ui/resolved-stage.js');
     if (options.json) {
-      process.stdout.write(JSON.stringify({ event: 'plan', stages: planned.map((p) => ({ stage: p.id, action: p.action, reasons: p.reasons })) }) + '\n');
+      const stages = planned.map((p) => ({ stage: p.id, action: p.action, reasons: p.reasons, resolved: resolvedStage(ws.project.byId.get(p.id)!, ws.graph) }));
+      process.stdout.write(JSON.stringify({ event: 'plan', stages }) + '\n');
       return 0;
     }
     const width = Math.max(...planned.map((p) => p.id.length), 5);
     for (const p of planned) {
       const action = p.action === 'run' ? yellow('run       ') : p.action === 'restore' ? green('restore   ') : dim('up-to-date');
       process.stdout.write(`${action}  ${p.id.padEnd(width)}  ${dim(p.reasons.join('; '))}${p.provisional ? dim(' (may be skipped if its outs come out identical)') : ''}\n`);
+      // Snakemake's -n -p: what would run, as it would run.
+      if (p.action === 'run') for (const line of commandLines(resolvedStage(ws.project.byId.get(p.id)!, ws.graph))) process.stdout.write(`    ${line}\n`);
     }
     return 0;
   }
@@ -207,4 +212,11 @@ export async function statusCommand(targets: string[], options: Common & { json?
   const fresh = planned.length - stale.length;
   process.stdout.write(stale.length === 0 ? `${green('✓')} everything is up to date (${fresh} stage instances)\n` : dim(`${stale.length} stale, ${fresh} up to date\n`));
   return 0;
+}
+
+/** A stage's commands as `run --dry-run` prints them: the shell lines (in their wdir), or the built-in with its options. */
+function commandLines(stage: ResolvedStage): string[] {
+  const where = stage.wdir === '.' ? '' : `cd ${stage.wdir} && `;
+  if (stage.cmd) return stage.cmd.flatMap((c) => c.split('\n')).map((line) => where + line);
+  return [`uses: ${stage.uses}${Object.keys(stage.with ?? {}).length ? ` with: ${JSON.stringify(stage.with)}` : ''}`];
 }
