@@ -35,6 +35,8 @@ export interface RawStage {
   vars?: VarsEntry[];
   wdir?: string;
   after?: string | string[];
+  /** Param values over the stage's params, per instance (`{ model.width: "${width}" }`). */
+  set?: Record<string, unknown>;
   resources?: Partial<Resources>;
   executor?: string;
   env?: Record<string, string | number | boolean>;
@@ -357,6 +359,29 @@ export class StageExpander {
 
   /** The stage's named params, or a matrix config when `params: ${exp}`; `origins`: the files they merged from, in merge order. */
   private resolveParams(vars: Scope): { params: Record<string, unknown>; files: string[]; scope?: Scope; origins: string[] } {
+    const resolved = this.paramsOfBody(vars);
+    const set = this.body.set;
+    if (set === undefined) return resolved;
+    let params = resolved.params;
+    for (const [key, raw] of Object.entries(set)) {
+      const where = () => this.field(['set', key]);
+      const value = interpolateDeep(raw, [vars, this.params], where);
+      if (resolved.scope) {
+        params = setParam(params, key, value);
+        continue;
+      }
+      // Named params (`params: [train]`): a key is one of them or inside one.
+      const owner = Object.keys(params).find((named) => key === named || key.startsWith(named + '.'));
+      if (owner === undefined) throw new UserError(`set: ${key} is not among this stage's params (${Object.keys(params).join(', ') || 'none'}); name it in params: or set a key inside one`, where);
+      params = owner === key ? { ...params, [key]: value } : { ...params, [owner]: setParam(isPlainObject(params[owner]) ? (params[owner] as ParamTree) : {}, key.slice(owner.length + 1), value) };
+    }
+    // -S on the command line wins over the spec's values, as it does over the files'.
+    if (resolved.scope) params = applyOverrides(params, this.spec.overrides);
+    // The command reads the set values too: the params' own tree comes before the global params.
+    return { ...resolved, params, scope: resolved.scope ? params : nestedParams(params) };
+  }
+
+  private paramsOfBody(vars: Scope): { params: Record<string, unknown>; files: string[]; scope?: Scope; origins: string[] } {
     const spec = this.body.params;
     if (spec === undefined) return { params: {}, files: [], origins: [] };
     if (typeof spec === 'string') {
