@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import leven from 'leven';
 import { builtinNames } from '../builtins.js';
+import { searchMethods } from './search/methods/registry.js';
 import { executorKinds, executorNames } from '../executors/registry.js';
 import { UserError } from '../errors.js';
 import { dvcSchema } from './dvc/schema.js';
@@ -32,6 +33,7 @@ export function specSchema(): JsonSchema {
   (schema.properties!.executor as JsonSchema).enum = names;
   stage.executor.enum = names;
   for (const kind of executorKinds) if (kind.options) stage[kind.name] = kind.options;
+  ((stage.search.properties as Record<string, JsonSchema>).method as JsonSchema).enum = [...searchMethods.keys()];
   stage.uses.description = `A built-in stage instead of a command: ${builtinNames().join(', ')} (\`pipeline stages\` lists their inputs, outputs and options).`;
   return schema;
 }

@@ -16,6 +16,7 @@ import { getParam, isPlainObject, setParam, type ParamsLoader, type ParamTree } 
 import type { ParamsUse } from './params-check.js';
 import type { StageDeclaration } from '../protocol/stage-protocol.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
+import { planSearch, trialSettings, type RawSearch, type SearchPlan } from './search/trials.js';
 
 export interface RawStage {
   desc?: string;
@@ -37,6 +38,8 @@ export interface RawStage {
   after?: string | string[];
   /** Param values over the stage's params, per instance (`{ model.width: "${width}" }`). */
   set?: Record<string, unknown>;
+  /** Trials as instances: a base config, a space, a method (grid, random, sobol). */
+  search?: RawSearch;
   resources?: Partial<Resources>;
   executor?: string;
   env?: Record<string, string | number | boolean>;
@@ -83,6 +86,7 @@ export class StageExpander {
   /** Where the command runs and relative paths start: the spec's folder, then DVC's wdir. */
   private readonly cwd: string;
   private readonly dvc?: { context: DvcContext; paramsFile: string };
+  private readonly search?: SearchPlan;
 
   constructor(
     private readonly name: string,
@@ -108,6 +112,12 @@ export class StageExpander {
     }
     if (this.body.cmd && this.body.uses) {
       throw new UserError(`stage "${name}" has both cmd: and uses:; a stage is one or the other`, () => this.at(['uses'], true));
+    }
+    if (stage.search !== undefined) {
+      if (stage.foreach !== undefined) throw new UserError(`stage "${name}" has both foreach and search; a search's trials are its instances (add matrix: for folds)`, () => this.at(['search'], true));
+      if (stage.params !== undefined) throw new UserError(`stage "${name}": search.base names the config its trials start from; leave params: out`, () => this.at(['params'], true));
+      if (stage.matrix && 'trial' in stage.matrix) throw new UserError('matrix key `trial` is the search\'s own (${trial.name}); name yours another way', () => this.at(['matrix', 'trial'], true));
+      this.search = planSearch(stage.search, (at, key) => this.at(at, key));
     }
     const wdir = this.body.wdir ?? stage.wdir;
     this.cwd = wdir === undefined ? spec.base : path.posix.normalize(path.posix.join(spec.base, wdir)).replace(/^\.$/, '');
@@ -139,9 +149,9 @@ export class StageExpander {
   private entries(): Entry[] {
     const { matrix, foreach } = this.stage;
     const { dialect } = this.spec;
-    if (matrix) {
-      let combos: [string, unknown, number][][] = [[]];
-      for (const [key, spec] of Object.entries(matrix)) {
+    if (matrix || this.search) {
+      let combos: [string, unknown, number][][] = this.search ? this.search.trials.map((trial, index) => [['trial', trial, index]]) : [[]];
+      for (const [key, spec] of Object.entries(matrix ?? {})) {
         const values = typeof spec !== 'string' ? spec : spec.trimStart().startsWith('${') ? this.listParam(spec, ['matrix', key]) : this.globConfigs(key, spec);
         combos = combos.flatMap((combo) => values.map((value, index) => [...combo, [key, value, index] as [string, unknown, number]]));
       }
@@ -359,13 +369,15 @@ export class StageExpander {
 
   /** The stage's named params, or a matrix config when `params: ${exp}`; `origins`: the files they merged from, in merge order. */
   private resolveParams(vars: Scope): { params: Record<string, unknown>; files: string[]; scope?: Scope; origins: string[] } {
-    const resolved = this.paramsOfBody(vars);
-    const set = this.body.set;
-    if (set === undefined) return resolved;
+    const resolved = this.search ? this.configFile(this.search.base, ['search', 'base']) : this.paramsOfBody(vars);
+    const trial = this.search ? trialSettings(vars.trial as ConfigRef, this.stage.search!) : {};
+    const set = { ...trial, ...this.body.set };
+    if (Object.keys(set).length === 0) return resolved;
     let params = resolved.params;
     for (const [key, raw] of Object.entries(set)) {
-      const where = () => this.field(['set', key]);
-      const value = interpolateDeep(raw, [vars, this.params], where);
+      const fromTrial = key in trial && !(key in (this.body.set ?? {}));
+      const where = () => (fromTrial ? this.at(['search', 'space', key]) : this.field(['set', key]));
+      const value = fromTrial ? raw : interpolateDeep(raw, [vars, this.params], where);
       if (resolved.scope) {
         params = setParam(params, key, value);
         continue;
@@ -381,6 +393,14 @@ export class StageExpander {
     return { ...resolved, params, scope: resolved.scope ? params : nestedParams(params) };
   }
 
+  /** A config file (with its `extends:` chain and -S) as the whole param set of the instance. */
+  private configFile(file: string, at: PathSegment[]): { params: Record<string, unknown>; files: string[]; scope: Scope; origins: string[] } {
+    const resolved = this.spec.loader.load(checkedPath(file, () => this.field(at), false, this.cwd));
+    resolved.files.forEach((f) => this.files.add(f));
+    const config = applyOverrides(resolved.values, this.spec.overrides);
+    return { params: config, files: resolved.files, scope: config, origins: resolved.files };
+  }
+
   private paramsOfBody(vars: Scope): { params: Record<string, unknown>; files: string[]; scope?: Scope; origins: string[] } {
     const spec = this.body.params;
     if (spec === undefined) return { params: {}, files: [], origins: [] };
@@ -389,11 +409,7 @@ export class StageExpander {
       if (value instanceof ConfigRef) {
         return { params: { ...value.config }, files: value.files, scope: value.config, origins: value.files };
       }
-      if (typeof value === 'string') {
-        const resolved = this.spec.loader.load(checkedPath(value, () => this.field(['params']), false, this.cwd));
-        const config = applyOverrides(resolved.values, this.spec.overrides);
-        return { params: config, files: resolved.files, scope: config, origins: resolved.files };
-      }
+      if (typeof value === 'string') return this.configFile(value, ['params']);
       throw new UserError('params: as a string must name a matrix config (${exp}) or a params file', () => this.field(['params']));
     }
     const out: Record<string, unknown> = {};
