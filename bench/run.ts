@@ -3,7 +3,7 @@
  * generated DAGs, plus cold hashing throughput beside sha256sum. Prints a table with ratios.
  * `npm run bench -- --quick` runs only the 1,000-stage DAG and a 512 MB hashing tree;
  * `--training-only` the training rows (CPU backends, then WebGPU beside PyTorch on the GPU);
- * `--gpu-only` just the GPU rows, for a lent GPU machine; `--big-dir-only` the 1M-file
+ * `--search-only` planning a 1,000- and a 10,000-trial search; `--gpu-only` just the GPU rows, for a lent GPU machine; `--big-dir-only` the 1M-file
  * directory dep (100k with --quick); `--memory-only` a training stage's peak RSS at 2k and 16k
  * images (1k and 4k with --quick); `--dag-only` the DAG rows beside make.
  */
@@ -22,6 +22,7 @@ import { trainingThroughput } from './training.js';
 import { memoryTable, trainingMemory } from './train-memory.js';
 import { bigDirectory, bigDirTable } from './big-dir.js';
 import { probeSolvers, probeTable } from './probe.js';
+import { searchPlanning, searchTable } from './search.js';
 
 const cli = fileURLToPath(new URL('../../bin/pipeline.js', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -37,6 +38,8 @@ const backbonesOnly = process.argv.includes('--backbones-only');
 const gpuOnly = process.argv.includes('--gpu-only');
 /** Only the baseline probe's solvers beside scikit-learn. */
 const probeOnly = process.argv.includes('--probe-only');
+/** Only planning a 10,000-trial search. */
+const searchOnly = process.argv.includes('--search-only');
 /** Only the DAG rows beside make (1k stages; 10k too without --quick). */
 const dagOnly = process.argv.includes('--dag-only');
 const jobs = 2;
@@ -260,6 +263,10 @@ async function main(): Promise<void> {
     process.stdout.write(probeTable(probeSolvers(path.join(root, 'probe'))));
     process.exit(0);
   }
+  if (searchOnly) {
+    process.stdout.write(searchTable([1000, 10_000].map((n) => searchPlanning(root, cli, n))));
+    process.exit(0);
+  }
   if (!has('make')) throw new Error('GNU make is needed for the comparison (apt-get install make)');
   if (has('snakemake')) process.stderr.write('snakemake found but not yet wired into this benchmark\n');
   const rows: Row[] = [];
@@ -299,6 +306,7 @@ async function main(): Promise<void> {
   for (const r of training) t.push(`| ${r.backend} | ${Number.isNaN(r.imagesPerSecond) ? 'n/a' : r.imagesPerSecond.toFixed(1)} | ${torch && !Number.isNaN(torch) && !Number.isNaN(r.imagesPerSecond) ? (r.imagesPerSecond / torch).toFixed(2) + 'x' : ''} | ${r.note} |`);
   process.stdout.write(t.join('\n') + '\n');
   process.stdout.write(probeTable(probeSolvers(path.join(root, 'probe'))));
+  process.stdout.write(searchTable([1000, 10_000].map((n) => searchPlanning(root, cli, n))));
   process.stderr.write('pretrained backbones at 224 px...\n');
   const backbones = await backboneThroughput();
   process.stdout.write(backboneTable(backbones));
