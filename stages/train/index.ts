@@ -22,6 +22,7 @@ import { backboneOf } from './backbones.js';
 import type { TorchvisionArch } from './archs/architecture.js';
 import { cachedFeatures } from './feature-cache.js';
 import { modelCost } from './model-cost.js';
+import { learningRate, type Schedule, type ScheduleParams } from './schedule.js';
 import { buildPretrainedNet, GroupedStep, lossFunction, type Freeze } from './pretrained-net.js';
 
 export interface TrainParams {
@@ -48,6 +49,14 @@ export interface TrainParams {
     freeze: Freeze;
     lr_backbone?: number;
     bn: 'train' | 'frozen';
+    schedule: Schedule;
+    onecycle: ScheduleParams['onecycle'];
+    step_size?: number;
+    gamma: number;
+    /** Dropout before the output layer, any architecture (0: none). */
+    dropout: number;
+    /** L1 penalty on the kernels, applied as a subgradient step beside the decay. */
+    l1: number;
   };
 }
 
@@ -200,9 +209,9 @@ export const train: BuiltinStage<TrainParams> = {
 
     const head = opt.monitor === 'loss' ? monitoringLoss(headFor(targets, yTrain, opt.loss)) : headFor(targets, yTrain, opt.loss);
     const net = pretrained
-      ? await buildPretrainedNet(pretrained, { size, seed: seed + fold, units: head.units, activation: head.activation, ...(modelSpec.weights ? { weights: modelSpec.weights } : {}), weightsStrict: modelSpec.weights_strict, freeze: opt.freeze, bn: opt.bn })
+      ? await buildPretrainedNet(pretrained, { size, seed: seed + fold, units: head.units, activation: head.activation, dropout: opt.dropout, ...(modelSpec.weights ? { weights: modelSpec.weights } : {}), weightsStrict: modelSpec.weights_strict, freeze: opt.freeze, bn: opt.bn })
       : undefined;
-    const model = net ? net.model : buildModel(modelSpec as ModelSpec, size, seed + fold, { units: head.units, activation: head.activation });
+    const model = net ? net.model : buildModel(modelSpec as ModelSpec, size, seed + fold, { units: head.units, activation: head.activation, dropout: opt.dropout });
     if (net) ctx.log(net.loaded);
     const frozen = net && opt.freeze === 'backbone' ? net : undefined;
     const source = frozen ? await featureSource(ctx, frozen, dataDir, trainSet, valSet, trainImages, valImages, valFit, loader, size, norm) : imageSource(loader, trainImages, valImages, size, norm, opt.augment);
@@ -226,18 +235,21 @@ export const train: BuiltinStage<TrainParams> = {
     let imagesTrained = 0;
     let trainSeconds = 0;
 
+    const stepsPerEpoch = Math.ceil(trainSet.length / opt.batch_size);
     for (let epoch = 0; epoch < opt.epochs; epoch++) {
       if (ctx.signal.aborted) return;
       const started = performance.now();
-      const lr = opt.lr * 0.5 * (1 + Math.cos((Math.PI * epoch) / opt.epochs));
+      let lr = learningRate(opt, epoch, 0, stepsPerEpoch);
       const order = shuffle([...trainSet.keys()], random);
+      let stepInEpoch = 0;
       for await (const { batch, x } of source.batches(order, opt.batch_size, random)) {
+        lr = learningRate(opt, epoch, stepInEpoch++, stepsPerEpoch);
         const y = head.encode(batch.map((i) => yTrain[i]));
         await step(x, y, lr);
         x.dispose();
         y.dispose();
-        // AdamW: weight decay applied to the weights directly, not through the gradient.
-        tf.tidy(() => decayed.forEach((w) => w.write(w.read().mul(1 - lr * opt.weight_decay))));
+        // AdamW: weight decay applied to the weights directly, not through the gradient; L1 likewise, by its subgradient.
+        tf.tidy(() => decayed.forEach((w) => w.write(opt.l1 > 0 ? w.read().mul(1 - lr * opt.weight_decay).sub(w.read().sign().mul(lr * opt.l1)) : w.read().mul(1 - lr * opt.weight_decay))));
         imagesTrained += batch.length;
       }
       trainSeconds += (performance.now() - started) / 1000;

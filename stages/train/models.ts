@@ -26,13 +26,20 @@ function convBnRelu(x: tf.SymbolicTensor, filters: number, stride: number, name:
 export interface OutputSpec {
   units: number;
   activation: 'sigmoid' | 'softmax' | 'linear';
+  /** train.dropout: a dropout layer before the output (none at 0, so nets without it keep their seeds). */
+  dropout?: number;
 }
 
 let outputSpec: OutputSpec = { units: 1, activation: 'sigmoid' };
 
 function head(x: tf.SymbolicTensor): tf.SymbolicTensor {
-  const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
-  return tf.layers.dense({ ...outputSpec, kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed++ }), name: 'prob' }).apply(pooled) as tf.SymbolicTensor;
+  return output(tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor);
+}
+
+function output(x: tf.SymbolicTensor): tf.SymbolicTensor {
+  const { dropout, ...spec } = outputSpec;
+  const dropped = dropout ? (tf.layers.dropout({ rate: dropout, seed: nextSeed++, name: 'head_dropout' }).apply(x) as tf.SymbolicTensor) : x;
+  return tf.layers.dense({ ...spec, kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed++ }), name: 'prob' }).apply(dropped) as tf.SymbolicTensor;
 }
 
 /**
@@ -100,7 +107,7 @@ function simpleCnnDense(input: tf.SymbolicTensor, spec: ModelSpec): tf.SymbolicT
   x = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: spec.width * 8, activation: 'relu', kernelInitializer: he(), name: 'fc' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dropout({ rate: spec.dropout ?? 0.5, seed: nextSeed++, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
-  return tf.layers.dense({ ...outputSpec, kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed++ }), name: 'prob' }).apply(x) as tf.SymbolicTensor;
+  return output(x);
 }
 
 export function buildModel(spec: ModelSpec, size: number, seed: number, out: OutputSpec = { units: 1, activation: 'sigmoid' }): tf.LayersModel {

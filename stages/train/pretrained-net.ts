@@ -37,12 +37,16 @@ export interface NetOptions {
   weightsStrict: boolean;
   freeze: Freeze;
   bn: 'train' | 'frozen';
+  /** train.dropout before the head (none when unset or 0). */
+  dropout?: number;
 }
 
 export async function buildPretrainedNet(arch: Backbone, options: NetOptions): Promise<PretrainedNet> {
   const seeds = new Seeds(options.seed * 1000);
   const { input, features } = await arch.build(options.size, seeds);
-  const prob = tf.layers.dense({ units: options.units, activation: options.activation, kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.take() }), name: 'prob' });
+  const dropout = (options.dropout ?? 0) > 0 ? tf.layers.dropout({ rate: options.dropout!, seed: seeds.take(), name: 'head_dropout' }) : undefined;
+  const dense = tf.layers.dense({ units: options.units, activation: options.activation, kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.take() }), name: 'prob' });
+  const prob = { apply: (x: tf.SymbolicTensor) => dense.apply(dropout ? dropout.apply(x) : x) };
   const model = tf.model({ inputs: input, outputs: prob.apply(features) as tf.SymbolicTensor, name: arch.name });
   const backbone = tf.model({ inputs: input, outputs: features, name: `${arch.name}_backbone` });
   const featureInput = tf.input({ shape: [features.shape[1]!], name: 'features' });
@@ -54,7 +58,7 @@ export async function buildPretrainedNet(arch: Backbone, options: NetOptions): P
     if (i <= frozenUpTo) layer.trainable = false;
     if (options.bn === 'frozen' && layer.getClassName() === 'BatchNormalization') freezeStatistics(layer);
   });
-  const headVariables = new Set(prob.trainableWeights);
+  const headVariables = new Set(dense.trainableWeights);
   const trainable = model.trainableWeights;
   return {
     model,
