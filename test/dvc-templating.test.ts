@@ -14,6 +14,29 @@ function instanceIds(dir: string): string[] {
 }
 
 describe('dvc.yaml templating', () => {
+  it("${a[b]} reads a key and ${list.0} / ${list[0]} a list's item, as DVC resolves them", () => {
+    const dir = makeProject({
+      'params.yaml': 'models:\n  - { name: a, lr: 0.1 }\n  - { name: b, lr: 0.2 }\ncfg: { us: { t: 10 } }\nlayers: [4, 8]\n',
+      'dvc.yaml': [
+        'stages:',
+        '  first:',
+        "    cmd: echo ${models.0.name} ${layers[1]} ${cfg[us][t]} ${cfg['us'].t} > first.txt",
+        '    outs: [first.txt]',
+        '  per:',
+        '    foreach: ${models}',
+        '    do:',
+        '      cmd: echo ${item[name]} ${item.lr} > ${item.name}.txt',
+        '      outs: ["${item.name}.txt"]',
+        '',
+      ].join('\n'),
+    });
+    const r = cli(dir, ['run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(read(dir, 'first.txt'), 'a 8 10 10\n');
+    assert.equal(read(dir, 'b.txt'), 'b 0.2\n');
+    assert.match(cli(dir, ['status']).stderr + cli(dir, ['dag', '--json']).stdout, /"echo a 0\.1 > a\.txt"/);
+  });
+
   it('vars (inline, a file, file:keys, stage-level) resolve ${...}; params.yaml values a stage reads are its params, vars are not', () => {
     const dir = makeProject({
       'params.yaml': 'models:\n  us:\n    threshold: 10\n    filename: model-us.txt\n',

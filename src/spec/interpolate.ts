@@ -20,9 +20,14 @@ export type Scope = Record<string, unknown>;
 
 const expression = /\\?\$\{\s*([^}]*?)\s*\}/g;
 
-/** Resolves one `${a.b.c}` against the scopes, first match wins. */
+/** `a[b][0]` as `a.b.0`: DVC reads a mapping's key and a list's index in brackets too. */
+export function dottedExpression(expr: string): string {
+  return expr.replace(/\[\s*(?:'([^']*)'|"([^"]*)"|([A-Za-z0-9_-]+))\s*\]/g, (_, single: string | undefined, double: string | undefined, bare: string | undefined) => `.${single ?? double ?? bare}`);
+}
+
+/** Resolves one `${a.b.c}` (or `${a[b]}`, `${list.0}`) against the scopes, first match wins. */
 export function lookup(expr: string, scopes: readonly Scope[], where: Where): unknown {
-  const parts = expr.split('.');
+  const parts = dottedExpression(expr).split('.');
   for (const scope of scopes) {
     if (!(parts[0] in scope)) continue;
     let node: unknown = scope[parts[0]];
@@ -31,6 +36,8 @@ export function lookup(expr: string, scopes: readonly Scope[], where: Where): un
         node = part === 'name' ? node.name : part === 'path' ? node.path : node.config[part];
       } else if (isPlainObject(node) && part in node) {
         node = node[part];
+      } else if (Array.isArray(node) && /^\d+$/.test(part) && Number(part) < node.length) {
+        node = node[Number(part)];
       } else {
         node = undefined;
       }
@@ -47,11 +54,11 @@ export function lookup(expr: string, scopes: readonly Scope[], where: Where): un
 
 /** The dotted names that `${...}` expressions in `text` read (escaped ones left out). */
 export function expressionsIn(text: string): string[] {
-  return [...text.matchAll(expression)].filter((m) => !m[0].startsWith('\\')).map((m) => m[1]);
+  return [...text.matchAll(expression)].filter((m) => !m[0].startsWith('\\')).map((m) => dottedExpression(m[1]));
 }
 
 function isValidExpression(expr: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/.test(expr);
+  return /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/.test(dottedExpression(expr));
 }
 
 /**
