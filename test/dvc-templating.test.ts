@@ -14,6 +14,19 @@ function instanceIds(dir: string): string[] {
 }
 
 describe('dvc.yaml templating', () => {
+  it('frozen: ${freeze} takes the boolean it names; anything else is an error', () => {
+    const dir = makeProject({
+      'params.yaml': 'freeze: true\n',
+      'dvc.yaml': 'stages:\n  a:\n    cmd: echo a > a.txt\n    outs: [a.txt]\n    frozen: ${freeze}\n',
+    });
+    assert.match(cli(dir, ['run']).stderr, /a is frozen but pipeline\.lock has no run of it/);
+    writeFiles(dir, { 'params.yaml': 'freeze: false\n' });
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.equal(read(dir, 'a.txt'), 'a\n');
+    writeFiles(dir, { 'params.yaml': 'freeze: maybe\n' });
+    assert.match(cli(dir, ['status']).stderr, /dvc\.yaml:5:\d+: frozen: \$\{freeze\} is "maybe"; it must name true or false/);
+  });
+
   it("${a[b]} reads a key and ${list.0} / ${list[0]} a list's item, as DVC resolves them", () => {
     const dir = makeProject({
       'params.yaml': 'models:\n  - { name: a, lr: 0.1 }\n  - { name: b, lr: 0.2 }\ncfg: { us: { t: 10 } }\nlayers: [4, 8]\n',

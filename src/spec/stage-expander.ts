@@ -21,8 +21,9 @@ import { planSearch, trialSettings, type RawSearch, type SearchPlan } from './se
 export interface RawStage {
   desc?: string;
   meta?: unknown;
-  always_changed?: boolean;
-  frozen?: boolean;
+  /** A boolean, or `${...}` naming one. */
+  always_changed?: boolean | string;
+  frozen?: boolean | string;
   cmd?: string | string[];
   uses?: string;
   with?: Record<string, unknown>;
@@ -304,9 +305,18 @@ export class StageExpander {
     if (options !== undefined) instance.with = options;
     if (ports) instance.ports = ports;
     if (body.executor !== undefined) instance.executor = body.executor;
-    if (body.always_changed) instance.alwaysChanged = true;
-    if (body.frozen) instance.frozen = true;
+    if (this.flag('always_changed', scopes)) instance.alwaysChanged = true;
+    if (this.flag('frozen', scopes)) instance.frozen = true;
     return instance;
+  }
+
+  /** `frozen:` / `always_changed:` as written, or the boolean a `${...}` names (DVC's `frozen: ${freeze}`). */
+  private flag(field: 'frozen' | 'always_changed', scopes: Scope[]): boolean {
+    const raw = this.body[field];
+    if (typeof raw !== 'string') return Boolean(raw);
+    const value = interpolate(raw, scopes, () => this.field([field]));
+    if (typeof value !== 'boolean') throw new UserError(`${field}: ${raw} is ${JSON.stringify(value)}; it must name true or false`, () => this.field([field]));
+    return value;
   }
 
   /** Files a built-in's params name (`model.weights`): deps of the instance, so their content is in its key. */
