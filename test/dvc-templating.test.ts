@@ -14,6 +14,20 @@ function instanceIds(dir: string): string[] {
 }
 
 describe('dvc.yaml templating', () => {
+  it('a vars file named again (params.yaml in vars, a file twice) loads once, as in DVC; its keys again are an error', () => {
+    const dir = makeProject({
+      'params.yaml': 'lr: 0.1\n',
+      'more.yaml': 'a: 1\nb: 2\n',
+      'dvc.yaml': 'vars:\n  - params.yaml\n  - more.yaml\n  - more.yaml\nstages:\n  s:\n    cmd: echo ${lr} ${a} > o.txt\n    outs: [o.txt]\n',
+    });
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.equal(read(dir, 'o.txt'), '0.1 1\n');
+    writeFiles(dir, { 'dvc.yaml': read(dir, 'dvc.yaml').replace('  - more.yaml\n  - more.yaml\n', '  - more.yaml:a\n  - more.yaml:b\n  - more.yaml:a\n') });
+    assert.match(cli(dir, ['status']).stderr, /dvc\.yaml:5:5: vars: cannot load 'more\.yaml' as some of its keys \(a\) are already loaded/);
+    writeFiles(dir, { 'dvc.yaml': read(dir, 'dvc.yaml').replace('  - more.yaml:b\n  - more.yaml:a\n', '  - more.yaml\n') });
+    assert.match(cli(dir, ['status']).stderr, /vars: cannot load 'more\.yaml' as it's partially loaded already/);
+  });
+
   it('frozen: ${freeze} takes the boolean it names; anything else is an error', () => {
     const dir = makeProject({
       'params.yaml': 'freeze: true\n',

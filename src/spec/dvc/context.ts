@@ -16,17 +16,37 @@ export class DvcContext {
     readonly tree: ParamTree,
     /** Dotted key of each merged-in subtree or leaf -> its file (undefined: inline). */
     private readonly origins: Map<string, string | undefined>,
+    /** Files loaded so far: null when whole, else the keys taken (DVC's `imports`). */
+    private readonly imports: Map<string, string[] | null>,
   ) {}
 
   static empty(): DvcContext {
-    return new DvcContext({}, new Map());
+    return new DvcContext({}, new Map(), new Map());
   }
 
-  /** This context with `values` from `file` (undefined: written inline) merged in. */
-  with(values: ParamTree, file: string | undefined, where: Where): DvcContext {
+  /** This context with `values` from `file` (undefined: written inline; `keys`: the ones picked, null for all) merged in. */
+  with(values: ParamTree, file: string | undefined, where: Where, keys: string[] | null = null): DvcContext {
     const origins = new Map(this.origins);
     const tree = merge(this.tree, values, '', file, origins, where);
-    return new DvcContext(tree, origins);
+    const imports = new Map(this.imports);
+    if (file !== undefined) imports.set(file, keys === null ? null : [...(imports.get(file) ?? []), ...keys]);
+    return new DvcContext(tree, origins, imports);
+  }
+
+  /**
+   * DVC's rule for a file loaded again: the whole file again is a no-op (params.yaml in `vars`
+   * too); keys of a file already loaded whole, the whole of one loaded in part, or the same keys
+   * twice are errors, with DVC's words.
+   */
+  private loadedAgain(rel: string, keys: string[] | undefined, where: Where): boolean {
+    if (!this.imports.has(rel)) return false;
+    const prior = this.imports.get(rel)!;
+    if (keys === undefined && prior === null) return true;
+    if (keys === undefined) throw new UserError(`vars: cannot load '${rel}' as it's partially loaded already`, where);
+    if (prior === null) throw new UserError(`vars: cannot partially load '${rel}' as it's already loaded`, where);
+    const again = keys.filter((k) => prior.includes(k));
+    if (again.length) throw new UserError(`vars: cannot load '${rel}' as some of its keys (${again.join(', ')}) are already loaded`, where);
+    return false;
   }
 
   /** This context with a `vars:` list merged in; files are relative to `base` (the stage's wdir). */
@@ -39,6 +59,7 @@ export class DvcContext {
       }
       const [file, keyList] = splitVarsFile(entry);
       const rel = path.posix.normalize(path.posix.join(base, file));
+      if (context.loadedAgain(rel, keyList, where(index))) return;
       let values: ParamTree;
       try {
         values = loader.load(rel).values;
@@ -56,7 +77,7 @@ export class DvcContext {
         }
         values = picked;
       }
-      context = context.with(values, rel, where(index));
+      context = context.with(values, rel, where(index), keyList ?? null);
     });
     return context;
   }
