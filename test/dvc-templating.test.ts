@@ -28,6 +28,16 @@ describe('dvc.yaml templating', () => {
     assert.match(cli(dir, ['status']).stderr, /vars: cannot load 'more\.yaml' as it's partially loaded already/);
   });
 
+  it('${...} inside matrix and foreach values reads the params; ${key} in a matrix is the entry\'s name', () => {
+    const dir = makeProject({
+      'params.yaml': 'base_lr: 0.5\n',
+      'dvc.yaml': 'stages:\n  m:\n    matrix:\n      lr: ["${base_lr}", 0.1]\n      model: [cnn]\n    cmd: echo ${key} ${item.lr} > m-${key}.txt\n    outs: ["m-${key}.txt"]\n  f:\n    foreach: ["${base_lr}", 3]\n    do:\n      cmd: echo ${item} > f${item}.txt\n      outs: ["f${item}.txt"]\n',
+    });
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.equal(read(dir, 'm-0.5-cnn.txt'), '0.5-cnn 0.5\n');
+    assert.equal(read(dir, 'f0.5.txt'), '0.5\n');
+  });
+
   it('frozen: ${freeze} takes the boolean it names; anything else is an error', () => {
     const dir = makeProject({
       'params.yaml': 'freeze: true\n',

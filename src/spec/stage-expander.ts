@@ -153,13 +153,14 @@ export class StageExpander {
     if (matrix || this.search) {
       let combos: [string, unknown, number][][] = this.search ? this.search.trials.map((trial, index) => [['trial', trial, index]]) : [[]];
       for (const [key, spec] of Object.entries(matrix ?? {})) {
-        const values = typeof spec !== 'string' ? spec : spec.trimStart().startsWith('${') ? this.listParam(spec, ['matrix', key]) : this.globConfigs(key, spec);
+        // A value may itself read the params (`[${base_lr}, 0.1]`), as DVC resolves it.
+        const values = typeof spec !== 'string' ? spec.map((v) => interpolateDeep(v, [this.params], () => this.at(['matrix', key]))) : spec.trimStart().startsWith('${') ? this.listParam(spec, ['matrix', key]) : this.globConfigs(key, spec);
         combos = combos.flatMap((combo) => values.map((value, index) => [...combo, [key, value, index] as [string, unknown, number]]));
       }
       return combos.map((combo) => dialect.matrixEntry(combo));
     }
     if (foreach !== undefined) {
-      const items = typeof foreach === 'string' ? interpolate(foreach, [this.params], () => this.at(['foreach'])) : foreach;
+      const items = typeof foreach === 'string' ? interpolate(foreach, [this.params], () => this.at(['foreach'])) : interpolateDeep(foreach, [this.params], () => this.at(['foreach']));
       if (Array.isArray(items)) return dialect.listEntries(items);
       if (isPlainObject(items)) return Object.entries(items).map(([key, item]) => ({ suffix: key, vars: { key, item } }));
       throw new UserError('foreach must be a list, a mapping, or ${...} naming one', () => this.at(['foreach']));

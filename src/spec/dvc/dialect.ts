@@ -18,9 +18,10 @@ export const dvcDialect: Dialect = {
     items.some(composite)
       ? items.map((item, index) => ({ suffix: String(index), vars: { item } }))
       : items.map((item) => ({ suffix: stringify(item), vars: { item } })),
-  matrixEntry: (combo) => ({
-    suffix: combo.map(([key, value, index]) => (composite(value) ? `${key}${index}` : stringify(value))).join('-'),
-    vars: { item: Object.fromEntries(combo.map(([key, value]) => [key, value])) },
-  }),
+  matrixEntry: (combo) => {
+    const suffix = combo.map(([key, value, index]) => (composite(value) ? `${key}${index}` : stringify(value))).join('-');
+    // `${key}`: the entry's generated name, as foreach over a mapping has its key.
+    return { suffix, vars: { item: Object.fromEntries(combo.map(([key, value]) => [key, value])), key: suffix } };
+  },
   tracksInterpolatedParams: true,
 };
