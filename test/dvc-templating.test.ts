@@ -136,6 +136,26 @@ describe('dvc.yaml templating', () => {
     assert.match(read(dir, 'pipeline.lock'), /train\.opt\.lr: 0\.1/, 'every leaf of an unpacked dict is a param');
   });
 
+  it(".dvc/config's parsing.bool: boolean_optional and parsing.list: append; strings quoted as shlex.quote; a nested list is DVC's error", () => {
+    const dir = makeProject({
+      '.dvc/config': "[core]\n    remote = storage\n['remote \"storage\"']\n    url = /tmp/x\n[parsing]\n    bool = boolean_optional\n    list = append\n",
+      'params.yaml': "train:\n  aug: true\n  dropout: false\n  layers: [2, 4]\n  name: it's\n",
+      'dvc.yaml': 'stages:\n  train:\n    cmd: printf "%s\\n" ${train} > args.txt\n    outs: [args.txt]\n',
+    });
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.equal(read(dir, 'args.txt'), ['--aug', '--no-dropout', '--layers', '2', '--layers', '4', '--name', "it's", ''].join('\n'));
+    assert.match(JSON.stringify(JSON.parse(cli(dir, ['dag', '--json']).stdout)), /--name 'it'\\"'\\"'s'/, "shlex.quote's form, as DVC writes it");
+    writeFiles(dir, { 'params.yaml': 'train:\n  k: [[1, 2]]\n' });
+    assert.match(cli(dir, ['status']).stderr, /dvc\.yaml:3:\d+: Cannot interpolate nested iterable in 'k'/);
+  });
+
+  it("vars: DVC's errors for interpolation inside vars and for a foreach stage's reserved item/key", () => {
+    const dir = makeProject({ 'params.yaml': 'a: 1\n', 'dvc.yaml': 'vars:\n  - x: "${a}"\nstages:\n  s:\n    cmd: echo ${x}\n' });
+    assert.match(cli(dir, ['status']).stderr, /dvc\.yaml:2:5: vars: interpolating is not allowed in vars \(x: \$\{a\}\)/);
+    writeFiles(dir, { 'dvc.yaml': 'stages:\n  s:\n    foreach: [1, 2]\n    do:\n      vars:\n        - item: 3\n      cmd: echo ${item}\n' });
+    assert.match(cli(dir, ['status']).stderr, /dvc\.yaml:6:11: vars: attempted to modify reserved 'item'/);
+  });
+
   it("matrix: ${item.<key>}, DVC's ids (train@cnn-f1, key<index> for composite values) as targets", () => {
     const dir = makeProject({
       'params.yaml': 'features: [f1, f2]\n',

@@ -75,7 +75,14 @@ export function interpolate(text: string, scopes: readonly Scope[], where: Where
     if (match.startsWith('\\')) return match.slice(1);
     checkExpression(expr, where);
     const value = lookup(expr, scopes, where);
-    return render ? render(value) : stringify(value);
+    if (!render) return stringify(value);
+    try {
+      return render(value);
+    } catch (error) {
+      // What the value cannot become (a nested list to unpack) is said where it was written.
+      if (error instanceof UserError && !error.location) throw new UserError(error.message, where);
+      throw error;
+    }
   });
 }
 

@@ -13,6 +13,7 @@ import type { YamlSource } from './yaml-source.js';
 import { pipelineDialect } from './dialect.js';
 import { DvcContext, type VarsEntry } from './dvc/context.js';
 import { dvcDialect } from './dvc/dialect.js';
+import { parsingConfig } from './dvc/config.js';
 import { dvcRepositoryRoot } from './dvc/root.js';
 import { parsePlotEntry } from './plot-entries.js';
 import { checkBuiltinParams, type ParamsUse } from './params-check.js';
@@ -53,6 +54,8 @@ export function loadProject(options: LoadOptions): Project {
   const loader = new ParamsLoader(dir);
 
   const inputFiles = new Set<string>([specFile]);
+  // .dvc/config's [parsing] changes how commands unpack: an edit re-reads the spec.
+  if (dvc) for (const name of ['.dvc/config', '.dvc/config.local']) if (existsSync(path.join(dir, name))) inputFiles.add(name);
   const spec: SpecContext = {
     source,
     dir,
@@ -60,7 +63,7 @@ export function loadProject(options: LoadOptions): Project {
     loader,
     params: {},
     overrides,
-    dialect: dvc ? dvcDialect : pipelineDialect,
+    dialect: dvc ? dvcDialect(parsingConfig(dir)) : pipelineDialect,
     globalFiles: [],
     strictParams: raw.strict_params !== false,
   };

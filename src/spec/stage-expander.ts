@@ -127,7 +127,7 @@ export class StageExpander {
     if (spec.dvc) {
       let context = spec.dvc.context;
       for (const [vars, at] of [[stage.vars, ['stages', name, 'vars']], [stage.do?.vars, [...this.bodyPath, 'vars']]] as const) {
-        if (vars) context = context.withVars(vars, this.cwd, spec.loader, (index) => () => source.locate([...at, index]), this.files);
+        if (vars) context = context.withVars(vars, this.cwd, spec.loader, (index) => () => source.locate([...at, index]), this.files, stage.foreach !== undefined || stage.matrix ? ['item', 'key'] : []);
       }
       this.dvc = { context, paramsFile: spec.dvc.paramsFile };
       this.params = context.tree;

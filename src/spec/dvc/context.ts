@@ -50,10 +50,17 @@ export class DvcContext {
   }
 
   /** This context with a `vars:` list merged in; files are relative to `base` (the stage's wdir). */
-  withVars(entries: VarsEntry[], base: string, loader: ParamsLoader, where: (index: number) => Where, files: Set<string>): DvcContext {
+  withVars(entries: VarsEntry[], base: string, loader: ParamsLoader, where: (index: number) => Where, files: Set<string>, reserved: readonly string[] = []): DvcContext {
     let context: DvcContext = this;
+    const checkReserved = (values: ParamTree, index: number) => {
+      const taken = reserved.filter((name) => name in values);
+      if (taken.length) throw new UserError(`vars: attempted to modify reserved ${taken.map((t) => `'${t}'`).join(', ')} in vars (a foreach/matrix stage's ${reserved.join(' and ')} are its entries)`, where(index));
+    };
     entries.forEach((entry, index) => {
       if (typeof entry !== 'string') {
+        const interpolated = firstInterpolation(entry);
+        if (interpolated) throw new UserError(`vars: interpolating is not allowed in vars (${interpolated})`, where(index));
+        checkReserved(entry, index);
         context = context.with(entry, undefined, where(index));
         return;
       }
@@ -77,6 +84,7 @@ export class DvcContext {
         }
         values = picked;
       }
+      checkReserved(values, index);
       context = context.with(values, rel, where(index), keyList ?? null);
     });
     return context;
@@ -106,6 +114,14 @@ export class DvcContext {
       if (!at.includes('.')) return undefined;
     }
   }
+}
+
+/** The first `key: value` whose string holds `${`, as `key: value`; undefined when none does. */
+function firstInterpolation(value: unknown, at = ''): string | undefined {
+  if (typeof value === 'string') return /\$\{/.test(value) ? `${at}: ${value}` : undefined;
+  if (Array.isArray(value)) return value.map((v, i) => firstInterpolation(v, `${at}[${i}]`)).find(Boolean);
+  if (isPlainObject(value)) return Object.entries(value).map(([k, v]) => firstInterpolation(v, at ? `${at}.${k}` : k)).find(Boolean);
+  return undefined;
 }
 
 function splitVarsFile(entry: string): [string, string[] | undefined] {

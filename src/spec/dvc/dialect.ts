@@ -1,7 +1,7 @@
 import { stringify } from '../interpolate.js';
 import type { Dialect } from '../dialect.js';
 import { isPlainObject } from '../params.js';
-import { dvcCommandText } from './unpack.js';
+import { DEFAULT_PARSING, dvcCommandText, type ParsingConfig } from './unpack.js';
 
 const composite = (value: unknown) => Array.isArray(value) || isPlainObject(value);
 
@@ -11,9 +11,9 @@ const composite = (value: unknown) => Array.isArray(value) || isPlainObject(valu
  * `train@params0-...` for a composite matrix value), matrix values are `${item.<key>}`, and
  * the params a stage reads through `${...}` are its params.
  */
-export const dvcDialect: Dialect = {
+export const dvcDialect = (parsing: ParsingConfig = DEFAULT_PARSING): Dialect => ({
   name: 'dvc.yaml',
-  commandText: dvcCommandText,
+  commandText: (value) => dvcCommandText(value, parsing),
   listEntries: (items) =>
     items.some(composite)
       ? items.map((item, index) => ({ suffix: String(index), vars: { item } }))
@@ -24,4 +24,4 @@ export const dvcDialect: Dialect = {
     return { suffix, vars: { item: Object.fromEntries(combo.map(([key, value]) => [key, value])), key: suffix } };
   },
   tracksInterpolatedParams: true,
-};
+});
