@@ -38,6 +38,19 @@ describe('dvc.yaml templating', () => {
     assert.equal(read(dir, 'f0.5.txt'), '0.5\n');
   });
 
+  it('wdir: model-${item} runs each instance in its own folder, its paths relative to it', () => {
+    const dir = makeProject({
+      'model-a/in.txt': 'A\n',
+      'model-b/in.txt': 'B\n',
+      'dvc.yaml': 'stages:\n  m:\n    foreach: [a, b]\n    do:\n      wdir: model-${item}\n      cmd: cat in.txt > out.txt\n      deps: [in.txt]\n      outs: [out.txt]\n',
+    });
+    const r = cli(dir, ['run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual([read(dir, 'model-a/out.txt'), read(dir, 'model-b/out.txt')], ['A\n', 'B\n']);
+    const stages = JSON.parse(cli(dir, ['dag', '--json']).stdout) as { id: string; wdir: string; deps: { path: string }[] }[];
+    assert.deepEqual(stages.map((s) => [s.id, s.wdir, s.deps[0].path]), [['m@a', 'model-a', 'model-a/in.txt'], ['m@b', 'model-b', 'model-b/in.txt']]);
+  });
+
   it('frozen: ${freeze} takes the boolean it names; anything else is an error', () => {
     const dir = makeProject({
       'params.yaml': 'freeze: true\n',

@@ -84,8 +84,10 @@ export class StageExpander {
 
   private readonly source: YamlSource;
   private readonly params: ParamTree;
-  /** Where the command runs and relative paths start: the spec's folder, then DVC's wdir. */
-  private readonly cwd: string;
+  /** Where the command runs and relative paths start: the spec's folder, then DVC's wdir (per instance when it has `${...}`). */
+  private cwd: string;
+  /** The stage's `wdir:` when it interpolates (`model-${item}`), resolved for each instance. */
+  private readonly wdirTemplate?: string;
   private readonly dvc?: { context: DvcContext; paramsFile: string };
   private readonly search?: SearchPlan;
 
@@ -121,8 +123,12 @@ export class StageExpander {
       this.search = planSearch(stage.search, (at, key) => this.at(at, key));
     }
     const wdir = this.body.wdir ?? stage.wdir;
-    this.cwd = wdir === undefined ? spec.base : path.posix.normalize(path.posix.join(spec.base, wdir)).replace(/^\.$/, '');
-    if (this.cwd === '..' || this.cwd.startsWith('../')) throw new UserError(`wdir: ${wdir} leaves the repository`, () => this.at(['wdir']));
+    if (wdir !== undefined && wdir.includes('${')) {
+      this.wdirTemplate = wdir;
+      const files = [...(stage.vars ?? []), ...(stage.do?.vars ?? [])].some((entry) => typeof entry === 'string');
+      if (files) throw new UserError(`wdir: ${wdir} changes per instance, and this stage's vars name files, which DVC would read from each instance's wdir; pipeline reads a stage's vars once: write them inline or at the top level`, () => this.at(['wdir']));
+    }
+    this.cwd = this.folderOf(this.wdirTemplate === undefined ? wdir : undefined);
     this.params = spec.params;
     if (spec.dvc) {
       let context = spec.dvc.context;
@@ -132,6 +138,13 @@ export class StageExpander {
       this.dvc = { context, paramsFile: spec.dvc.paramsFile };
       this.params = context.tree;
     }
+  }
+
+  /** The spec's folder, then `wdir` within it; refused when it leaves the repository. */
+  private folderOf(wdir: string | undefined): string {
+    const cwd = wdir === undefined ? this.spec.base : path.posix.normalize(path.posix.join(this.spec.base, wdir)).replace(/^\.$/, '');
+    if (cwd === '..' || cwd.startsWith('../')) throw new UserError(`wdir: ${wdir} leaves the repository`, () => this.at(['wdir']));
+    return cwd;
   }
 
   private at(sub: PathSegment[], key = false): SourceLocation {
@@ -193,6 +206,8 @@ export class StageExpander {
 
   private instance(id: string, vars: Scope): StageInstance {
     const body = this.body;
+    // DVC resolves wdir with the instance's own values (its item), before anything relative to it.
+    if (this.wdirTemplate !== undefined) this.cwd = this.folderOf(interpolateString(this.wdirTemplate, [vars, this.params], () => this.field(['wdir'])));
     const scopes: Scope[] = [vars];
     const { params: stageParams, files: paramFiles, scope, origins } = this.resolveParams(vars);
     if (scope) scopes.push(scope);
