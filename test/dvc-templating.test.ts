@@ -51,6 +51,18 @@ describe('dvc.yaml templating', () => {
     assert.deepEqual(stages.map((s) => [s.id, s.wdir, s.deps[0].path]), [['m@a', 'model-a', 'model-a/in.txt'], ['m@b', 'model-b', 'model-b/in.txt']]);
   });
 
+  it("foreach over params: ${item.thresh} makes models.<entry>.thresh a param of that instance, as DVC tracks it (its tests/func/parsing)", () => {
+    const dir = makeProject({
+      'params.yaml': 'models:\n  model1: { thresh: 10 }\n  model2: { thresh: 15 }\nlst:\n  - { thresh: foo }\n  - { thresh: bar }\n',
+      'dvc.yaml': 'stages:\n  build:\n    foreach: ${models}\n    do:\n      cmd: echo ${item.thresh} > ${key}.txt\n      outs: ["${key}.txt"]\n  l:\n    foreach: ${lst}\n    do:\n      cmd: echo ${item.thresh} > l${item.thresh}.txt\n      outs: ["l${item.thresh}.txt"]\n',
+    });
+    const params = Object.fromEntries((JSON.parse(cli(dir, ['dag', '--json']).stdout) as { id: string; params: object }[]).map((s) => [s.id, s.params]));
+    assert.deepEqual(params, { 'build@model1': { 'models.model1.thresh': 10 }, 'build@model2': { 'models.model2.thresh': 15 }, 'l@0': { 'lst.0.thresh': 'foo' }, 'l@1': { 'lst.1.thresh': 'bar' } });
+    assert.equal(cli(dir, ['run']).code, 0);
+    writeFiles(dir, { 'params.yaml': read(dir, 'params.yaml').replace('thresh: 15', 'thresh: 16') });
+    assert.match(cli(dir, ['status']).stdout, /^build@model2: .*param models\.model2\.thresh 15 -> 16\n1 stale, 3 up to date/m);
+  });
+
   it('frozen: ${freeze} takes the boolean it names; anything else is an error', () => {
     const dir = makeProject({
       'params.yaml': 'freeze: true\n',

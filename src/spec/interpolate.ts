@@ -18,6 +18,9 @@ export class ConfigRef {
 
 export type Scope = Record<string, unknown>;
 
+/** A foreach entry's index in its list, kept in its scope under a name no `${...}` can spell (DVC tracks `models.0.lr`). */
+export const ENTRY_AT = '\0at';
+
 const expression = /\\?\$\{\s*([^}]*?)\s*\}/g;
 
 /** `a[b][0]` as `a.b.0`: DVC reads a mapping's key and a list's index in brackets too. */

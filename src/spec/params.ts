@@ -95,8 +95,10 @@ export function deepMerge(base: ParamTree, over: ParamTree): ParamTree {
 export function getParam(tree: ParamTree, dotted: string): { found: boolean; value?: ParamValue } {
   let node: unknown = tree;
   for (const part of dotted.split('.')) {
-    if (!isPlainObject(node) || !(part in node)) return { found: false };
-    node = node[part];
+    // A list's item by its index (`models.0.lr`), as DVC names it.
+    if (Array.isArray(node) && /^\d+$/.test(part) && Number(part) < node.length) node = node[Number(part)];
+    else if (!isPlainObject(node) || !(part in node)) return { found: false };
+    else node = node[part];
   }
   return { found: true, value: node };
 }

@@ -7,7 +7,7 @@ import { applyOverrides, checkedPath, executorOptionsOf, interpolateDeep, sugges
 import type { CheckedOptions } from './checked-options.js';
 import type { Dialect, Entry } from './dialect.js';
 import type { DvcContext, VarsEntry } from './dvc/context.js';
-import { ConfigRef, expressionsIn, interpolate, interpolateString, type Scope } from './interpolate.js';
+import { ConfigRef, dottedExpression, ENTRY_AT, expressionsIn, interpolate, interpolateString, type Scope } from './interpolate.js';
 import type { OutOptions, PlotDefinition, Resources, StageInstance } from './model.js';
 import { splitOutEntry, type RawOutEntry } from './out-entries.js';
 import { parsePlotEntry } from './plot-entries.js';
@@ -373,8 +373,17 @@ export class StageExpander {
   /** The names the stage's `${...}` read from the params (not from its foreach/matrix entry): what DVC tracks. */
   private readsOf(vars: Scope): string[] {
     const reads: string[] = [];
+    // `foreach: ${models}`: `${item.thresh}` reads models.<this entry>.thresh, which DVC tracks in the file it came from.
+    const foreachPath = typeof this.stage.foreach === 'string' ? /^\$\{\s*([^}]+?)\s*\}$/.exec(this.stage.foreach)?.[1] : undefined;
+    const entry = vars[ENTRY_AT] ?? vars.key;
+    const read = (expr: string): string[] => {
+      const [head, ...rest] = expr.split('.');
+      if (!(head in vars)) return [expr];
+      if (head !== 'item' || foreachPath === undefined || entry === undefined) return [];
+      return [[dottedExpression(foreachPath), String(entry), ...rest].join('.')];
+    };
     const visit = (value: unknown): void => {
-      if (typeof value === 'string') reads.push(...expressionsIn(value).filter((expr) => !(expr.split('.')[0] in vars)));
+      if (typeof value === 'string') reads.push(...expressionsIn(value).flatMap(read));
       else if (Array.isArray(value)) value.forEach(visit);
       else if (isPlainObject(value)) Object.entries(value).forEach(([key, child]) => (visit(key), visit(child)));
     };

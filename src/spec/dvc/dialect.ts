@@ -1,4 +1,4 @@
-import { stringify } from '../interpolate.js';
+import { ENTRY_AT, stringify } from '../interpolate.js';
 import type { Dialect } from '../dialect.js';
 import { isPlainObject } from '../params.js';
 import { DEFAULT_PARSING, dvcCommandText, type ParsingConfig } from './unpack.js';
@@ -16,8 +16,8 @@ export const dvcDialect = (parsing: ParsingConfig = DEFAULT_PARSING): Dialect =>
   commandText: (value) => dvcCommandText(value, parsing),
   listEntries: (items) =>
     items.some(composite)
-      ? items.map((item, index) => ({ suffix: String(index), vars: { item } }))
-      : items.map((item) => ({ suffix: stringify(item), vars: { item } })),
+      ? items.map((item, index) => ({ suffix: String(index), vars: { item, [ENTRY_AT]: index } }))
+      : items.map((item, index) => ({ suffix: stringify(item), vars: { item, [ENTRY_AT]: index } })),
   matrixEntry: (combo) => {
     const suffix = combo.map(([key, value, index]) => (composite(value) ? `${key}${index}` : stringify(value))).join('-');
     // `${key}`: the entry's generated name, as foreach over a mapping has its key.
