@@ -63,6 +63,18 @@ describe('dvc.yaml templating', () => {
     assert.match(cli(dir, ['status']).stdout, /^build@model2: .*param models\.model2\.thresh 15 -> 16\n1 stale, 3 up to date/m);
   });
 
+  it('wdir: model-${item} with vars: [params.yaml] reads each instance\'s own params.yaml from its wdir and tracks it (DVC\'s test_foreach_with_interpolated_wdir_and_local_vars)', () => {
+    const files: Record<string, string> = { 'params.yaml': 'models: { model1: { thresh: foo } }\n' };
+    for (let i = 0; i < 3; i++) files[`model-${i}/params.yaml`] = `train: { epochs: ${1 + i} }\nprepare: { nums: ${10 * i} }\n`;
+    files['dvc.yaml'] = 'stages:\n  build:\n    foreach: [0, 1, 2]\n    do:\n      wdir: model-${item}\n      vars: [params.yaml]\n      cmd: echo ${item} ${train.epochs} ${prepare.nums} > out.txt\n      outs: [out.txt]\n';
+    const dir = makeProject(files);
+    const stages = JSON.parse(cli(dir, ['dag', '--json']).stdout) as { id: string; cmd: string[]; params: object }[];
+    assert.deepEqual(stages.map((s) => [s.id, s.cmd[0]]), [['build@0', 'echo 0 1 0 > out.txt'], ['build@1', 'echo 1 2 10 > out.txt'], ['build@2', 'echo 2 3 20 > out.txt']]);
+    assert.deepEqual(stages[2].params, { 'model-2/params.yaml:train.epochs': 3, 'model-2/params.yaml:prepare.nums': 20 });
+    assert.equal(cli(dir, ['run']).code, 0);
+    assert.equal(read(dir, 'model-1/out.txt'), '1 2 10\n');
+  });
+
   it('frozen: ${freeze} takes the boolean it names; anything else is an error', () => {
     const dir = makeProject({
       'params.yaml': 'freeze: true\n',

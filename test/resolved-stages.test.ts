@@ -47,7 +47,8 @@ describe('seeing what resolved', () => {
     assert.deepEqual(prep.deps.map((d) => d.path), ['src/prep.sh', 'data/raw.txt'], 'paths relative to the project, wdir applied');
     const small = byId.get('train@small')!;
     assert.deepEqual(small.cmd, ['echo small 0.01 > out/small.txt && echo {} > out/small.json']);
-    assert.deepEqual(small.params, { lr: 0.01 });
+    // The foreach item came from params.yaml's list: DVC tracks it as models.0.
+    assert.deepEqual(small.params, { 'models.0': 'small', lr: 0.01 });
     assert.deepEqual(small.deps, [{ path: 'data/clean.txt', upstream: ['prep'] }]);
     assert.deepEqual(small.upstream, ['prep']);
     const out = small.outs.find((o) => o.path === 'out/small.txt')!;

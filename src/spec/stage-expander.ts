@@ -83,12 +83,14 @@ export class StageExpander {
   private readonly bodyPath: PathSegment[];
 
   private readonly source: YamlSource;
-  private readonly params: ParamTree;
+  private params: ParamTree;
   /** Where the command runs and relative paths start: the spec's folder, then DVC's wdir (per instance when it has `${...}`). */
   private cwd: string;
   /** The stage's `wdir:` when it interpolates (`model-${item}`), resolved for each instance. */
   private readonly wdirTemplate?: string;
-  private readonly dvc?: { context: DvcContext; paramsFile: string };
+  /** Its vars name files and its wdir interpolates: they are read per instance, from its wdir. */
+  private readonly varsPerInstance: boolean;
+  private dvc?: { context: DvcContext; paramsFile: string };
   private readonly search?: SearchPlan;
 
   constructor(
@@ -123,21 +125,25 @@ export class StageExpander {
       this.search = planSearch(stage.search, (at, key) => this.at(at, key));
     }
     const wdir = this.body.wdir ?? stage.wdir;
-    if (wdir !== undefined && wdir.includes('${')) {
-      this.wdirTemplate = wdir;
-      const files = [...(stage.vars ?? []), ...(stage.do?.vars ?? [])].some((entry) => typeof entry === 'string');
-      if (files) throw new UserError(`wdir: ${wdir} changes per instance, and this stage's vars name files, which DVC would read from each instance's wdir; pipeline reads a stage's vars once: write them inline or at the top level`, () => this.at(['wdir']));
-    }
+    if (wdir !== undefined && wdir.includes('${')) this.wdirTemplate = wdir;
     this.cwd = this.folderOf(this.wdirTemplate === undefined ? wdir : undefined);
     this.params = spec.params;
-    if (spec.dvc) {
-      let context = spec.dvc.context;
+    // With an interpolated wdir, the stage's vars files are read from each instance's wdir (instance()).
+    this.varsPerInstance = this.wdirTemplate !== undefined && [...(stage.vars ?? []), ...(stage.do?.vars ?? [])].some((entry) => typeof entry === 'string');
+    if (spec.dvc) this.useStageVars(this.varsPerInstance ? undefined : this.cwd);
+  }
+
+  /** The dvc.yaml context this stage's `${...}` read: the spec's, then the stage's own vars (relative to `cwd`; none when undefined). */
+  private useStageVars(cwd: string | undefined): void {
+    const { stage, name, source, spec } = this;
+    let context = spec.dvc!.context;
+    if (cwd !== undefined) {
       for (const [vars, at] of [[stage.vars, ['stages', name, 'vars']], [stage.do?.vars, [...this.bodyPath, 'vars']]] as const) {
-        if (vars) context = context.withVars(vars, this.cwd, spec.loader, (index) => () => source.locate([...at, index]), this.files, stage.foreach !== undefined || stage.matrix ? ['item', 'key'] : []);
+        if (vars) context = context.withVars(vars, cwd, spec.loader, (index) => () => source.locate([...at, index]), this.files, stage.foreach !== undefined || stage.matrix ? ['item', 'key'] : []);
       }
-      this.dvc = { context, paramsFile: spec.dvc.paramsFile };
-      this.params = context.tree;
     }
+    this.dvc = { context, paramsFile: spec.dvc!.paramsFile };
+    this.params = context.tree;
   }
 
   /** The spec's folder, then `wdir` within it; refused when it leaves the repository. */
@@ -206,8 +212,9 @@ export class StageExpander {
 
   private instance(id: string, vars: Scope): StageInstance {
     const body = this.body;
-    // DVC resolves wdir with the instance's own values (its item), before anything relative to it.
+    // DVC resolves wdir with the instance's own values (its item), before anything relative to it, its vars files included.
     if (this.wdirTemplate !== undefined) this.cwd = this.folderOf(interpolateString(this.wdirTemplate, [vars, this.params], () => this.field(['wdir'])));
+    if (this.varsPerInstance) this.useStageVars(this.cwd);
     const scopes: Scope[] = [vars];
     const { params: stageParams, files: paramFiles, scope, origins } = this.resolveParams(vars);
     if (scope) scopes.push(scope);
