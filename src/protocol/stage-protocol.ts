@@ -86,6 +86,23 @@ export interface StageSpec {
   stageCache: string;
 }
 
+/** How a stage (or a trainer script it runs) reports progress: a stdout line `::progress {json}`. */
+export const PROGRESS_PREFIX = '::progress ';
+
+export function progressLine(data: Record<string, unknown>): string {
+  return `${PROGRESS_PREFIX}${JSON.stringify(data)}\n`;
+}
+
+/** A progress line's data; undefined for any other line (or one whose JSON does not parse: an ordinary log line). */
+export function parseProgressLine(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith(PROGRESS_PREFIX)) return undefined;
+  try {
+    return JSON.parse(line.slice(PROGRESS_PREFIX.length)) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parses a spec file's text, refusing one written for another protocol version. */
 export function parseStageSpec(text: string, file: string): StageSpec {
   const spec = JSON.parse(text) as Partial<StageSpec>;

@@ -1,3 +1,4 @@
+import { parseProgressLine } from '../protocol/stage-protocol.js';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import PQueue from 'p-queue';
@@ -280,12 +281,8 @@ export class Runner {
 
   /** Stages report progress as `::progress {json}` lines on stdout. */
   private onLine(instance: StageInstance, line: string): void {
-    if (!line.startsWith('::progress ')) return;
-    try {
-      this.reporter.emit({ event: 'progress', stage: instance.id, data: JSON.parse(line.slice(11)) as Record<string, unknown> });
-    } catch {
-      // Not JSON: an ordinary log line.
-    }
+    const data = parseProgressLine(line);
+    if (data) this.reporter.emit({ event: 'progress', stage: instance.id, data });
   }
 
   get failed(): boolean {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
-import { declarationFor, parseStageSpec, type StageDeclaration, type StageSpec } from '../../src/protocol/stage-protocol.js';
+import { declarationFor, parseStageSpec, progressLine, type StageDeclaration, type StageSpec } from '../../src/protocol/stage-protocol.js';
 import { withEta } from './progress-eta.js';
 
 /**
@@ -77,7 +77,7 @@ export async function runStage<P>(stage: BuiltinStage<P>, argv = process.argv): 
     plots: spec.plots,
     stageCache: spec.stageCache,
     log: (message) => process.stderr.write(message + '\n'),
-    progress: withEta((data) => process.stdout.write(`::progress ${JSON.stringify(data)}\n`)),
+    progress: withEta((data) => process.stdout.write(progressLine(data))),
     signal: controller.signal,
   };
   try {

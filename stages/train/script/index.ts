@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../../src/fs-atomic.js';
+import { parseProgressLine, PROGRESS_PREFIX } from '../../../src/protocol/stage-protocol.js';
 import { shellQuote } from '../../../src/spec/interpolate.js';
 import { safeName } from '../../../src/paths.js';
 import type { Task } from '../../runtime/dataset-task.js';
@@ -58,7 +59,7 @@ export const scriptTrainer: BuiltinStage<ScriptParams> = {
       val_list: path.join(work, 'val.csv'),
       n_train: fold.trainSet.length,
       n_val: fold.valSet.length,
-      progress_prefix: '::progress ',
+      progress_prefix: PROGRESS_PREFIX,
     };
     writeFileAtomic(spec.train_list, listCsv(fold.dataDir, fold.trainSet, () => 'fill'));
     writeFileAtomic(spec.val_list, listCsv(fold.dataDir, fold.valSet, fold.valFit));
@@ -102,14 +103,8 @@ function runScript(command: string, args: string[], specFile: string, ctx: Stage
     const stop = () => child.kill('SIGTERM');
     ctx.signal.addEventListener('abort', stop, { once: true });
     createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.startsWith('::progress ')) {
-        try {
-          ctx.progress(JSON.parse(line.slice('::progress '.length)) as Record<string, unknown>);
-          return;
-        } catch {
-          // Not JSON after all: an ordinary line of the log.
-        }
-      }
+      const progress = parseProgressLine(line);
+      if (progress) return ctx.progress(progress);
       keep(line);
       ctx.log(line);
     });

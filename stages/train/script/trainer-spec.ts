@@ -1,3 +1,4 @@
+import type { PROGRESS_PREFIX } from '../../../src/protocol/stage-protocol.js';
 import type { Task } from '../../runtime/dataset-task.js';
 
 /** Bump when TrainerSpec's shape changes (docs/trainer-protocol.md; python/pipeline_train.py reads it). */
@@ -29,5 +30,5 @@ export interface TrainerSpec {
   n_train: number;
   n_val: number;
   /** Lines the script prints as `::progress {json}` on stdout reach the progress display and --json. */
-  progress_prefix: '::progress ';
+  progress_prefix: typeof PROGRESS_PREFIX;
 }
