@@ -37,6 +37,12 @@ export const collect = (value: string, previous: string[] = []) => [...previous,
 
 export function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`--jobs ${value}: expected a whole number >= 1`);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`${value}: expected a whole number >= 1`);
+  return n;
+}
+
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UserError(`${value}: expected a number >= 0`);
   return n;
 }

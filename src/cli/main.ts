@@ -15,9 +15,10 @@ import type { SummaryCheck } from '../run/noop-check.js';
 import { registerCompareCommands } from './compare-commands.js';
 import { registerDaemonCommand } from './daemon-command.js';
 import { registerPlotsCommand } from './plots-command.js';
-import { collect, open, positiveInt, type Common, type Resident } from './common.js';
+import { collect, nonNegativeNumber, open, positiveInt, type Common, type Resident } from './common.js';
 import { runCommand, statusCommand, type RunFlags } from './run-command.js';
 import { transfer } from './transfer-command.js';
+import { remoteGc } from './remote-gc-command.js';
 import { watchCommand } from './watch-command.js';
 
 /** This package's version, from its own package.json (wherever it is installed). */
@@ -167,11 +168,21 @@ export async function main(argv: string[], checked?: SummaryCheck, resident?: Re
     .description('remove run records and objects that pipeline.lock and the last N runs of each stage do not reference')
     .option('--keep-last <n>', 'runs to keep per stage instance besides the locked one', (v) => positiveInt(v), 3)
     .option('-n, --dry-run', 'say what would be removed')
-    .action(async (options: { keepLast: number; dryRun?: boolean }) => {
+    .option('--remote', 'prune the remote instead: the same rule, plus what interrupted pushes left there')
+    .option('--grace <minutes>', 'with --remote: keep unreferenced objects and partial uploads younger than this (a push in progress elsewhere)', (v) => nonNegativeNumber(v), 60)
+    .action(async (options: { keepLast: number; dryRun?: boolean; remote?: boolean; grace: number }) => {
       const ws = open(program.opts<Common>());
+      const verb = options.dryRun ? 'would remove' : 'removed';
+      if (options.remote) {
+        try {
+          exitCode = await remoteGc(ws, { keepLast: options.keepLast, dryRun: Boolean(options.dryRun), graceMs: options.grace * 60_000 }, verb);
+        } finally {
+          await ws.close();
+        }
+        return;
+      }
       const report = collectGarbage(ws.store, ws.runs, ws.lock, { keepLast: options.keepLast, dryRun: Boolean(options.dryRun) });
       await ws.close();
-      const verb = options.dryRun ? 'would remove' : 'removed';
       process.stdout.write(
         `${verb} ${report.removedRuns.length} run records and ${report.removedObjects.length} objects (${formatBytes(report.removedBytes)}); kept ${report.keptRuns} run records, ${report.keptObjects} objects\n`,
       );

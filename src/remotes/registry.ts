@@ -2,6 +2,7 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import { DirectoryRemote } from './directory.js';
 import { HttpRemote } from './http.js';
+import { S3Remote } from './s3.js';
 import type { Remote, RemoteConfig } from './remote.js';
 
 /** How to open one kind of remote; `schemes` are the URL schemes it serves. */
@@ -27,8 +28,14 @@ const directory: RemoteKind = {
   open: (config, projectDir) => new DirectoryRemote(config.url.startsWith('file://') ? new URL(config.url).pathname : path.resolve(projectDir, config.url)),
 };
 
+const s3: RemoteKind = {
+  schemes: ['s3'],
+  description: 'an S3 bucket: AWS, MinIO, Ceph, R2 (endpoint_url, region, profile, path_style; else the AWS SDK environment and ~/.aws files)',
+  open: (config) => new S3Remote(config.url.replace(/\/+$/, ''), config),
+};
+
 /** Every kind of remote: a new one is a file in src/remotes/ plus one entry here. */
-export const remoteKinds: readonly RemoteKind[] = [directory, http];
+export const remoteKinds: readonly RemoteKind[] = [directory, http, s3];
 
 /** Opens the remote a URL names; a plain path is a directory. */
 export function openRemote(config: RemoteConfig, projectDir: string): Remote {

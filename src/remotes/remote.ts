@@ -1,4 +1,5 @@
 import { UnsafeCacheEntryError } from '../store/untrusted.js';
+import type { S3Settings } from './s3-client.js';
 
 /**
  * Where a cache is shared: keys are cache-relative paths (`objects/ab/cd…`, `runs/<key>.json`).
@@ -16,9 +17,35 @@ export interface Remote {
   put(key: string, source: string): Promise<void>;
   /** Releases connections. */
   close(): void;
+  /** Listing and deleting, for `cache gc --remote`; absent where the remote cannot list. */
+  readonly maintenance?: RemoteMaintenance;
 }
 
-export interface RemoteConfig {
+/** One stored file of a remote. */
+export interface RemoteEntry {
+  key: string;
+  size: number;
+  modified: Date;
+}
+
+/** What an interrupted upload left behind: a temp file, an unfinished S3 multipart upload. */
+export interface PartialUpload {
+  /** As the user would recognise it (a file name, `key (upload id)`). */
+  name: string;
+  started: Date;
+  size: number;
+}
+
+export interface RemoteMaintenance {
+  /** Every file whose key starts with `prefix` (`objects/`, `runs/`). */
+  list(prefix: string): AsyncIterable<RemoteEntry>;
+  remove(key: string): Promise<void>;
+  partialUploads(): AsyncIterable<PartialUpload>;
+  discard(upload: PartialUpload): Promise<void>;
+}
+
+/** `remote:` in pipeline.yaml or .pipeline/config.yaml. */
+export interface RemoteConfig extends S3Settings {
   url: string;
   /** Name of the environment variable holding a bearer token (HTTP remotes). */
   token_env?: string;

@@ -10,6 +10,7 @@ import { CheckedOptions } from './checked-options.js';
 import { readValidatedSpec } from './spec-cache.js';
 import { applyOverrides, checkedPath, StageExpander, type RawStage, type SpecContext } from './stage-expander.js';
 import type { YamlSource } from './yaml-source.js';
+import type { RemoteConfig } from '../remotes/remote.js';
 import { pipelineDialect } from './dialect.js';
 import { DvcContext, type VarsEntry } from './dvc/context.js';
 import { dvcDialect } from './dvc/dialect.js';
@@ -28,7 +29,7 @@ export interface LoadOptions {
 
 interface RawSpec {
   version?: number;
-  remote?: { url: string; token_env?: string };
+  remote?: RemoteConfig;
   executor?: string;
   params?: string[];
   strict_params?: boolean;

@@ -50,13 +50,11 @@ export function objectsOf(record: RunRecord, store: ObjectStore): string[] {
 }
 
 /**
- * Keeps what pipeline.lock references plus the newest `keepLast` runs of every stage instance
- * (so switching a config back stays a restore), and removes every other run record and object.
- * The cache may be shared with other clones: their locks are unknown here, which is why recent
- * runs are kept and `--dry-run` exists.
+ * The run records gc keeps: what pipeline.lock references plus the newest `keepLast` runs of
+ * every stage instance (so switching a config back stays a restore). One rule for the local
+ * cache and for remotes.
  */
-export function collectGarbage(store: ObjectStore, runs: RunCache, lock: Lockfile, options: { keepLast: number; dryRun: boolean }): GcReport {
-  const records = allRecords(runs);
+export function keptRunKeys(records: readonly RunRecord[], lock: Lockfile, keepLast: number): Set<string> {
   const keep = new Set<string>();
   for (const id of lock.ids()) keep.add(lock.get(id)!.key);
   const byStage = new Map<string, RunRecord[]>();
@@ -68,8 +66,20 @@ export function collectGarbage(store: ObjectStore, runs: RunCache, lock: Lockfil
   for (const [stage, list] of byStage) {
     if (!stage) continue;
     list.sort((a, b) => (a.finishedAt < b.finishedAt ? 1 : -1));
-    list.slice(0, options.keepLast).forEach((r) => keep.add(r.key));
+    list.slice(0, keepLast).forEach((r) => keep.add(r.key));
   }
+  return keep;
+}
+
+/**
+ * Keeps what pipeline.lock references plus the newest `keepLast` runs of every stage instance
+ * (so switching a config back stays a restore), and removes every other run record and object.
+ * The cache may be shared with other clones: their locks are unknown here, which is why recent
+ * runs are kept and `--dry-run` exists.
+ */
+export function collectGarbage(store: ObjectStore, runs: RunCache, lock: Lockfile, options: { keepLast: number; dryRun: boolean }): GcReport {
+  const records = allRecords(runs);
+  const keep = keptRunKeys(records, lock, options.keepLast);
   const liveObjects = new Set<string>();
   const removedRuns: string[] = [];
   for (const record of records) {

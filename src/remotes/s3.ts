@@ -1,0 +1,193 @@
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { UnsafeCacheEntryError } from '../store/untrusted.js';
+import { tooLarge, type PartialUpload, type Remote, type RemoteConfig, type RemoteEntry, type RemoteMaintenance } from './remote.js';
+import { makeS3Client, parseS3Url, s3Error, s3Status } from './s3-client.js';
+
+/** Above this an object goes up in parts: a part that fails is retried alone, parts go in parallel. */
+const MULTIPART_BYTES = Number(process.env.PIPELINE_S3_MULTIPART_BYTES) || 64 * 1024 * 1024;
+const PART_BYTES = Math.max(5 * 1024 * 1024, Number(process.env.PIPELINE_S3_PART_BYTES) || 16 * 1024 * 1024);
+
+/**
+ * An S3 bucket (AWS, MinIO, Ceph's radosgw, R2) under a key prefix. Objects are content-
+ * addressed, so a PUT races only with an identical PUT; `If-None-Match: *` skips rewriting
+ * what is already there where the server supports conditional writes.
+ */
+export class S3Remote implements Remote {
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly endpoint: string;
+  private checked: Promise<void> | undefined;
+  private conditionalWrites = true;
+  readonly maintenance: RemoteMaintenance;
+
+  constructor(
+    readonly url: string,
+    config: RemoteConfig,
+  ) {
+    const { bucket, prefix } = parseS3Url(url);
+    this.bucket = bucket;
+    this.prefix = prefix ? `${prefix}/` : '';
+    ({ client: this.client, endpoint: this.endpoint } = makeS3Client(config));
+    this.maintenance = {
+      list: (prefix) => this.list(prefix),
+      remove: (key) => this.remove(key),
+      partialUploads: () => this.partialUploads(),
+      discard: (upload) => this.discard(upload),
+    };
+  }
+
+  private where(): string {
+    return `remote ${this.url} (${this.endpoint})`;
+  }
+
+  /** One HEAD of the bucket before the first request, so a missing bucket or bad key says so once. */
+  private ready(): Promise<void> {
+    this.checked ??= this.client.send(new HeadBucketCommand({ Bucket: this.bucket })).then(
+      () => undefined,
+      (error: unknown) => {
+        throw s3Error(error, 'HEAD bucket', this.where(), this.bucket);
+      },
+    );
+    return this.checked;
+  }
+
+  private async call<T>(what: string, key: string, run: () => Promise<T>): Promise<T> {
+    await this.ready();
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof UnsafeCacheEntryError) throw error;
+      throw s3Error(error, `${what} ${key}`, this.where(), this.bucket);
+    }
+  }
+
+  async has(key: string): Promise<boolean> {
+    return this.call('HEAD', key, async () => {
+      try {
+        await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+        return true;
+      } catch (error) {
+        if (s3Status(error) === 404) return false;
+        throw error;
+      }
+    });
+  }
+
+  async get(key: string, dest: string, maxBytes = Infinity): Promise<string | false> {
+    return this.call('GET', key, async () => {
+      let body: Readable;
+      try {
+        const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+        if ((response.ContentLength ?? 0) > maxBytes) {
+          (response.Body as Readable).destroy();
+          throw tooLarge(key, maxBytes, this.url);
+        }
+        body = response.Body as Readable;
+      } catch (error) {
+        if (s3Status(error) === 404) return false;
+        throw error;
+      }
+      // Hashed as it streams in, so verifying a download costs no second read.
+      const hash = createHash('sha256');
+      let received = 0;
+      body.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        received += chunk.length;
+        if (received > maxBytes) body.destroy(tooLarge(key, maxBytes, this.url));
+      });
+      await pipeline(body, createWriteStream(dest));
+      return hash.digest('hex');
+    });
+  }
+
+  async put(key: string, source: string): Promise<void> {
+    const size = statSync(source).size;
+    const Key = this.prefix + key;
+    await this.call('PUT', key, async () => {
+      if (size > MULTIPART_BYTES) {
+        // A failed upload aborts its parts; a killed one leaves them for `cache gc --remote`.
+        const upload = new Upload({ client: this.client, params: { Bucket: this.bucket, Key, Body: createReadStream(source) }, partSize: PART_BYTES, queueSize: 4, leavePartsOnError: false });
+        await upload.done();
+        return;
+      }
+      const conditional = this.conditionalWrites && key.startsWith('objects/');
+      try {
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key, Body: createReadStream(source), ContentLength: size, ...(conditional ? { IfNoneMatch: '*' } : {}) }),
+        );
+      } catch (error) {
+        const status = s3Status(error);
+        if (conditional && status === 412) return; // already there, and content-addressed
+        if (conditional && (status === 501 || status === 400)) {
+          this.conditionalWrites = false;
+          await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: createReadStream(source), ContentLength: size }));
+          return;
+        }
+        throw error;
+      }
+    });
+  }
+
+  private async *list(prefix: string): AsyncIterable<RemoteEntry> {
+    let token: string | undefined;
+    do {
+      const page = await this.call('LIST', prefix, () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ...(token ? { ContinuationToken: token } : {}) })),
+      );
+      for (const item of page.Contents ?? []) {
+        if (item.Key) yield { key: item.Key.slice(this.prefix.length), size: item.Size ?? 0, modified: item.LastModified ?? new Date(0) };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  private async remove(key: string): Promise<void> {
+    await this.call('DELETE', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key })));
+  }
+
+  private readonly uploads = new Map<string, { Key: string; UploadId: string }>();
+
+  private async *partialUploads(): AsyncIterable<PartialUpload> {
+    let keyMarker: string | undefined;
+    let idMarker: string | undefined;
+    do {
+      const page = await this.call('LIST uploads', this.prefix || '/', () =>
+        this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix, ...(keyMarker ? { KeyMarker: keyMarker, UploadIdMarker: idMarker } : {}) })),
+      );
+      for (const upload of page.Uploads ?? []) {
+        if (!upload.Key || !upload.UploadId) continue;
+        const name = `${upload.Key.slice(this.prefix.length)} (multipart upload ${upload.UploadId})`;
+        this.uploads.set(name, { Key: upload.Key, UploadId: upload.UploadId });
+        yield { name, started: upload.Initiated ?? new Date(0), size: 0 };
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      idMarker = page.NextUploadIdMarker;
+    } while (keyMarker);
+  }
+
+  private async discard(upload: PartialUpload): Promise<void> {
+    const found = this.uploads.get(upload.name);
+    if (!found) return;
+    await this.call('ABORT', upload.name, () => this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, ...found })));
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}
