@@ -124,6 +124,34 @@ describe('remotes', () => {
     assert.match(again.stderr, /push: 2 run records, 0 objects .* moved, \d+ already there/);
   });
 
+  it('a kill -9 mid-push leaves temp files on a directory remote; gc --remote removes them and the unreferenced objects', async () => {
+    const dir = makeProject({
+      'pipeline.yaml': ['stages:', '  blobs:', '    cmd: mkdir -p out && for i in 1 2 3 4 5 6; do head -c 30000000 /dev/urandom > out/b$i; done', '    outs: [out]'].join('\n'),
+    });
+    const remote = tempDir('pipeline-remote-');
+    assert.equal(cli(dir, ['run']).code, 0);
+    const child = cliAsync(dir, ['cache', 'push'], { PIPELINE_REMOTE: remote, PIPELINE_TRANSFER_JOBS: '1' });
+    const temps = () => (existsSync(path.join(remote, 'objects')) ? (readdirSync(path.join(remote, 'objects'), { recursive: true }) as string[]).filter((f) => f.endsWith('.tmp')) : []);
+    const start = Date.now();
+    // Stopped the moment a temp file shows, so the kill lands mid-copy rather than between files.
+    for (;;) {
+      while (temps().length === 0 && Date.now() - start < 20000) await new Promise((r) => setTimeout(r, 1));
+      child.kill('SIGSTOP');
+      if (temps().length > 0 || Date.now() - start > 20000) break;
+      child.kill('SIGCONT');
+    }
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(temps().length, 1, 'the killed copy left its temp file');
+    assert.ok(!existsSync(path.join(remote, 'runs')), 'no run record without its objects');
+    const gc = cli(dir, ['cache', 'gc', '--remote', '--grace', '0'], { PIPELINE_REMOTE: remote });
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.match(gc.stdout, /removed 0 run records and \d+ objects .*; kept 0 run records, 0 objects\nremoved 1 partial uploads that interrupted pushes left.*: objects\/[0-9a-f]{2}\/\.[0-9a-f]{62}\.\d+\.\w+\.\d+\.tmp\n/);
+    assert.deepEqual(temps(), []);
+    assert.equal(cli(dir, ['cache', 'push'], { PIPELINE_REMOTE: remote }).code, 0);
+    assert.match(cli(dir, ['cache', 'gc', '--remote', '--grace', '0'], { PIPELINE_REMOTE: remote }).stdout, /removed 0 run records and 0 objects .*; kept 1 run records, 7 objects\n$/);
+  });
+
   it('without a remote, says how to configure one', () => {
     const dir = study();
     const r = cli(dir, ['cache', 'push']);
@@ -193,6 +221,13 @@ describe('HTTP/WebDAV remote (real nginx)', { skip: !nginxAvailable && !requireS
     const pulled = cli(clone, ['run', '--pull', '--frozen'], { PIPELINE_REMOTE: url });
     assert.equal(pulled.code, 0, pulled.stderr);
     assert.equal(read(clone, 'out/blobs/b300'), read(dir, 'out/blobs/b300'));
+  });
+
+  it('gc --remote says why it cannot prune a server that does not list', () => {
+    const dir = bigStudy();
+    const r = cli(dir, ['cache', 'gc', '--remote'], { PIPELINE_REMOTE: url });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /remote http:\/\/127\.0\.0\.1:\d+\/cache cannot list its files, so `cache gc --remote` cannot tell what is unused there/);
   });
 });
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cli, executions, makeProject, read, writeFiles } from './helpers.js';
 import { tempDir } from './support/temp-dirs.js';
+import { s3Skip, startS3 } from './support/s3-server.js';
 
 /**
  * A full disk, for real: each test mounts a small tmpfs (the tests run as root) where the cache,
@@ -111,25 +112,38 @@ describe('a full disk', { skip }, () => {
     assert.match(read(project, 'pipeline.lock'), /^ {2}fill:/m);
   });
 
-  it('while pulling from a remote into the cache: what arrived stays, the next pull with room fetches the rest', () => {
+  const pullIntoFullCache = (remoteFor: (built: string) => { url: string; env: Record<string, string> }) => {
     const built = makeProject({
       'pipeline.yaml': ['stages:', '  big:', '    cmd: mkdir -p out && for i in 1 2 3 4 5 6; do head -c 300000 /dev/urandom > out/b$i; done', '    outs: [out]'].join('\n'),
     });
-    const remote = tempDir('pipeline-remote-');
-    assert.equal(cli(built, ['run', '--push'], { PIPELINE_REMOTE: remote }).code, 0);
+    const remote = remoteFor(built);
+    assert.equal(cli(built, ['run', '--push'], { ...remote.env, PIPELINE_REMOTE: remote.url }).code, 0);
     const project = makeProject({});
     for (const file of ['pipeline.yaml', 'pipeline.lock']) cpSync(path.join(built, file), path.join(project, file));
     const cache = tmpfs('1m');
-    const env = { PIPELINE_REMOTE: remote, PIPELINE_CACHE_DIR: cache, PIPELINE_TRANSFER_JOBS: '1' };
+    const env = { ...remote.env, PIPELINE_REMOTE: remote.url, PIPELINE_CACHE_DIR: cache, PIPELINE_TRANSFER_JOBS: '1' };
     const r = cli(project, ['cache', 'pull'], env);
     assert.equal(r.code, 1, r.stderr);
-    assertCleanParagraph(r.stderr, new RegExp(`the disk is full: could not write the objects pulled from ${remote} to ${cache}`));
+    assertCleanParagraph(r.stderr, new RegExp(`the disk is full: could not write the objects pulled from ${remote.url} to ${cache}`));
     assert.deepEqual(tempFiles(cache), []);
     grow(cache, '16m');
     const again = cli(project, ['run', '--pull', '--frozen'], env);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /pull: 1 run records, \d+ objects .* moved, [1-9]\d* already there/);
     assert.equal(read(project, 'out/b6'), read(built, 'out/b6'));
+  };
+
+  it('while pulling from a remote into the cache: what arrived stays, the next pull with room fetches the rest', () => {
+    pullIntoFullCache(() => ({ url: tempDir('pipeline-remote-'), env: {} }));
+  });
+
+  it('while pulling from an S3 remote (real Ceph radosgw) into the cache', { skip: s3Skip }, () => {
+    const s3 = startS3();
+    try {
+      pullIntoFullCache(() => ({ url: `s3://${s3.bucket}/full-disk`, env: s3.env }));
+    } finally {
+      s3.stop();
+    }
   });
 
   it('while restoring an out into the project', () => {

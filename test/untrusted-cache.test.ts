@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import jsYaml from 'js-yaml';
 import { cli, executions, jsonEvents, makeProject, read } from './helpers.js';
 import { tempDir } from './support/temp-dirs.js';
+import { download, s3Skip, startS3, upload, type S3Server } from './support/s3-server.js';
 
 /**
  * A shared cache is a trust boundary: whoever can write to it can write run records and
@@ -131,29 +132,43 @@ const attacks: Attack[] = [
   },
 ];
 
-function attackSuite(remoteName: string, setUp: () => { root: (name: string) => string; url: (name: string) => string }): void {
+/**
+ * `root(name)`: a folder holding the remote's files (for S3, a local copy that `publish` uploads
+ * after tampering, and that `fetch` fills from the bucket after the honest push).
+ */
+interface AttackTarget {
+  root: (name: string) => string;
+  url: (name: string) => string;
+  env?: Record<string, string>;
+  fetch?: (name: string) => Promise<void>;
+  publish?: (name: string) => Promise<void>;
+}
+
+function attackSuite(remoteName: string, setUp: () => AttackTarget | Promise<AttackTarget>): void {
   describe(`untrusted ${remoteName} remote`, () => {
     let project: { dir: string; genKey: string };
     let honest: string;
-    let remote: ReturnType<typeof setUp>;
+    let remote: AttackTarget;
 
-    before(() => {
-      remote = setUp();
+    before(async () => {
+      remote = await setUp();
       project = honestProject();
       honest = remote.root('honest');
-      const pushed = cli(project.dir, ['cache', 'push'], { PIPELINE_REMOTE: remote.url('honest') });
+      const pushed = cli(project.dir, ['cache', 'push'], { ...remote.env, PIPELINE_REMOTE: remote.url('honest') });
       assert.equal(pushed.code, 0, pushed.stderr);
+      await remote.fetch?.('honest');
     });
 
     for (const attack of attacks) {
-      it(`refuses ${attack.name}, writes nothing outside and runs the stage instead`, () => {
+      it(`refuses ${attack.name}, writes nothing outside and runs the stage instead`, async () => {
         const name = attack.name.replace(/\W+/g, '-');
         const root = remote.root(name);
         cpSync(honest, root, { recursive: true });
         const escape = path.join(tempDir('pipeline-escape-'), 'abs');
         attack.tamper(root, project.genKey, escape);
+        await remote.publish?.(name);
         const clone = colleagueClone(project.dir);
-        const r = cli(clone, ['run', '--pull'], { PIPELINE_REMOTE: remote.url(name), ...attack.env });
+        const r = cli(clone, ['run', '--pull'], { ...remote.env, PIPELINE_REMOTE: remote.url(name), ...attack.env });
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stderr, attack.expect);
         assert.ok(!existsSync(escape), 'nothing written at the absolute path');
@@ -165,7 +180,7 @@ function attackSuite(remoteName: string, setUp: () => { root: (name: string) => 
 
     it('pulls the honest remote and restores without running', () => {
       const clone = colleagueClone(project.dir);
-      const r = cli(clone, ['run', '--pull', '--frozen'], { PIPELINE_REMOTE: remote.url('honest') });
+      const r = cli(clone, ['run', '--pull', '--frozen'], { ...remote.env, PIPELINE_REMOTE: remote.url('honest') });
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(executions(clone), []);
       assert.equal(read(clone, 'out/sum.txt'), 'v1\nv2\nv3\n');
@@ -192,6 +207,22 @@ describe('against real nginx WebDAV', { skip: !nginxAvailable && !requireService
     const started = webdav('start', port, served);
     assert.equal(started.status, 0, started.stderr);
     return { root: (name) => path.join(served, name), url: (name) => `http://127.0.0.1:${port}/${name}` };
+  });
+});
+
+describe('against a real S3 server (Ceph radosgw)', { skip: s3Skip }, () => {
+  let s3: S3Server | undefined;
+  after(() => s3?.stop());
+  attackSuite('S3', () => {
+    const server = (s3 = startS3());
+    const base = tempDir('pipeline-s3-mirror-');
+    return {
+      root: (name) => path.join(base, name),
+      url: (name) => `s3://${server.bucket}/${name}`,
+      env: server.env,
+      fetch: (name) => download(server, name, path.join(base, name)),
+      publish: (name) => upload(server, path.join(base, name), name),
+    };
   });
 });
 

@@ -33,6 +33,7 @@ export interface PartialUpload {
   /** As the user would recognise it (a file name, `key (upload id)`). */
   name: string;
   started: Date;
+  /** Bytes it holds; 0 where the remote does not say (S3 lists uploads without their parts). */
   size: number;
 }
 

@@ -18,6 +18,8 @@ import { UnsafeCacheEntryError } from '../store/untrusted.js';
 import { tooLarge, type PartialUpload, type Remote, type RemoteConfig, type RemoteEntry, type RemoteMaintenance } from './remote.js';
 import { makeS3Client, parseS3Url, s3Error, s3Status } from './s3-client.js';
 
+const LOCAL_FAILURES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EMFILE']);
+
 /** Above this an object goes up in parts: a part that fails is retried alone, parts go in parallel. */
 const MULTIPART_BYTES = Number(process.env.PIPELINE_S3_MULTIPART_BYTES) || 64 * 1024 * 1024;
 const PART_BYTES = Math.max(5 * 1024 * 1024, Number(process.env.PIPELINE_S3_PART_BYTES) || 16 * 1024 * 1024);
@@ -72,7 +74,8 @@ export class S3Remote implements Remote {
     try {
       return await run();
     } catch (error) {
-      if (error instanceof UnsafeCacheEntryError) throw error;
+      // Our own side failing (a full disk while downloading) is not the server's doing.
+      if (error instanceof UnsafeCacheEntryError || LOCAL_FAILURES.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
       throw s3Error(error, `${what} ${key}`, this.where(), this.bucket);
     }
   }
