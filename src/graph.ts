@@ -1,3 +1,4 @@
+import { isUrlDep } from './paths.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
@@ -32,6 +33,8 @@ export class StageGraph {
     }
     for (const instance of project.instances) {
       instance.deps.forEach((dep, index) => {
+        // On a server: no stage produces it, and only a HEAD at hashing time can say it exists.
+        if (isUrlDep(dep)) return void this.producers.get(instance.id)!.set(dep, []);
         const producers = new Set<StageInstance>();
         const exact = outOwner.get(dep);
         if (exact) producers.add(exact);

@@ -32,6 +32,9 @@ export function normalizeDepPath(raw: string): { path: string } | { error: strin
   return normalizeProjectPath(raw);
 }
 
+/** A dep that lives on a server (http, https, s3): the stage reads it there; pipeline checks it with a HEAD. */
+export const isUrlDep = (dep: string): boolean => /^(https?|s3):\/\//i.test(dep);
+
 /** True when `inner` equals `outer` or lies inside it. */
 export function isWithin(inner: string, outer: string): boolean {
   return inner === outer || inner.startsWith(outer + '/');

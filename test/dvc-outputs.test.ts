@@ -150,7 +150,8 @@ describe('dvc.yaml outputs and layout', () => {
 
   it("refuses what it does not support with the DVC feature's name and what to do instead", () => {
     const cases: [string, RegExp][] = [
-      ['stages:\n  get:\n    cmd: echo\n    deps:\n      - s3://bucket/data.csv\n    outs: [data.csv]\n', /dvc\.yaml:5:9: "s3:\/\/bucket\/data\.csv" is a URL: pipeline hashes local files, so DVC's external dependencies and outputs are not supported/],
+      ['stages:\n  put:\n    cmd: echo\n    outs:\n      - s3://bucket/model.pt\n', /dvc\.yaml:5:9: "s3:\/\/bucket\/model\.pt" is a URL: outs stay inside the project \(DVC 3 removed "external outputs" too\)\. Write the out under the project and upload it in a stage of its own/],
+      ['stages:\n  get:\n    cmd: echo\n    deps:\n      - gs://bucket/data.csv\n', /dvc\.yaml:5:9: "gs:\/\/bucket\/data\.csv": gs:\/\/ deps are not supported \(http:\/\/, https:\/\/ and s3:\/\/ are, checked by ETag\)/],
       ['stages:\n  train:\n    cmd: python train.py\n    live:\n      dvclive:\n        summary: true\n', /dvc\.yaml:4:5: dvclive's `live:` section \(DVC 2\.x\) is not supported: write the metrics with dvclive as usual and list its files under metrics:/],
       ['stages:\n  train:\n    cmd: python train.py\n    outz: [m]\n', /dvc\.yaml:4:5: unknown key "outz" in stages\.train; did you mean "outs"\?/],
       ['datasets:\n  - name: d\nstages: {}\n', /dvc\.yaml:1:1: unknown key "datasets" in top level/],

@@ -75,7 +75,13 @@ describe('S3 remote (real Ceph radosgw)', { skip: s3Skip }, () => {
     const child = cliAsync(dir, ['cache', 'push'], { ...env, PIPELINE_REMOTE: remote, PIPELINE_TRANSFER_JOBS: '1' });
     const uploads = async () => (await s3.client.send(new ListMultipartUploadsCommand({ Bucket: s3.bucket, Prefix: 'killed/' }))).Uploads ?? [];
     const start = Date.now();
-    while ((await uploads()).length === 0 && Date.now() - start < 20000) await new Promise((r) => setTimeout(r, 2));
+    // Stopped the moment an upload shows, so the kill lands while it is open rather than after it completed.
+    for (;;) {
+      while ((await uploads()).length === 0 && Date.now() - start < 20000) await new Promise((r) => setTimeout(r, 2));
+      child.kill('SIGSTOP');
+      if ((await uploads()).length > 0 || Date.now() - start > 20000) break;
+      child.kill('SIGCONT');
+    }
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('exit', resolve));
     assert.equal((await uploads()).length, 1, 'the killed push left its multipart upload open');

@@ -1,4 +1,4 @@
-import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { UserError } from '../errors.js';
 
 /** Where an S3 bucket is and how to reach it; every field is optional, the AWS SDK's usual sources fill the rest. */
@@ -28,15 +28,26 @@ export function parseS3Url(url: string): S3Location {
  * One client per endpoint: credentials and region come from the SDK's chain (environment,
  * ~/.aws/credentials and config, SSO, instance roles), so what works with the AWS CLI works here.
  */
-export function makeS3Client(settings: S3Settings, maxSockets = 16): { client: S3Client; endpoint: string } {
-  // The SDK is pinned to a release that supports node 20 (package.json); its notice that later
-  // releases will not is for the SDK's own users, not for a researcher running pipeline.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+/** The SDK is loaded on first use: most runs never touch S3, and it costs start-up time. */
+export type S3Sdk = typeof import('@aws-sdk/client-s3');
+export const loadS3Sdk = (): Promise<S3Sdk> => import('@aws-sdk/client-s3');
+
+/** Where requests go, from the settings and the SDK's environment variables. */
+export function s3Endpoint(settings: S3Settings): { endpoint?: string; custom: boolean; region?: string; label: string } {
   const endpoint = settings.endpoint_url ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   const custom = endpoint !== undefined && !/\.amazonaws\.com(\.cn)?(\/|$)/.test(endpoint);
   const region = settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (custom ? 'us-east-1' : undefined);
+  return { ...(endpoint ? { endpoint } : {}), custom, ...(region ? { region } : {}), label: endpoint ?? `AWS S3 (${region ?? 'region from ~/.aws/config'})` };
+}
+
+export async function makeS3Client(settings: S3Settings, maxSockets = 16): Promise<{ client: S3Client; sdk: S3Sdk }> {
+  // The SDK is pinned to a release that supports node 20 (package.json); its notice that later
+  // releases will not is for the SDK's own users, not for a researcher running pipeline.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const sdk = await loadS3Sdk();
+  const { endpoint, custom, region } = s3Endpoint(settings);
   if (settings.profile) process.env.AWS_PROFILE ??= settings.profile;
-  const client = new S3Client({
+  const client = new sdk.S3Client({
     ...(endpoint ? { endpoint } : {}),
     ...(region ? { region } : {}),
     forcePathStyle: settings.path_style ?? custom,
@@ -47,7 +58,7 @@ export function makeS3Client(settings: S3Settings, maxSockets = 16): { client: S
     maxAttempts: 3,
     requestHandler: { httpAgent: { keepAlive: true, maxSockets }, httpsAgent: { keepAlive: true, maxSockets } },
   });
-  return { client, endpoint: endpoint ?? `AWS S3 (${region ?? 'region from ~/.aws/config'})` };
+  return { client, sdk };
 }
 
 /** The HTTP status of a failed S3 call, if the server answered. */
@@ -69,7 +80,7 @@ export function s3Error(error: unknown, what: string, where: string, bucket: str
     why = `the request was denied (${name || status}): check the credentials and that their policy allows this on s3://${bucket}`;
   } else if (/region/i.test((error as Error)?.message ?? '') && !status) {
     why = 'no region is set: set AWS_REGION, `region:` in the remote, or a region in ~/.aws/config';
-  } else if (code || !(error instanceof S3ServiceException)) {
+  } else if (code || status === undefined) {
     why = `${code ?? (error as Error)?.message ?? String(error)}; is the server up and the endpoint right?`;
   } else {
     why = `the server answered ${status ?? '?'} ${name}`;

@@ -2,21 +2,10 @@ import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { UnsafeCacheEntryError } from '../store/untrusted.js';
 import { tooLarge, type PartialUpload, type Remote, type RemoteConfig, type RemoteEntry, type RemoteMaintenance } from './remote.js';
-import { makeS3Client, parseS3Url, s3Error, s3Status } from './s3-client.js';
+import { makeS3Client, parseS3Url, s3Endpoint, s3Error, s3Status, type S3Sdk } from './s3-client.js';
 
 const LOCAL_FAILURES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EMFILE']);
 
@@ -30,11 +19,13 @@ const PART_BYTES = Math.max(5 * 1024 * 1024, Number(process.env.PIPELINE_S3_PART
  * what is already there where the server supports conditional writes.
  */
 export class S3Remote implements Remote {
-  private readonly client: S3Client;
+  private client!: S3Client;
+  private sdk!: S3Sdk;
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly endpoint: string;
   private checked: Promise<void> | undefined;
+  private readonly config: RemoteConfig;
   private conditionalWrites = true;
   readonly maintenance: RemoteMaintenance;
 
@@ -45,7 +36,8 @@ export class S3Remote implements Remote {
     const { bucket, prefix } = parseS3Url(url);
     this.bucket = bucket;
     this.prefix = prefix ? `${prefix}/` : '';
-    ({ client: this.client, endpoint: this.endpoint } = makeS3Client(config));
+    this.endpoint = s3Endpoint(config).label;
+    this.config = config;
     this.maintenance = {
       list: (prefix) => this.list(prefix),
       remove: (key) => this.remove(key),
@@ -60,12 +52,14 @@ export class S3Remote implements Remote {
 
   /** One HEAD of the bucket before the first request, so a missing bucket or bad key says so once. */
   private ready(): Promise<void> {
-    this.checked ??= this.client.send(new HeadBucketCommand({ Bucket: this.bucket })).then(
-      () => undefined,
-      (error: unknown) => {
+    this.checked ??= (async () => {
+      ({ client: this.client, sdk: this.sdk } = await makeS3Client(this.config));
+      try {
+        await this.client.send(new this.sdk.HeadBucketCommand({ Bucket: this.bucket }));
+      } catch (error) {
         throw s3Error(error, 'HEAD bucket', this.where(), this.bucket);
-      },
-    );
+      }
+    })();
     return this.checked;
   }
 
@@ -83,7 +77,7 @@ export class S3Remote implements Remote {
   async has(key: string): Promise<boolean> {
     return this.call('HEAD', key, async () => {
       try {
-        await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+        await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
         return true;
       } catch (error) {
         if (s3Status(error) === 404) return false;
@@ -96,7 +90,7 @@ export class S3Remote implements Remote {
     return this.call('GET', key, async () => {
       let body: Readable;
       try {
-        const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+        const response = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
         if ((response.ContentLength ?? 0) > maxBytes) {
           (response.Body as Readable).destroy();
           throw tooLarge(key, maxBytes, this.url);
@@ -125,6 +119,7 @@ export class S3Remote implements Remote {
     await this.call('PUT', key, async () => {
       if (size > MULTIPART_BYTES) {
         // A failed upload aborts its parts; a killed one leaves them for `cache gc --remote`.
+        const { Upload } = await import('@aws-sdk/lib-storage');
         const upload = new Upload({ client: this.client, params: { Bucket: this.bucket, Key, Body: createReadStream(source) }, partSize: PART_BYTES, queueSize: 4, leavePartsOnError: false });
         await upload.done();
         return;
@@ -132,14 +127,14 @@ export class S3Remote implements Remote {
       const conditional = this.conditionalWrites && key.startsWith('objects/');
       try {
         await this.client.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key, Body: createReadStream(source), ContentLength: size, ...(conditional ? { IfNoneMatch: '*' } : {}) }),
+          new this.sdk.PutObjectCommand({ Bucket: this.bucket, Key, Body: createReadStream(source), ContentLength: size, ...(conditional ? { IfNoneMatch: '*' } : {}) }),
         );
       } catch (error) {
         const status = s3Status(error);
         if (conditional && status === 412) return; // already there, and content-addressed
         if (conditional && (status === 501 || status === 400)) {
           this.conditionalWrites = false;
-          await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: createReadStream(source), ContentLength: size }));
+          await this.client.send(new this.sdk.PutObjectCommand({ Bucket: this.bucket, Key, Body: createReadStream(source), ContentLength: size }));
           return;
         }
         throw error;
@@ -151,7 +146,7 @@ export class S3Remote implements Remote {
     let token: string | undefined;
     do {
       const page = await this.call('LIST', prefix, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ...(token ? { ContinuationToken: token } : {}) })),
+        this.client.send(new this.sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ...(token ? { ContinuationToken: token } : {}) })),
       );
       for (const item of page.Contents ?? []) {
         if (item.Key) yield { key: item.Key.slice(this.prefix.length), size: item.Size ?? 0, modified: item.LastModified ?? new Date(0) };
@@ -161,7 +156,7 @@ export class S3Remote implements Remote {
   }
 
   private async remove(key: string): Promise<void> {
-    await this.call('DELETE', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key })));
+    await this.call('DELETE', key, () => this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key })));
   }
 
   private readonly uploads = new Map<string, { Key: string; UploadId: string }>();
@@ -171,7 +166,7 @@ export class S3Remote implements Remote {
     let idMarker: string | undefined;
     do {
       const page = await this.call('LIST uploads', this.prefix || '/', () =>
-        this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix, ...(keyMarker ? { KeyMarker: keyMarker, UploadIdMarker: idMarker } : {}) })),
+        this.client.send(new this.sdk.ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix, ...(keyMarker ? { KeyMarker: keyMarker, UploadIdMarker: idMarker } : {}) })),
       );
       for (const upload of page.Uploads ?? []) {
         if (!upload.Key || !upload.UploadId) continue;
@@ -187,10 +182,10 @@ export class S3Remote implements Remote {
   private async discard(upload: PartialUpload): Promise<void> {
     const found = this.uploads.get(upload.name);
     if (!found) return;
-    await this.call('ABORT', upload.name, () => this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, ...found })));
+    await this.call('ABORT', upload.name, () => this.client.send(new this.sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, ...found })));
   }
 
   close(): void {
-    this.client.destroy();
+    this.client?.destroy();
   }
 }

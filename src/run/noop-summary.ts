@@ -1,3 +1,4 @@
+import { isUrlDep } from '../paths.js';
 import { rmSync, statSync } from 'node:fs';
 import { setTimeout } from 'node:timers/promises';
 import path from 'node:path';
@@ -43,6 +44,8 @@ export async function writeSummary(ws: Workspace): Promise<void> {
   const forget = () => rmSync(file, { force: true });
   // A stage that runs every time (dvc.yaml's always_changed) means no run is ever a no-op.
   if (ws.project.instances.some((i) => i.alwaysChanged)) return forget();
+  // Nor when a dep lives on a server: it can change without any local file changing.
+  if (ws.project.instances.some((i) => i.deps.some(isUrlDep))) return forget();
   const paths: Summary['paths'] = [];
   const racy: { rel: string; sig: string; hash: string }[] = [];
   let racyBytes = 0;

@@ -9,7 +9,8 @@ import { StageGraph } from '../graph.js';
 import { UserError } from '../errors.js';
 import { ContentHasher, describeChanges, type ManifestEntry, type Unchanged } from '../hash/content-hasher.js';
 import { StatCache } from '../hash/stat-cache.js';
-import { symlinkEscapeChecker } from '../paths.js';
+import { UrlDeps } from '../hash/url-deps.js';
+import { isUrlDep, symlinkEscapeChecker } from '../paths.js';
 import { ProjectLayout } from '../store/layout.js';
 import { Lockfile, type LockEntry } from '../store/lockfile.js';
 import type { Project, StageInstance } from '../spec/model.js';
@@ -35,6 +36,8 @@ export interface Decision {
 export class Workspace {
   readonly graph: StageGraph;
   readonly hasher: ContentHasher;
+  /** http(s):// and s3:// deps: checked with a HEAD, never downloaded. */
+  readonly urlDeps: UrlDeps;
   readonly store: ObjectStore;
   readonly runs: RunCache;
   readonly lock: Lockfile;
@@ -53,6 +56,7 @@ export class Workspace {
     this.graph = options.graph?.project === project ? options.graph : new StageGraph(project);
     this.layout = new ProjectLayout(project.dir, options.cacheDir, project.specDir);
     this.cacheDir = this.layout.cacheDir;
+    this.urlDeps = new UrlDeps(project.remote?.url.startsWith('s3://') ? project.remote : {});
     this.hasher = new ContentHasher(project.dir, options.statCache ?? Workspace.statCacheFor(project.specDir));
     if (options.known) this.hasher.seed(options.known);
     this.known = options.known;
@@ -77,7 +81,9 @@ export class Workspace {
 
   async depHashes(instance: StageInstance): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
-    for (const dep of instance.deps) out[dep] = (await this.hasher.hash(dep)).hash;
+    for (const [index, dep] of instance.deps.entries()) {
+      out[dep] = isUrlDep(dep) ? await this.urlDeps.signature(dep, () => instance.fieldLocation('deps', index)) : (await this.hasher.hash(dep)).hash;
+    }
     return out;
   }
 
@@ -320,6 +326,7 @@ export class Workspace {
     try {
       this.lock.flush(true);
     } finally {
+      this.urlDeps.close();
       saved = await this.hasher.close(options);
     }
     return saved;

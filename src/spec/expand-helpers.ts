@@ -1,3 +1,4 @@
+import { isUrlDep } from '../paths.js';
 import path from 'node:path';
 import { UserError, type Where } from '../errors.js';
 import { executorKinds } from '../executors/registry.js';
@@ -14,11 +15,18 @@ export function applyOverrides(tree: ParamTree, overrides: [string, unknown][]):
 
 
 export function checkedPath(raw: string, where: Where, outsideAllowed = false, base = ''): string {
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(raw)) {
-    throw new UserError(
-      `"${raw}" is a URL: pipeline hashes local files, so DVC's external dependencies and outputs are not supported. Fetch it in a stage of its own (cmd: aws s3 cp ${raw} data/..., outs: [data/...]) or mount it and name the local path`,
-      where,
-    );
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(raw)?.[1]?.toLowerCase();
+  if (scheme !== undefined) {
+    if (!outsideAllowed) {
+      throw new UserError(
+        `"${raw}" is a URL: outs stay inside the project (DVC 3 removed "external outputs" too). Write the out under the project and upload it in a stage of its own (cmd: aws s3 cp out/... ${raw}), or share results through a remote (remote: { url: s3://... })`,
+        where,
+      );
+    }
+    if (!isUrlDep(raw)) {
+      throw new UserError(`"${raw}": ${scheme}:// deps are not supported (http://, https:// and s3:// are, checked by ETag); fetch it in a stage of its own and depend on the local file`, where);
+    }
+    return raw;
   }
   const joined = base && !path.isAbsolute(raw) ? path.posix.join(base, raw) : raw;
   const result = outsideAllowed ? normalizeDepPath(joined) : normalizeProjectPath(joined);

@@ -1,3 +1,4 @@
+import { isUrlDep } from '../paths.js';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { UserError } from '../errors.js';
@@ -147,7 +148,8 @@ export class WatchSession {
       if (!selected.has(instance.id)) continue;
       instance.paramFiles.forEach((f) => list.add(f));
       const producers = ws.graph.producers.get(instance.id)!;
-      for (const dep of instance.deps) if ((producers.get(dep) ?? []).length === 0) list.add(dep);
+      // A URL dep cannot be watched; it is checked again whenever something else triggers a run.
+      for (const dep of instance.deps) if ((producers.get(dep) ?? []).length === 0 && !isUrlDep(dep)) list.add(dep);
     }
     for (const { pattern } of ws.project.globs) list.add(path.posix.dirname(pattern.split('*')[0] + 'x'));
     return list;
