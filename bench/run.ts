@@ -3,7 +3,7 @@
  * generated DAGs, plus cold hashing throughput beside sha256sum. Prints a table with ratios.
  * `npm run bench -- --quick` runs only the 1,000-stage DAG and a 512 MB hashing tree;
  * `--training-only` the training rows (CPU backends, then WebGPU beside PyTorch on the GPU);
- * `--search-only` planning a 1,000- and a 10,000-trial search; `--gpu-only` just the GPU rows, for a lent GPU machine; `--big-dir-only` the 1M-file
+ * `--s3-only` push/pull of 200 MB to a real S3 server beside the AWS CLI and curl; `--search-only` planning a 1,000- and a 10,000-trial search; `--gpu-only` just the GPU rows, for a lent GPU machine; `--big-dir-only` the 1M-file
  * directory dep (100k with --quick); `--memory-only` a training stage's peak RSS at 2k and 16k
  * images (1k and 4k with --quick); `--dag-only` the DAG rows beside make.
  */
@@ -23,6 +23,7 @@ import { memoryTable, trainingMemory } from './train-memory.js';
 import { bigDirectory, bigDirTable } from './big-dir.js';
 import { probeSolvers, probeTable } from './probe.js';
 import { searchPlanning, searchTable } from './search.js';
+import { s3Transfer, transferTable } from './s3-transfer.js';
 
 const cli = fileURLToPath(new URL('../../bin/pipeline.js', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -40,6 +41,8 @@ const gpuOnly = process.argv.includes('--gpu-only');
 const probeOnly = process.argv.includes('--probe-only');
 /** Only planning a 10,000-trial search. */
 const searchOnly = process.argv.includes('--search-only');
+/** Only push/pull of 200 MB to a real S3 server beside the AWS CLI and curl. */
+const s3Only = process.argv.includes('--s3-only');
 /** Only the DAG rows beside make (1k stages; 10k too without --quick). */
 const dagOnly = process.argv.includes('--dag-only');
 const jobs = 2;
@@ -267,6 +270,10 @@ async function main(): Promise<void> {
     process.stdout.write(searchTable([1000, 10_000].map((n) => searchPlanning(root, cli, n))));
     process.exit(0);
   }
+  if (s3Only) {
+    process.stdout.write(transferTable(s3Transfer(root, cli)));
+    process.exit(0);
+  }
   if (!has('make')) throw new Error('GNU make is needed for the comparison (apt-get install make)');
   if (has('snakemake')) process.stderr.write('snakemake found but not yet wired into this benchmark\n');
   const rows: Row[] = [];
@@ -307,6 +314,9 @@ async function main(): Promise<void> {
   process.stdout.write(t.join('\n') + '\n');
   process.stdout.write(probeTable(probeSolvers(path.join(root, 'probe'))));
   process.stdout.write(searchTable([1000, 10_000].map((n) => searchPlanning(root, cli, n))));
+  process.stderr.write('S3 push/pull beside the AWS CLI and curl...\n');
+  const s3 = s3Transfer(root, cli);
+  process.stdout.write(transferTable(s3));
   process.stderr.write('pretrained backbones at 224 px...\n');
   const backbones = await backboneThroughput();
   process.stdout.write(backboneTable(backbones));
@@ -315,7 +325,7 @@ async function main(): Promise<void> {
   process.stdout.write(gpuTable(gpu));
   // --training-only skips every part that makes the work folder.
   mkdirSync(root, { recursive: true });
-  writeFileSync(path.join(root, 'results.json'), JSON.stringify({ rows, bigDir, memory, extras, training, backbones, gpu }, null, 2));
+  writeFileSync(path.join(root, 'results.json'), JSON.stringify({ rows, bigDir, memory, extras, training, s3, backbones, gpu }, null, 2));
   process.exit(0);
 }
 

@@ -127,7 +127,7 @@ export class S3Remote implements Remote {
       const conditional = this.conditionalWrites && key.startsWith('objects/');
       try {
         await this.client.send(
-          new this.sdk.PutObjectCommand({ Bucket: this.bucket, Key, Body: createReadStream(source), ContentLength: size, ...(conditional ? { IfNoneMatch: '*' } : {}) }),
+          new this.sdk.PutObjectCommand({ Bucket: this.bucket, Key, Body: createReadStream(source, { highWaterMark: 1 << 20 }), ContentLength: size, ...(conditional ? { IfNoneMatch: '*' } : {}) }),
         );
       } catch (error) {
         const status = s3Status(error);
