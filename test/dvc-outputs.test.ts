@@ -154,7 +154,8 @@ describe('dvc.yaml outputs and layout', () => {
       ['stages:\n  get:\n    cmd: echo\n    deps:\n      - gs://bucket/data.csv\n', /dvc\.yaml:5:9: "gs:\/\/bucket\/data\.csv": gs:\/\/ deps are not supported \(http:\/\/, https:\/\/ and s3:\/\/ are, checked by ETag\)/],
       ['stages:\n  train:\n    cmd: python train.py\n    live:\n      dvclive:\n        summary: true\n', /dvc\.yaml:4:5: dvclive's `live:` section \(DVC 2\.x\) is not supported: write the metrics with dvclive as usual and list its files under metrics:/],
       ['stages:\n  train:\n    cmd: python train.py\n    outz: [m]\n', /dvc\.yaml:4:5: unknown key "outz" in stages\.train; did you mean "outs"\?/],
-      ['datasets:\n  - name: d\nstages: {}\n', /dvc\.yaml:1:1: unknown key "datasets" in top level/],
+      ['datasets:\n  - name: d\nstages: {}\n', /dvc\.yaml:2:5: .*url/],
+      ['datasets:\n  - { name: d, url: "s3://b/d", type: url }\nstages:\n  t:\n    cmd: echo\n    deps: ["ds://d"]\n', /dvc\.yaml:6:12: "ds:\/\/d": DVC's dataset deps \(ds:\/\/, resolved by `dvc ds`\) are not supported/],
     ];
     for (const [spec, expected] of cases) {
       const dir = makeProject({ 'dvc.yaml': spec });

@@ -193,6 +193,19 @@ describe('dvc.yaml templating', () => {
     assert.match(cli(dir, ['status']).stderr, /dvc\.yaml:6:11: vars: attempted to modify reserved 'item'/);
   });
 
+  it("DVC's tests/func/parsing/test_errors.py and test_resolver.py: a templated vars file name, a missing one, item/key shadowed by params", () => {
+    const dir = makeProject({ 'dvc.yaml': 'vars:\n  - ${file}_params.yaml\nstages:\n  s:\n    cmd: echo hi\n' });
+    assert.match(cli(dir, ['status']).stderr, /dvc\.yaml:2:5: vars: interpolating is not allowed in vars \(\$\{file\}_params\.yaml\)/);
+    writeFiles(dir, { 'dvc.yaml': 'stages:\n  build:\n    vars: [not_existing_params.yaml]\n    cmd: echo hi\n' });
+    assert.match(cli(dir, ['status']).stderr, /dvc\.yaml:3:12: vars: 'not_existing_params\.yaml' does not exist/);
+    writeFiles(dir, { 'params.yaml': 'item: 10\nkey: 5\n', 'dvc.yaml': 'stages:\n  build:\n    foreach: {model1: 10, model2: 5}\n    do:\n      cmd: echo ${item}\n' });
+    const r = cli(dir, ['status']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: item and key are already specified, will be overwritten for stages generated from 'build'/);
+    writeFiles(dir, { 'params.yaml': 'foo: bar\n', 'dvc.yaml': 'stages:\n  build:\n    foreach: [{thresh: "10"}, {}]\n    do:\n      cmd: echo ${item.thresh}\n' });
+    assert.match(cli(dir, ['status']).stderr, /dvc\.yaml:5:12: cannot resolve \$\{item\.thresh\}: no such param or matrix value \(known names: foo, item\)/);
+  });
+
   it("matrix: ${item.<key>}, DVC's ids (train@cnn-f1, key<index> for composite values) as targets", () => {
     const dir = makeProject({
       'params.yaml': 'features: [f1, f2]\n',

@@ -30,11 +30,11 @@ describe('executor and remote registries', () => {
   });
 
   it('a remote URL picks its kind by scheme; an unknown scheme names the known ones', () => {
-    assert.deepEqual(remoteKinds.flatMap((k) => k.schemes).sort(), ['file', 'http', 'https']);
+    assert.deepEqual(remoteKinds.flatMap((k) => k.schemes).sort(), ['file', 'http', 'https', 's3']);
     const dir = makeProject({ 'pipeline.yaml': 'stages:\n  s:\n    cmd: echo hi > o\n    outs: [o]\n' });
     assert.equal(cli(dir, ['run']).code, 0);
-    const r = cli(dir, ['cache', 'push'], { PIPELINE_REMOTE: 's3://bucket/cache' });
+    const r = cli(dir, ['cache', 'push'], { PIPELINE_REMOTE: 'gs://bucket/cache' });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /remote s3:\/\/bucket\/cache: no remote serves s3:\/\/ \(known: file:\/\/, http:\/\/, https:\/\/, or a directory path\)/);
+    assert.match(r.stderr, /remote gs:\/\/bucket\/cache: no remote serves gs:\/\/ \(known: file:\/\/, http:\/\/, https:\/\/, s3:\/\/, or a directory path\)/);
   });
 });

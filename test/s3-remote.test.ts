@@ -19,7 +19,7 @@ function study(): string {
       'params: [params.yaml]',
       'stages:',
       '  gen:',
-      '    cmd: echo gen >> runs.log && mkdir -p out/gen && for i in 1 2 3; do echo "$i ${k}" > out/gen/f$i; done && head -c 9000000 /dev/urandom > out/gen/big',
+      '    cmd: echo gen >> runs.log && mkdir -p out/gen && for i in 1 2 3; do echo "$i ${k}" > out/gen/f$i; done && head -c 30000000 /dev/urandom > out/gen/big',
       '    params: [k]',
       '    outs: [out/gen]',
       '  sum:',
@@ -43,7 +43,7 @@ describe('S3 remote (real Ceph radosgw)', { skip: s3Skip }, () => {
   let env: Record<string, string>;
   before(() => {
     s3 = startS3();
-    // Multipart above 6 MB, in 5 MB parts (S3's smallest), so a 9 MB object goes up in parts.
+    // Multipart above 6 MB, in 5 MB parts (S3's smallest), so a 30 MB object goes up in 6 parts.
     env = { ...s3.env, PIPELINE_S3_MULTIPART_BYTES: '6000000', PIPELINE_S3_PART_BYTES: '5242880' };
   });
   after(() => s3?.stop());
@@ -79,6 +79,8 @@ describe('S3 remote (real Ceph radosgw)', { skip: s3Skip }, () => {
     for (;;) {
       while ((await uploads()).length === 0 && Date.now() - start < 20000) await new Promise((r) => setTimeout(r, 2));
       child.kill('SIGSTOP');
+      // A CompleteMultipartUpload already on the wire still lands: let in-flight requests settle first.
+      await new Promise((r) => setTimeout(r, 300));
       if ((await uploads()).length > 0 || Date.now() - start > 20000) break;
       child.kill('SIGCONT');
     }

@@ -23,6 +23,9 @@ export function checkedPath(raw: string, where: Where, outsideAllowed = false, b
         where,
       );
     }
+    if (scheme === 'ds') {
+      throw new UserError(`"${raw}": DVC's dataset deps (ds://, resolved by \`dvc ds\`) are not supported; name the dataset's files (a path, an http(s):// or s3:// URL) as the dep instead`, where);
+    }
     if (!isUrlDep(raw)) {
       throw new UserError(`"${raw}": ${scheme}:// deps are not supported (http://, https:// and s3:// are, checked by ETag); fetch it in a stage of its own and depend on the local file`, where);
     }

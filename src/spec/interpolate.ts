@@ -48,7 +48,7 @@ export function lookup(expr: string, scopes: readonly Scope[], where: Where): un
     }
     if (node !== undefined) return node;
   }
-  const known = [...new Set(scopes.flatMap((scope) => Object.keys(scope)))].sort();
+  const known = [...new Set(scopes.flatMap((scope) => Object.keys(scope)))].filter((name) => name !== ENTRY_AT).sort();
   throw new UserError(
     `cannot resolve \${${expr}}: no such param or matrix value (known names: ${known.join(', ') || 'none'})`,
     where,

@@ -108,6 +108,7 @@ export function loadProject(options: LoadOptions): Project {
     paramsUses.push(...expander.paramsUses);
   }
   const warnings = checkBuiltinParams(paramsUses, { loader, overrides, commandStages: instances.some((i) => i.uses === undefined), checked: spec.checkedOptions });
+  if (dvc) warnings.push(...shadowedEntryNames(raw.stages ?? {}, spec.params));
   spec.checkedOptions.save();
   const metrics = dvc ? (raw.metrics ?? []).map((file, index) => checkedPath(file, () => source.locate(['metrics', index]), false, base)) : [];
   const plots = dvc ? (raw.plots ?? []).map((entry, index) => parsePlotEntry(entry, base, () => source.locate(['plots', index]))) : [];
@@ -208,3 +209,13 @@ function resolveAfter(instances: StageInstance[], stageNames: string[], source: 
 }
 
 /** `${...}` inside a built-in's `with:` options, at any depth; a lone `${x}` keeps x's type. */
+
+/** DVC's warning when params.yaml or vars define `item`/`key`, which a foreach/matrix stage's entries replace. */
+function shadowedEntryNames(stages: Record<string, RawStage>, params: Record<string, unknown>): string[] {
+  const names = ['item', 'key'].filter((name) => name in params);
+  if (!names.length) return [];
+  const where = names.length === 2 ? 'item and key are' : `${names[0]} is`;
+  return Object.entries(stages)
+    .filter(([, stage]) => stage.foreach !== undefined || stage.matrix !== undefined)
+    .map(([name]) => `${where} already specified, will be overwritten for stages generated from '${name}'`);
+}

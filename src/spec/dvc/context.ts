@@ -64,6 +64,7 @@ export class DvcContext {
         context = context.with(entry, undefined, where(index));
         return;
       }
+      if (/\$\{/.test(entry)) throw new UserError(`vars: interpolating is not allowed in vars (${entry})`, where(index));
       const [file, keyList] = splitVarsFile(entry);
       const rel = path.posix.normalize(path.posix.join(base, file));
       if (context.loadedAgain(rel, keyList, where(index))) return;
@@ -71,7 +72,7 @@ export class DvcContext {
       try {
         values = loader.load(rel).values;
       } catch (error) {
-        if (error instanceof UserError && error.message === 'file not found') throw new UserError(`vars: ${rel} not found`, where(index));
+        if (error instanceof UserError && error.message === 'file not found') throw new UserError(`vars: '${rel}' does not exist`, where(index));
         throw error;
       }
       files.add(rel);

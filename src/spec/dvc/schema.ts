@@ -15,7 +15,7 @@ const plotEntry = {
 
 /**
  * The schema of a dvc.yaml: ours plus what only DVC's files have (dvc.org's dvc.yaml reference):
- * `vars` and `wdir`, top-level `metrics`, `plots` and `artifacts`, and a top-level `params`
+ * `vars` and `wdir`, top-level `metrics`, `plots`, `artifacts` and `datasets`, and a top-level `params`
  * that lists files a stage writes (dvclive's) rather than files to read.
  */
 export function dvcSchema(base: JsonSchema): JsonSchema {
@@ -29,6 +29,12 @@ export function dvcSchema(base: JsonSchema): JsonSchema {
     description: 'DVC artifacts (model registry entries): name -> { path, type, desc, labels, meta }.',
     type: 'object',
     additionalProperties: { type: 'object', required: ['path'], properties: { path: { type: 'string' }, type: { type: 'string' }, desc: { type: 'string' }, labels: { type: 'array' }, meta: {} }, additionalProperties: false },
+  };
+  // DVC 3's datasets (for `dvc ds` and `ds://` deps): metadata, accepted; a `ds://` dep is refused by name.
+  top.datasets = {
+    description: 'DVC datasets (dvc ds): a list of { name, url, type: dvc | dvcx | url, path?, rev? }; accepted as metadata.',
+    type: 'array',
+    items: { type: 'object', required: ['name', 'url', 'type'], properties: { name: { type: 'string' }, url: { type: 'string' }, type: { enum: ['dvc', 'dvcx', 'url'] }, path: { type: 'string' }, rev: { type: 'string' } }, additionalProperties: false },
   };
   const stage = schema.definitions!.stage.properties!;
   stage.vars = vars;
