@@ -223,11 +223,27 @@ describe('HTTP/WebDAV remote (real nginx)', { skip: !nginxAvailable && !requireS
     assert.equal(read(clone, 'out/blobs/b300'), read(dir, 'out/blobs/b300'));
   });
 
-  it('gc --remote says why it cannot prune a server that does not list', () => {
-    const dir = bigStudy();
-    const r = cli(dir, ['cache', 'gc', '--remote'], { PIPELINE_REMOTE: url });
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /remote http:\/\/127\.0\.0\.1:\d+\/cache cannot list its files, so `cache gc --remote` cannot tell what is unused there/);
+  it('gc --remote lists the server over WebDAV (PROPFIND), keeps what the lock and the newest runs need, deletes the rest', () => {
+    const dir = study();
+    const remote = `${url}-gc`;
+    for (const k of [1, 2, 3]) {
+      writeFiles(dir, { 'params.yaml': `k: ${k}\n` });
+      assert.equal(cli(dir, ['run', '--push'], { PIPELINE_REMOTE: remote }).code, 0);
+    }
+    assert.equal(readdirSync(path.join(served, 'cache-gc/runs')).length, 6);
+    const dry = cli(dir, ['cache', 'gc', '--remote', '--keep-last', '1', '--grace', '0', '--dry-run'], { PIPELINE_REMOTE: remote });
+    assert.match(dry.stdout, /would remove 4 run records and \d+ objects/);
+    assert.equal(readdirSync(path.join(served, 'cache-gc/runs')).length, 6, '--dry-run removes nothing');
+    const gc = cli(dir, ['cache', 'gc', '--remote', '--keep-last', '1', '--grace', '0'], { PIPELINE_REMOTE: remote });
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.match(gc.stdout, /removed 4 run records and [1-9]\d* objects .*; kept 2 run records, [1-9]\d* objects/);
+    assert.equal(readdirSync(path.join(served, 'cache-gc/runs')).length, 2);
+    const gone = createHash('sha256').update('1 1\n').digest('hex');
+    assert.ok(!existsSync(path.join(served, 'cache-gc/objects', gone.slice(0, 2), gone.slice(2))), 'the objects of k=1 are gone');
+    const clone = cloneCommitted(dir, false);
+    const pulled = cli(clone, ['run', '--pull', '--frozen'], { PIPELINE_REMOTE: remote });
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.equal(read(clone, 'out/sum.txt'), read(dir, 'out/sum.txt'));
   });
 });
 
