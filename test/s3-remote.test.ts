@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ListMultipartUploadsCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { cli, cliAsync, executions, makeProject, read, writeFiles } from './helpers.js';
 import { listKeys, s3Skip, startS3, type S3Server } from './support/s3-server.js';
 import { tempDir } from './support/temp-dirs.js';
@@ -125,6 +125,42 @@ describe('S3 remote (real Ceph radosgw)', { skip: s3Skip }, () => {
     // The objects of k=1 (f1 = "1 1") are gone from the bucket.
     const gone = createHash('sha256').update('1 1\n').digest('hex');
     await assert.rejects(s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: `gc/objects/${gone.slice(0, 2)}/${gone.slice(2)}` })));
+  });
+
+  it('endpoint_url and region in .pipeline/config.yaml reach a server the environment does not name; a typo there names the valid keys', () => {
+    const dir = study();
+    const { AWS_ENDPOINT_URL_S3: endpoint, ...withoutEndpoint } = env;
+    writeFiles(dir, { '.pipeline/config.yaml': `remote:\n  url: ${url('configured')}\n  endpoint_url: ${endpoint}\n  region: us-east-1\n` });
+    const pushed = cli(dir, ['run', '--push'], { ...withoutEndpoint, AWS_ENDPOINT_URL_S3: '', AWS_ENDPOINT_URL: '' });
+    assert.equal(pushed.code, 0, pushed.stderr);
+    assert.match(pushed.stderr, /push: 2 run records, \d+ objects/);
+    writeFiles(dir, { '.pipeline/config.yaml': `remote:\n  url: ${url('configured')}\n  endpoint: ${endpoint}\n` });
+    const typo = cli(dir, ['cache', 'push'], env);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /\.pipeline\/config\.yaml: unknown key "endpoint" in remote; did you mean "endpoint_url"\? \(valid keys: url, token_env, endpoint_url, region, profile, path_style\)/);
+  });
+
+  it('objects are written with If-None-Match: *, which the server answers 412 for an object already there', async () => {
+    const dir = study();
+    assert.equal(cli(dir, ['run', '--push'], { ...env, PIPELINE_REMOTE: url('conditional') }).code, 0);
+    const [object] = (await listKeys(s3, 'conditional')).filter((k) => k.startsWith('objects/'));
+    // The server itself, through the raw SDK: a conditional PUT over an existing key is refused.
+    const again = s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `conditional/${object}`, Body: 'tampered', IfNoneMatch: '*' }));
+    await assert.rejects(again, (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode === 412);
+    const stored = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: `conditional/${object}` }));
+    assert.notEqual(await stored.Body!.transformToString(), 'tampered');
+    // pipeline's own PUT of an object that is there (a race with another push) succeeds quietly.
+    const { S3Remote } = await import('../src/remotes/s3.js');
+    const remote = new S3Remote(url('conditional'), { url: url('conditional') });
+    const file = path.join(dir, 'cache', object!);
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      await remote.put(object!, file);
+    } finally {
+      remote.close();
+      process.env = saved;
+    }
   });
 
   it('missing credentials, a missing bucket and a denied request are one clear sentence each', () => {
