@@ -1,17 +1,20 @@
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
 import { XMLParser } from 'fast-xml-parser';
 import { UnsafeCacheEntryError } from '../store/untrusted.js';
-import { tooLarge, type PartialUpload, type Remote, type RemoteEntry, type RemoteMaintenance } from './remote.js';
+import { saveHashed, tooLarge, type PartialUpload, type Remote, type RemoteEntry, type RemoteMaintenance } from './remote.js';
 
 /** One entry of a WebDAV PROPFIND answer (RFC 4918 multistatus), as fast-xml-parser reads it without namespaces. */
+interface DavProps {
+  getcontentlength?: number | string;
+  getlastmodified?: string;
+  resourcetype?: { collection?: unknown } | string;
+}
 interface DavResponse {
   href: string;
-  propstat?: { prop?: { getcontentlength?: number | string; getlastmodified?: string; resourcetype?: { collection?: unknown } | string } } | { prop?: unknown }[];
+  propstat?: { prop?: DavProps } | { prop?: DavProps }[];
 }
 
 /** An HTTP server that takes PUT (WebDAV: nginx, Apache); an optional bearer token. */
@@ -58,7 +61,7 @@ export class HttpRemote implements Remote {
       if (!href.startsWith(base)) continue;
       const key = href.slice(base.length).replace(/\/$/, '');
       if (key === dir.replace(/\/$/, '')) continue; // the folder itself
-      const prop = (Array.isArray(item.propstat) ? item.propstat[0] : item.propstat)?.prop as { getcontentlength?: number | string; getlastmodified?: string; resourcetype?: { collection?: unknown } | string } | undefined;
+      const prop = (Array.isArray(item.propstat) ? item.propstat[0] : item.propstat)?.prop;
       const folder = href.endsWith('/') || (typeof prop?.resourcetype === 'object' && prop.resourcetype !== null && 'collection' in prop.resourcetype);
       entries.push({ key, folder, size: Number(prop?.getcontentlength ?? 0), modified: new Date(prop?.getlastmodified ?? 0) });
     }
@@ -128,21 +131,12 @@ export class HttpRemote implements Remote {
       response.destroy();
       throw tooLarge(key, maxBytes, this.url);
     }
-    // Hashed as it streams in, so verifying a download costs no second read.
-    const hash = createHash('sha256');
-    let received = 0;
-    response.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      received += chunk.length;
-      if (received > maxBytes) response.destroy(tooLarge(key, maxBytes, this.url));
-    });
     try {
-      await pipeline(response, createWriteStream(dest));
+      return await saveHashed(response, dest, key, maxBytes, this.url);
     } catch (error) {
       if (error instanceof UnsafeCacheEntryError) throw error;
       throw new UserError(`remote ${this.url}: GET ${key} broke off (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, undefined, 4);
     }
-    return hash.digest('hex');
   }
 
   async put(key: string, source: string): Promise<void> {

@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { UnsafeCacheEntryError } from '../store/untrusted.js';
 import type { S3Settings } from './s3-client.js';
 
@@ -55,4 +59,20 @@ export interface RemoteConfig extends S3Settings {
 /** Why a download was refused before it filled the disk. */
 export function tooLarge(key: string, maxBytes: number, url: string): UnsafeCacheEntryError {
   return new UnsafeCacheEntryError(key, `it is larger than ${maxBytes} bytes`, url);
+}
+
+/**
+ * Streams a download into `dest` and returns the sha256 of its bytes: hashed as it arrives, so
+ * verifying costs no second read; more than `maxBytes` destroys the stream with tooLarge.
+ */
+export async function saveHashed(body: Readable, dest: string, key: string, maxBytes: number, url: string): Promise<string> {
+  const hash = createHash('sha256');
+  let received = 0;
+  body.on('data', (chunk: Buffer) => {
+    hash.update(chunk);
+    received += chunk.length;
+    if (received > maxBytes) body.destroy(tooLarge(key, maxBytes, url));
+  });
+  await pipeline(body, createWriteStream(dest));
+  return hash.digest('hex');
 }

@@ -1,10 +1,8 @@
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { UnsafeCacheEntryError } from '../store/untrusted.js';
-import { tooLarge, type PartialUpload, type Remote, type RemoteConfig, type RemoteEntry, type RemoteMaintenance } from './remote.js';
+import { saveHashed, tooLarge, type PartialUpload, type Remote, type RemoteConfig, type RemoteEntry, type RemoteMaintenance } from './remote.js';
 import { makeS3Client, parseS3Url, s3Endpoint, s3Error, s3Status, type S3Sdk } from './s3-client.js';
 
 const LOCAL_FAILURES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EMFILE']);
@@ -100,16 +98,7 @@ export class S3Remote implements Remote {
         if (s3Status(error) === 404) return false;
         throw error;
       }
-      // Hashed as it streams in, so verifying a download costs no second read.
-      const hash = createHash('sha256');
-      let received = 0;
-      body.on('data', (chunk: Buffer) => {
-        hash.update(chunk);
-        received += chunk.length;
-        if (received > maxBytes) body.destroy(tooLarge(key, maxBytes, this.url));
-      });
-      await pipeline(body, createWriteStream(dest));
-      return hash.digest('hex');
+      return saveHashed(body, dest, key, maxBytes, this.url);
     });
   }
 
