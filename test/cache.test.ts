@@ -152,6 +152,19 @@ describe('remotes', () => {
     assert.match(cli(dir, ['cache', 'gc', '--remote', '--grace', '0'], { PIPELINE_REMOTE: remote }).stdout, /removed 0 run records and 0 objects .*; kept 1 run records, 7 objects\n$/);
   });
 
+  it("a DVC repository's default remote is used when nothing else is configured (a relative path is relative to .dvc/, as DVC reads it)", () => {
+    const dir = study();
+    writeFiles(dir, { '.dvc/config': "[core]\n    remote = shared\n['remote \"shared\"']\n    url = ../shared-remote\n" });
+    const r = cli(dir, ['run', '--push']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /remote: DVC's default remote "shared" \(\.dvc\/config\): \/.*\/shared-remote/);
+    assert.equal(readdirSync(path.join(dir, 'shared-remote', 'runs')).length, 2);
+    writeFiles(dir, { '.dvc/config': "[core]\n    remote = gcs\n['remote \"gcs\"']\n    url = gs://bucket/x\n" });
+    const refused = cli(dir, ['cache', 'push']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /no cache remote is configured, and the DVC remote "gcs" is gs:\/\/, which pipeline does not serve/);
+  });
+
   it('without a remote, says how to configure one', () => {
     const dir = study();
     const r = cli(dir, ['cache', 'push']);

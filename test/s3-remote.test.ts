@@ -4,7 +4,8 @@ import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ListMultipartUploadsCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { cli, cliAsync, executions, makeProject, read, writeFiles } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { cli, cliAsync, cliPath, executions, makeProject, read, writeFiles } from './helpers.js';
 import { listKeys, s3Skip, startS3, type S3Server } from './support/s3-server.js';
 import { tempDir } from './support/temp-dirs.js';
 
@@ -161,6 +162,22 @@ describe('S3 remote (real Ceph radosgw)', { skip: s3Skip }, () => {
       remote.close();
       process.env = saved;
     }
+  });
+
+  it("a DVC repository's default remote (.dvc/config, keys in .dvc/config.local) is where pipeline pushes when nothing else is configured", () => {
+    const dir = makeProject({
+      'params.yaml': 'k: 1\n',
+      'dvc.yaml': 'stages:\n  gen:\n    cmd: echo ${k} > out.txt\n    outs: [out.txt]\n',
+      '.dvc/config': `[core]\n    remote = storage\n['remote "storage"']\n    url = s3://${s3.bucket}/dvcstore\n    endpointurl = ${env.S3_ENDPOINT}\n`,
+      '.dvc/config.local': `['remote "storage"']\n    access_key_id = ${env.AWS_ACCESS_KEY_ID}\n    secret_access_key = ${env.AWS_SECRET_ACCESS_KEY}\n`,
+    });
+    const home = tempDir('pipeline-home-');
+    const bare: Record<string, string> = { HOME: home, AWS_CONFIG_FILE: path.join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'), AWS_EC2_METADATA_DISABLED: 'true' };
+    const environment = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && k !== 'PIPELINE_REMOTE')) as Record<string, string>;
+    const r = spawnSync(process.execPath, [cliPath, 'run', '--push'], { cwd: dir, encoding: 'utf8', env: { ...environment, ...bare, NO_COLOR: '1' } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /remote: DVC's default remote "storage" \(\.dvc\/config\): s3:\/\/[\w-]+\/dvcstore/);
+    assert.match(r.stderr, /push: 1 run records, 1 objects/);
   });
 
   it('missing credentials, a missing bucket and a denied request are one clear sentence each', () => {

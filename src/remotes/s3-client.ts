@@ -10,6 +10,8 @@ export interface S3Settings {
   profile?: string;
   /** Path-style URLs (`endpoint/bucket/key`); default: on for a custom endpoint, off for AWS. */
   path_style?: boolean;
+  /** Keys written in DVC's `.dvc/config.local` (never in pipeline.yaml); else the SDK's chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 export interface S3Location {
@@ -51,6 +53,7 @@ export async function makeS3Client(settings: S3Settings, maxSockets = 16): Promi
     ...(endpoint ? { endpoint } : {}),
     ...(region ? { region } : {}),
     forcePathStyle: settings.path_style ?? custom,
+    ...(settings.credentials ? { credentials: settings.credentials } : {}),
     // S3-compatible servers (radosgw 16, older MinIO) refuse the SDK's default trailing
     // checksums; every download is verified against its sha256 name anyway.
     ...(custom && !process.env.AWS_REQUEST_CHECKSUM_CALCULATION ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const } : {}),
