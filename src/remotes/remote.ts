@@ -18,7 +18,8 @@ export interface Remote {
    * no such file. More than `maxBytes` is refused (UnsafeCacheEntryError), not written.
    */
   get(key: string, dest: string, maxBytes?: number): Promise<string | false>;
-  put(key: string, source: string): Promise<void>;
+  /** `onBytes`: bytes sent so far, where the remote can tell mid-object (S3 multipart parts). */
+  put(key: string, source: string, onBytes?: (sent: number) => void): Promise<void>;
   /** Releases connections. */
   close(): void;
   /** Listing and deleting, for `cache gc --remote`; absent where the remote cannot list. */

@@ -102,7 +102,7 @@ export class S3Remote implements Remote {
     });
   }
 
-  async put(key: string, source: string): Promise<void> {
+  async put(key: string, source: string, onBytes?: (sent: number) => void): Promise<void> {
     const size = statSync(source).size;
     const Key = this.prefix + key;
     await this.call('PUT', key, async () => {
@@ -110,6 +110,7 @@ export class S3Remote implements Remote {
         // A failed upload aborts its parts; a killed one leaves them for `cache gc --remote`.
         const { Upload } = await import('@aws-sdk/lib-storage');
         const upload = new Upload({ client: this.client, params: { Bucket: this.bucket, Key, Body: createReadStream(source) }, partSize: PART_BYTES, queueSize: 4, leavePartsOnError: false });
+        if (onBytes) upload.on('httpUploadProgress', (progress) => onBytes(progress.loaded ?? 0));
         await upload.done();
         return;
       }

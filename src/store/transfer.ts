@@ -55,16 +55,23 @@ export async function push(store: ObjectStore, runs: RunCache, remote: Remote, k
   const hashes = [...new Set(records.flatMap((r) => objectsOf(r, store)))];
   const queue = new PQueue({ concurrency: CONCURRENCY });
   let done = 0;
+  // Bytes of objects still on their way, so a large model file moves the progress line as its parts go up.
+  const inflight = new Map<string, number>();
+  const sending = () => report.bytes + [...inflight.values()].reduce((a, b) => a + b, 0);
   await Promise.all(
     hashes.map((hash) =>
       queue.add(async () => {
         if (await remote.has(objectKey(hash))) report.present++;
         else {
-          await remote.put(objectKey(hash), store.pathOf(hash));
+          await remote.put(objectKey(hash), store.pathOf(hash), (sent) => {
+            inflight.set(hash, sent);
+            onProgress?.({ done, total: hashes.length, bytes: sending() });
+          });
+          inflight.delete(hash);
           report.objects++;
           report.bytes += statSync(store.pathOf(hash)).size;
         }
-        onProgress?.({ done: ++done, total: hashes.length, bytes: report.bytes });
+        onProgress?.({ done: ++done, total: hashes.length, bytes: sending() });
       }),
     ),
   );
