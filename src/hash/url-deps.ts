@@ -1,5 +1,5 @@
 import { UserError, type Where } from '../errors.js';
-import { makeS3Client, parseS3Url, s3Endpoint, s3Error, type S3Settings } from '../remotes/s3-client.js';
+import { makeS3Client, parseS3Url, s3Endpoint, s3Error, s3Status, type S3Settings } from '../remotes/s3-client.js';
 
 /**
  * What stands for a URL dep's content in the key and the lock, as DVC records it: the ETag (and
@@ -9,7 +9,6 @@ import { makeS3Client, parseS3Url, s3Endpoint, s3Error, type S3Settings } from '
 export class UrlDeps {
   private readonly memo = new Map<string, Promise<string>>();
   private s3: ReturnType<typeof makeS3Client> | undefined;
-  private opened: Awaited<ReturnType<typeof makeS3Client>> | undefined;
 
   /** `s3`: the project's S3 remote settings, so data and cache on one MinIO/Ceph server need one configuration. */
   constructor(private readonly s3Settings: S3Settings = {}) {}
@@ -30,7 +29,7 @@ export class UrlDeps {
   private async s3Signature(url: string): Promise<string> {
     const { bucket, prefix: key } = parseS3Url(url);
     this.s3 ??= makeS3Client(this.s3Settings, 4);
-    const { client, sdk } = (this.opened = await this.s3);
+    const { client, sdk } = await this.s3;
     const endpoint = s3Endpoint(this.s3Settings).label;
     try {
       const head = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
@@ -38,7 +37,7 @@ export class UrlDeps {
       return `s3 etag ${head.ETag.replace(/"/g, '')}${head.VersionId && head.VersionId !== 'null' ? ` version ${head.VersionId}` : ''}`;
     } catch (error) {
       if (error instanceof UserError) throw error;
-      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+      if (s3Status(error) === 404) {
         throw new UserError(`dep ${url} does not exist (HEAD answered 404 on ${endpoint}); fix the key, or add the stage that uploads it`);
       }
       throw s3Error(error, `HEAD ${key}`, `dep ${url} (${endpoint})`, bucket);
@@ -46,7 +45,7 @@ export class UrlDeps {
   }
 
   close(): void {
-    this.opened?.client.destroy();
+    void this.s3?.then(({ client }) => client.destroy(), () => undefined);
   }
 }
 
