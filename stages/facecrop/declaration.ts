@@ -3,7 +3,7 @@ import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
 /** What the engine checks a `uses: facecrop` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
   name: 'facecrop',
-  version: '1',
+  version: '2',
   description: 'face detection and square crops with a recorded fallback',
   entry: 'facecrop/main.js',
   inputs: {

@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { derivedPath, formatManifest, readDataset, samplePath, MANIFEST } from '../runtime/manifest.js';
 import type { BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
-import { initBackend } from '../train/backend.js';
+import { FaceDetector, type Box } from './detect.js';
 
 export interface FacecropParams {
   facecrop: {
@@ -22,26 +20,15 @@ export interface FacecropParams {
   };
 }
 
-interface CropRecord {
+/** One image of crops.json: the square cropped (`box`) and, when a face was found, the detector's own box (`face`, unpadded). */
+export interface CropRecord {
   path: string;
   detected: boolean;
   score: number | null;
-  box: [number, number, number, number];
+  box: Box;
+  face?: Box;
   fallback: 'none' | 'center-square';
 }
-
-interface Detection {
-  score: number;
-  box: { x: number; y: number; width: number; height: number };
-}
-
-type FaceApi = {
-  nets: { tinyFaceDetector: { loadFromDisk(dir: string): Promise<void> } };
-  TinyFaceDetectorOptions: new (o: { inputSize: number; scoreThreshold: number }) => unknown;
-  detectAllFaces(input: tf.Tensor3D, options: unknown): Promise<Detection[]>;
-};
-
-const require = createRequire(import.meta.url);
 
 /**
  * Detects the face in every image with a real detector whose weights ship inside an npm
@@ -60,14 +47,7 @@ export const facecrop: BuiltinStage<FacecropParams> = {
     const samples = readDataset(inDir);
     rmSync(out, { recursive: true, force: true });
     mkdirSync(out, { recursive: true });
-    let faceapi: FaceApi | undefined;
-    const detector = async (): Promise<FaceApi> => {
-      if (faceapi) return faceapi;
-      await initBackend(process.env.PIPELINE_TF_BACKEND ?? 'wasm');
-      faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
-      await faceapi.nets.tinyFaceDetector.loadFromDisk(path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model'));
-      return faceapi;
-    };
+    const detector = new FaceDetector(p);
     const records: CropRecord[] = [];
     let reused = 0;
     for (const [i, sample] of samples.entries()) {
@@ -82,24 +62,16 @@ export const facecrop: BuiltinStage<FacecropParams> = {
         reused++;
         continue;
       }
-      const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      // The detector wants faces of a reasonable pixel size: look at an upscaled copy.
-      const scale = Math.max(1, Math.ceil(p.input_size / Math.max(info.width, info.height)));
-      const big = scale > 1 ? await sharp(bytes).removeAlpha().resize(info.width * scale, info.height * scale, { kernel: 'cubic' }).raw().toBuffer() : data;
-      const api = await detector();
-      const input = tf.tensor3d(new Int32Array(big), [info.height * scale, info.width * scale, 3], 'int32');
-      const found = (await api.detectAllFaces(input, new api.TinyFaceDetectorOptions({ inputSize: p.input_size, scoreThreshold: p.min_score }))).sort((a, b) => b.score - a.score)[0];
-      input.dispose();
-      let box: [number, number, number, number];
+      const { face: found, width, height } = await detector.detect(bytes);
+      let box: Box;
       let record: CropRecord;
       if (found) {
-        const side = Math.max(found.box.width, found.box.height) / scale * (1 + 2 * p.margin);
-        const cx = (found.box.x + found.box.width / 2) / scale;
-        const cy = (found.box.y + found.box.height / 2) / scale;
-        box = squareWithin(cx, cy, side, info.width, info.height);
-        record = { path: sample.path, detected: true, score: +found.score.toFixed(4), box, fallback: 'none' };
+        const [x, y, w, h] = found.box;
+        box = squareWithin(x + w / 2, y + h / 2, Math.max(w, h) * (1 + 2 * p.margin), width, height);
+        const face = found.box.map((v) => +v.toFixed(2)) as Box;
+        record = { path: sample.path, detected: true, score: +found.score.toFixed(4), box, face, fallback: 'none' };
       } else {
-        box = squareWithin(info.width / 2, info.height / 2, Math.min(info.width, info.height), info.width, info.height);
+        box = squareWithin(width / 2, height / 2, Math.min(width, height), width, height);
         record = { path: sample.path, detected: false, score: null, box, fallback: 'center-square' };
       }
       await sharp(bytes).removeAlpha().extract({ left: box[0], top: box[1], width: box[2], height: box[3] }).resize(p.size, p.size, { fit: 'fill' }).png().toFile(dest);

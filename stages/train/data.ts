@@ -41,22 +41,35 @@ export function streamedChannelStats(locations: readonly ImageLocation[], size: 
   }
 }
 
-function channelStatsOf(images: Iterable<Float32Array>, pixels: number): { mean: number[]; std: number[] } {
-  const sum = [0, 0, 0];
-  const sq = [0, 0, 0];
-  let count = 0;
-  for (const img of images) {
-    count++;
-    for (let p = 0; p < pixels; p++) {
+/** Per-channel mean/std of images added one at a time (population std, as the "real" normalisation uses). */
+export class ChannelStats {
+  private readonly sum = [0, 0, 0];
+  private readonly sq = [0, 0, 0];
+  private count = 0;
+
+  constructor(private readonly pixels: number) {}
+
+  add(img: Float32Array): void {
+    this.count++;
+    for (let p = 0; p < this.pixels; p++) {
       for (let c = 0; c < 3; c++) {
         const v = img[p * 3 + c]!;
-        sum[c] += v;
-        sq[c] += v * v;
+        this.sum[c] += v;
+        this.sq[c] += v * v;
       }
     }
   }
-  const n = Math.max(1, count * pixels);
-  const mean = sum.map((s) => s / n);
-  return { mean, std: sq.map((s, c) => Math.sqrt(Math.max(1e-8, s / n - mean[c] * mean[c]))) };
+
+  result(): { mean: number[]; std: number[] } {
+    const n = Math.max(1, this.count * this.pixels);
+    const mean = this.sum.map((s) => s / n);
+    return { mean, std: this.sq.map((s, c) => Math.sqrt(Math.max(1e-8, s / n - mean[c] * mean[c]))) };
+  }
+}
+
+function channelStatsOf(images: Iterable<Float32Array>, pixels: number): { mean: number[]; std: number[] } {
+  const stats = new ChannelStats(pixels);
+  for (const img of images) stats.add(img);
+  return stats.result();
 }
 
