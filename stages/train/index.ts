@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { scoreFold, writeRunFolder, type EpochRecord, type FoldMetrics } from '../runtime/run-folder.js';
@@ -22,6 +22,7 @@ import { backboneOf } from './backbones.js';
 import type { TorchvisionArch } from './archs/architecture.js';
 import { cachedFeatures } from './feature-cache.js';
 import { modelCost } from './model-cost.js';
+import { saveLayersModel } from './save-model.js';
 import { learningRate, type Schedule, type ScheduleParams } from './schedule.js';
 import { buildPretrainedNet, GroupedStep, lossFunction, type Freeze } from './pretrained-net.js';
 
@@ -285,13 +286,7 @@ export const train: BuiltinStage<TrainParams> = {
 
     rmSync(out, { recursive: true, force: true });
     mkdirSync(out, { recursive: true });
-    await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        writeFileSync(path.join(out, 'model.json'), JSON.stringify({ modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] }));
-        writeFileSync(path.join(out, 'weights.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
-        return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
-      }),
-    );
+    await saveLayersModel(model, out);
     if (head.task === 'binary') writeRunFolder(out, metrics as FoldMetrics, binary, history);
     else writeTaskRunFolder(out, metrics as TaskFoldMetrics, other, history);
     ctx.log(`fold ${fold}: ${head.monitor} ${(head.task === 'regression' || opt.monitor === 'loss' ? -best.score : best.score).toFixed(4)} at epoch ${best.epoch}; ${speed.toFixed(1)} train images/s on ${backend.backend}`);
