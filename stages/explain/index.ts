@@ -36,7 +36,7 @@ interface ExplainOptions {
 }
 
 /** One explained image of explanations.json (docs/formats.md). */
-interface Explained {
+export interface Explained {
   path: string;
   fold: number;
   label: number;
@@ -57,11 +57,29 @@ interface Explained {
   true_class?: { heatmap: string; face_share: number | null; border_share: number | null };
 }
 
+/** A share's mean and 95% interval over images (bounds null below two images). */
+export interface ShareSummary {
+  mean: number | null;
+  lo: number | null;
+  hi: number | null;
+  n: number;
+}
+
+/** explanations.json, as the report reads it. */
+export interface ExplanationsFile {
+  experiment: string;
+  task: Task;
+  method: 'gradcam' | 'occlusion';
+  layer: string | null;
+  images: Explained[];
+  summary: { face_share: ShareSummary; border_share: ShareSummary; by_source: Record<string, { face_share: ShareSummary; border_share: ShareSummary }>; faces_found: number };
+}
+
 const DISPLAY = 96;
 const SAMPLE_FOR_MEAN = 200;
 
 /** A mean with its 95% t interval over images, clipped to [0, 1] (shares); null bounds below two images. */
-function shareSummary(values: readonly (number | null)[]): { mean: number | null; lo: number | null; hi: number | null; n: number } {
+function shareSummary(values: readonly (number | null)[]): ShareSummary {
   const present = values.filter((v): v is number => v !== null);
   if (present.length === 0) return { mean: null, lo: null, hi: null, n: 0 };
   if (present.length === 1) return { mean: present[0]!, lo: null, hi: null, n: 1 };
@@ -207,10 +225,10 @@ export const explain: BuiltinStage<ExplainParams> = {
       by_selection: Object.fromEntries([...new Set(explained.map((e) => e.selection))].map((sel) => [sel, { face_share: shareSummary(explained.filter((e) => e.selection === sel).map((e) => e.face_share)) }])),
       faces_found: explained.filter((e) => e.face !== 'none').length,
     };
-    const result = {
+    const result: ExplanationsFile & Record<string, unknown> = {
       experiment,
       task,
-      method,
+      method: method!,
       layer: method === 'gradcam' ? layerUsed : null,
       size,
       ...(method === 'occlusion' ? { occlusion: { patch: options.patch ?? Math.max(1, Math.ceil(size / 8)), fill: fill.map((v) => +v.toFixed(6)) } } : {}),

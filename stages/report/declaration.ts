@@ -3,7 +3,7 @@ import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
 /** What the engine checks a `uses: report` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
   name: 'report',
-  version: '8',
+  version: '9',
   description: 'the HTML + Markdown report over every experiment',
   entry: 'report/main.js',
   inputs: {
@@ -13,6 +13,7 @@ export const declaration: StageDeclaration = {
     runs: { kind: 'dir', description: 'the run folders (predictions, histories)' },
     dataset: { kind: 'dir', required: false, description: 'the dataset (images for the hardest-errors grid)' },
     sufficiency: { kind: 'dir', required: false, description: 'a sufficiency stage\'s folder: adds the data-sufficiency section' },
+    explain: { kind: 'dir', required: false, description: "an explain stage's folder (one explanations.json per experiment): adds where each network looks, per phase" },
     since: { kind: 'file', required: false, description: 'a `pipeline metrics diff REV --json` of the results: adds an AUC-since-REV column' },
   },
   outputs: {

@@ -9,6 +9,7 @@ import { declaration } from './declaration.js';
 import { readStudy, type StudyInfo } from '../runtime/study.js';
 import { probeVerdict } from './probe.js';
 import { costSection } from './cost-section.js';
+import { explainSection, readExplanations, shareCell } from './explain-section.js';
 import { initBackend } from '../train/backend.js';
 import { pretrainingResults, pretrainingVerdict } from './pretraining.js';
 import { sufficiencySection } from './sufficiency-section.js';
@@ -89,6 +90,7 @@ export const report: BuiltinStage = {
       unreadable: string[];
     };
     const comparisons = compareWithBaselines(study, results, taskResults);
+    const explanations = readExplanations(ctx.inputs.explain, study.map((s) => s.name));
     const html: string[] = [];
     const names = classNames(dataDir);
     const title = names ? `${names.positive} vs ${names.negative}: study report` : (otherTaskTitle(dataDir) ?? 'Real vs fake faces: study report');
@@ -126,7 +128,7 @@ export const report: BuiltinStage = {
       const members = [...networks, ...probes];
       html.push(`<h2>Phase ${phase}</h2>`);
       md.push(`## Phase ${phase}`, '');
-      const header = ['experiment', 'question', 'setting', 'AUC [95% CI]', 'Δ AUC vs baseline', 'p (corrected t)', 'p (Holm)', 'PR-AUC', 'accuracy', 'balanced acc.', 'F1', 'log loss', 'train-val gap', ...(since ? [`AUC since ${sinceLabel}`] : [])];
+      const header = ['experiment', 'question', 'setting', 'AUC [95% CI]', 'Δ AUC vs baseline', 'p (corrected t)', 'p (Holm)', 'PR-AUC', 'accuracy', 'balanced acc.', 'F1', 'log loss', 'train-val gap', ...(explanations.size ? ['inside the face [95% CI]'] : []), ...(since ? [`AUC since ${sinceLabel}`] : [])];
       html.push(`<table><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr>`);
       md.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
       for (const s of members) {
@@ -134,7 +136,7 @@ export const report: BuiltinStage = {
         const base = s.baseline ? results.get(s.baseline) : undefined;
         let cells: string[];
         if (!r) {
-          cells = [s.name, s.question, s.label, 'missing (no results)', '', '', '', '', '', '', '', '', '', ...(since ? [''] : [])];
+          cells = [s.name, s.question, s.label, 'missing (no results)', '', '', '', '', '', '', '', '', '', ...(explanations.size ? [''] : []), ...(since ? [''] : [])];
         } else {
           const delta = base ? r.metrics.auc.mean - base.metrics.auc.mean : undefined;
           const test = comparisons.get(s.name);
@@ -152,6 +154,7 @@ export const report: BuiltinStage = {
             f3(r.metrics.f1.mean),
             f3(r.metrics.log_loss.mean),
             f3(r.train_val_gap.mean),
+            ...(explanations.size ? [shareCell(explanations.get(s.name)?.file.summary.face_share)] : []),
             ...(since ? [sinceCell(since, path.posix.join(resultsDir, `${s.name}.json`))] : []),
           ];
         }
@@ -171,6 +174,9 @@ export const report: BuiltinStage = {
         html.push(`<p class="probe">${esc(verdict)}</p>`);
         md.push(verdict, '');
       }
+      const looks = explainSection(String(phase), networks.map((s) => ({ name: s.name, auc: results.get(s.name)?.metrics.auc.mean, baseline: s.baseline })), explanations);
+      html.push(...looks.html);
+      md.push(...looks.md);
       const withResults = members.filter((s) => results.has(s.name));
       if (withResults.length === 0) continue;
       html.push(...(await sweepSection(networks, runsRoot)));
@@ -246,7 +252,7 @@ export const report: BuiltinStage = {
     const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Study report</title><style>
 body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0;font-size:13px}
 td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}tr.missing td{color:#999;font-style:italic}.warn{background:#fff3cd;padding:.5em}
-.chart{display:inline-block;margin:.5em}.grid,.cms{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0;font-size:11px;width:90px}table.cm{display:inline-table}
+.chart{display:inline-block;margin:.5em}figure.pair{width:184px}figure.pair img{image-rendering:pixelated;margin-right:2px}.grid,.cms{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0;font-size:11px;width:90px}table.cm{display:inline-table}
 </style></head><body>
 ${html.join('\n')}
 </body></html>
