@@ -3,7 +3,7 @@
  * generated DAGs, plus cold hashing throughput beside sha256sum. Prints a table with ratios.
  * `npm run bench -- --quick` runs only the 1,000-stage DAG and a 512 MB hashing tree;
  * `--training-only` the training rows (CPU backends, then WebGPU beside PyTorch on the GPU);
- * `--s3-only` push/pull of 200 MB to a real S3 server beside the AWS CLI and curl; `--search-only` planning a 1,000- and a 10,000-trial search; `--gpu-only` just the GPU rows, for a lent GPU machine; `--big-dir-only` the 1M-file
+ * `--explain-only` explaining 40 images against one training epoch; `--s3-only` push/pull of 200 MB to a real S3 server beside the AWS CLI and curl; `--search-only` planning a 1,000- and a 10,000-trial search; `--gpu-only` just the GPU rows, for a lent GPU machine; `--big-dir-only` the 1M-file
  * directory dep (100k with --quick); `--memory-only` a training stage's peak RSS at 2k and 16k
  * images (1k and 4k with --quick); `--dag-only` the DAG rows beside make.
  */
@@ -24,6 +24,7 @@ import { bigDirectory, bigDirTable } from './big-dir.js';
 import { probeSolvers, probeTable } from './probe.js';
 import { searchPlanning, searchTable } from './search.js';
 import { s3Transfer, transferTable } from './s3-transfer.js';
+import { explainCost, explainTable } from './explain.js';
 
 const cli = fileURLToPath(new URL('../../bin/pipeline.js', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -45,6 +46,8 @@ const searchOnly = process.argv.includes('--search-only');
 const s3Only = process.argv.includes('--s3-only');
 /** Only the DAG rows beside make (1k stages; 10k too without --quick). */
 const dagOnly = process.argv.includes('--dag-only');
+/** Only explaining 40 images of one experiment against one epoch of its training. */
+const explainOnly = process.argv.includes('--explain-only');
 const jobs = 2;
 const root = path.join(process.env.BENCH_DIR ?? tmpdir(), 'pipeline-bench');
 
@@ -268,10 +271,17 @@ async function main(): Promise<void> {
   }
   if (searchOnly) {
     process.stdout.write(searchTable([1000, 10_000].map((n) => searchPlanning(root, cli, n))));
+  process.stderr.write('explain: 40 images against one training epoch...\n');
+  const explain = explainCost(root, cli);
+  process.stdout.write(explainTable(explain));
     process.exit(0);
   }
   if (s3Only) {
     process.stdout.write(transferTable(s3Transfer(root, cli)));
+    process.exit(0);
+  }
+  if (explainOnly) {
+    process.stdout.write(explainTable(explainCost(root, cli)));
     process.exit(0);
   }
   if (!has('make')) throw new Error('GNU make is needed for the comparison (apt-get install make)');
@@ -314,6 +324,9 @@ async function main(): Promise<void> {
   process.stdout.write(t.join('\n') + '\n');
   process.stdout.write(probeTable(probeSolvers(path.join(root, 'probe'))));
   process.stdout.write(searchTable([1000, 10_000].map((n) => searchPlanning(root, cli, n))));
+  process.stderr.write('explain: 40 images against one training epoch...\n');
+  const explain = explainCost(root, cli);
+  process.stdout.write(explainTable(explain));
   process.stderr.write('S3 push/pull beside the AWS CLI and curl...\n');
   const s3 = s3Transfer(root, cli);
   process.stdout.write(transferTable(s3));
@@ -325,7 +338,7 @@ async function main(): Promise<void> {
   process.stdout.write(gpuTable(gpu));
   // --training-only skips every part that makes the work folder.
   mkdirSync(root, { recursive: true });
-  writeFileSync(path.join(root, 'results.json'), JSON.stringify({ rows, bigDir, memory, extras, training, s3, backbones, gpu }, null, 2));
+  writeFileSync(path.join(root, 'results.json'), JSON.stringify({ rows, bigDir, memory, extras, training, explain, s3, backbones, gpu }, null, 2));
   process.exit(0);
 }
 

@@ -6,10 +6,13 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { cli, makeProject, tempDir } from '../helpers.js';
 import { torchPython } from '../support/torch-python.js';
+import { webgpuUnavailable } from '../support/webgpu-adapter.js';
 import { decodeImage } from '../../stages/runtime/decoded-shards.js';
 import { massShares } from '../../stages/explain/heatmap.js';
 import { toInput } from '../../stages/explain/face-boxes.js';
 import { selectImages } from '../../stages/explain/selection.js';
+import { explainSection } from '../../stages/report/explain-section.js';
+import type { ExplanationsFile } from '../../stages/explain/index.js';
 
 /**
  * `explain`: Grad-CAM and occlusion maps of real `train` models on real images, checked against
@@ -118,6 +121,22 @@ describe('explain: Grad-CAM and occlusion of the fold models, and where they loo
     assert.deepEqual(toInput([0, 0, 100, 200], 100, 200, 50, 'letterbox'), [12.5, 0, 37.5, 50], 'contain: scaled by the long side, centred');
   });
 
+  it('the report warns when a network scores well while looking mostly outside the face, and says how the share moved', () => {
+    const share = (mean: number, half: number) => ({ mean, lo: mean - half, hi: mean + half, n: 20 });
+    const file = (face: ReturnType<typeof share>): ExplanationsFile => ({ experiment: 'x', task: 'binary', method: 'gradcam', layer: 's2_conv', images: [], summary: { face_share: face, border_share: share(0.3, 0.05), by_source: {}, faces_found: 20 } });
+    const explanations = new Map([
+      ['base', { file: file(share(0.3, 0.05)), dir: '.' }],
+      ['better', { file: file(share(0.6, 0.05)), dir: '.' }],
+      ['shortcut', { file: file(share(0.3, 0.1)), dir: '.' }],
+    ]);
+    const { md } = explainSection('2', [{ name: 'base', auc: 0.7 }, { name: 'better', auc: 0.9, baseline: 'base' }, { name: 'shortcut', auc: 0.95, baseline: 'base' }], explanations);
+    const text = md.join('\n');
+    assert.match(text, /\| better \| 0\.900 \| Grad-CAM \(s2_conv\) \| 0\.60 \[0\.55, 0\.65\] \| 0\.30 \[0\.25, 0\.35\] \| 0 \(20\) \| \+0\.30 vs base \(rises; intervals apart\) \|/);
+    assert.match(text, /\*\*shortcut scores AUC 0\.950 while only 30% of its heatmap mass lies inside the face \(upper bound 40%\)/);
+    assert.doesNotMatch(text, /\*\*base scores/, 'a weak network is not flagged');
+    assert.doesNotMatch(text, /\*\*better scores/);
+  });
+
   it('the selection is the hardest errors of each kind and a fixed sample per class x source', () => {
     const work = tempDir('pipeline-explain-sel-');
     made.push(work);
@@ -159,6 +178,13 @@ describe('explain: Grad-CAM and occlusion of the fold models, and where they loo
     const rerun = cli(dir, ['run', '--force', 'explain@exp=cnn'], { PIPELINE_TF_BACKEND: 'wasm' });
     assert.equal(rerun.code, 0, rerun.stderr);
     assert.deepEqual(readJson<Explanations>(dir, 'outputs/explain/cnn/explanations.json'), grad, 'byte-for-byte the same maps on a rerun');
+    const noWebGpu = webgpuUnavailable();
+    for (const backend of ['cpu', ...(noWebGpu ? [] : ['webgpu'])]) {
+      const other = cli(dir, ['run', '--force', 'explain@exp=cnn'], { PIPELINE_TF_BACKEND: backend });
+      assert.equal(other.code, 0, other.stderr);
+      const maps = readJson<Explanations>(dir, 'outputs/explain/cnn/explanations.json');
+      maps.images.forEach((im, i) => assertClose(im.map.values, grad.images[i]!.map.values, 1e-4, `${backend} vs wasm ${im.path}`));
+    }
 
     writeFileSync(path.join(dir, 'pipeline.yaml'), read(dir, 'pipeline.yaml').replace("method: occlusion, patch: 4", 'layer: s9_conv'));
     const badLayer = cli(dir, ['run', 'occlusion@exp=cnn']);

@@ -65,10 +65,18 @@ function tinyStudy(): string {
       `    cmd: node ${JSON.stringify(cliPath)} metrics diff HEAD --json > outputs/since.json`,
       '    deps: [outputs/results]',
       '    outs: [outputs/since.json]',
+      // No face crops in this study: explain runs the face detector on the images it explains.
+      '  explain:',
+      '    matrix: { exp: "configs/phase1/*.yaml" }',
+      '    uses: explain',
+      '    with: { experiment: "${exp.name}", errors: 2, per_group: 1 }',
+      '    deps: { runs: "outputs/runs/${exp.name}", splits: outputs/splits.json, dataset: data/raw }',
+      '    params: ${exp}',
+      '    outs: { explain: "outputs/explain/${exp.name}" }',
       '  report:',
       '    uses: report',
       '    with: { since: HEAD, inference_ms: true }',
-      '    deps: { results: outputs/results, eda: outputs/eda, configs: configs, runs: outputs/runs, dataset: data/raw, since: outputs/since.json, sufficiency: outputs/sufficiency }',
+      '    deps: { results: outputs/results, eda: outputs/eda, configs: configs, runs: outputs/runs, dataset: data/raw, since: outputs/since.json, sufficiency: outputs/sufficiency, explain: outputs/explain }',
       '    outs: { report: outputs/report }',
     ].join('\n'),
   });
@@ -87,6 +95,11 @@ describe('the built-in stages end to end (tiny study)', () => {
     assert.doesNotMatch(html, /never_trained<\/td>.*<td>0\.\d{3} \[/, 'and never given numbers');
     assert.ok((html.match(/<svg/g) ?? []).length >= 5, 'charts are inline SVG');
     assert.match(html, /Shortcut check:<\/b> image geometry alone separates the classes/);
+    assert.match(html, /<h3>Phase 1: where the networks look<\/h3>/, 'the explanations, per phase');
+    assert.match(html, /<td>b_mobile<\/td><td>0\.\d{3}<\/td><td>Grad-CAM \(m2_0_pw_relu\)<\/td><td>(\d\.\d\d \[\d\.\d\d, \d\.\d\d\]|—)<\/td>/, 'the share inside the face beside AUC');
+    assert.match(html, /<figure class="pair"><img src="data:image\/png;base64,[^"]+" width="90" height="90" alt="inputs\/000\.png of images\//, 'image | heatmap pairs');
+    const looked = JSON.parse(read(dir, 'outputs/explain/a_cnn/explanations.json')) as { images: { face: string }[] };
+    assert.ok(looked.images.every((im) => im.face === 'detector' || im.face === 'none') && looked.images.some((im) => im.face === 'detector'), 'without crops, the detector finds the faces');
     const metrics = JSON.parse(read(dir, 'outputs/runs/a_cnn/fold0/metrics.json')) as { backend: string; val: { auc: number } };
     assert.equal(metrics.backend, 'wasm');
     assert.ok(metrics.val.auc >= 0 && metrics.val.auc <= 1);
@@ -144,7 +157,7 @@ describe('the built-in stages end to end (tiny study)', () => {
     writeFileSync(path.join(dir, 'configs/phase1/b_mobile.yaml'), 'extends: ../shared.yaml\nmodel: { arch: mobilenet, width: 6, depth: 1 }\n');
     const edited = cli(dir, ['run', 'report', '--json']);
     const ran = edited.stdout.split('\n').filter((l) => l.includes('"event":"finished"')).map((l) => (JSON.parse(l) as { stage: string }).stage).sort();
-    assert.deepEqual(ran, ['aggregate@exp=b_mobile', 'report', 'since', 'sufficiency', 'train@exp=b_mobile,fold=0', 'train@exp=b_mobile,fold=1']);
+    assert.deepEqual(ran, ['aggregate@exp=b_mobile', 'explain@exp=b_mobile', 'report', 'since', 'sufficiency', 'train@exp=b_mobile,fold=0', 'train@exp=b_mobile,fold=1']);
     const report = read(dir, 'outputs/report/report.md');
     assert.match(report, /\| a_cnn \|.*\| unchanged \|/);
     const moved = JSON.parse(read(dir, 'outputs/since.json')) as Record<string, Record<string, { old: number; new: number }>>;
