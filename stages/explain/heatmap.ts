@@ -49,7 +49,7 @@ function colour(t: number): [number, number, number] {
 /**
  * The image the network saw and the same image under its heatmap (the positive part, scaled to
  * its maximum), both as PNGs of `display` px: small inputs are enlarged with nearest-neighbour
- * so their pixels stay visible. A face box, when given, is outlined in white.
+ * so their pixels stay visible. A face box, when given, is outlined in white on the overlay.
  */
 export async function renderPair(image: Float32Array, map: Float32Array, size: number, display: number, face: InputBox | undefined): Promise<{ input: Buffer; overlay: Buffer }> {
   const max = map.reduce((m, v) => Math.max(m, v), 0);
@@ -65,13 +65,22 @@ export async function renderPair(image: Float32Array, map: Float32Array, size: n
       blended[p * 3 + c] = Math.round(255 * ((1 - alpha) * v + alpha * [r, g, b][c]!));
     }
   }
-  const scale = display / size;
-  const outline = face ? Buffer.from(`<svg width="${display}" height="${display}"><rect x="${face[0] * scale}" y="${face[1] * scale}" width="${(face[2] - face[0]) * scale}" height="${(face[3] - face[1]) * scale}" fill="none" stroke="white" stroke-width="1.5"/></svg>`) : undefined;
-  const png = async (raw: Buffer, boxed: boolean) => {
-    const resized = sharp(raw, { raw: { width: size, height: size, channels: 3 } }).resize(display, display, { kernel: size < display ? 'nearest' : 'lanczos3' });
-    const composed = boxed && outline ? sharp(await resized.png().toBuffer()).composite([{ input: outline }]) : resized;
-    // A 128-colour palette: a large input downsampled to the display size would otherwise cost ~30 KB a picture in the report.
-    return composed.png({ compressionLevel: 9, palette: true, colours: 128, dither: 0 }).toBuffer();
-  };
-  return { input: await png(plain, false), overlay: await png(blended, true) };
+  const raw = { width: size, height: size, channels: 3 as const };
+  const toDisplay = async (pixels: Buffer) => (size === display ? pixels : sharp(pixels, { raw }).resize(display, display, { kernel: size < display ? 'nearest' : 'lanczos3' }).raw().toBuffer());
+  // A 128-colour palette for a large input downsampled to the display size (~30 KB a picture in the report otherwise); an enlarged small one compresses well as it is.
+  const png = (pixels: Buffer) => sharp(pixels, { raw: { width: display, height: display, channels: 3 } }).png(size > display ? { compressionLevel: 9, palette: true, colours: 128, dither: 0 } : { compressionLevel: 6 }).toBuffer();
+  const [input, overlay] = await Promise.all([toDisplay(plain), toDisplay(blended)]);
+  if (face) outline(overlay!, display, face.map((v) => (v * display) / size) as InputBox);
+  const [inputPng, overlayPng] = await Promise.all([png(input!), png(overlay!)]);
+  return { input: inputPng!, overlay: overlayPng! };
+}
+
+/** A white rectangle's outline, drawn into an RGB picture of edge `size`. */
+function outline(pixels: Buffer, size: number, box: InputBox): void {
+  const clamp = (v: number) => Math.min(size - 1, Math.max(0, Math.round(v)));
+  const [left, top, right, bottom] = [clamp(box[0]), clamp(box[1]), clamp(box[2] - 1), clamp(box[3] - 1)];
+  const white = (x: number, y: number) => pixels.fill(255, (y * size + x) * 3, (y * size + x) * 3 + 3);
+  for (let x = left; x <= right; x++) [top, bottom].forEach((y) => white(x, y));
+  for (let y = top; y <= bottom; y++) [left, right].forEach((x) => white(x, y));
+
 }
