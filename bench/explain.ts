@@ -10,6 +10,8 @@ export interface ExplainRow {
   explain: number;
   /** Seconds inside the stage (models loaded, maps, shares, pictures written), from its log. */
   inStage: number;
+  /** Seconds inside the stage once the backend was up: what an epoch's time also leaves out. */
+  work: number;
   /** Seconds of that computing the maps. */
   maps: number;
   /** The median epoch of the same experiment's training, from its log. */
@@ -64,9 +66,9 @@ export function explainCost(root: string, cli: string): ExplainRow[] {
     const events = run(['run', '-j', '1', `explain_m${i}`, '--json']).trim().split('\n').map((l) => JSON.parse(l) as { event: string; stage?: string; duration_ms?: number });
     const finished = events.find((e) => e.event === 'finished' && e.stage === `explain_m${i}`)!;
     const epochs = [...readFileSync(path.join(dir, `cache/logs/train@exp=m${i},fold=0.log`), 'utf8').matchAll(/epoch \d+: ([\d.]+) s/g)].map((x) => Number(x[1])).sort((a, b) => a - b);
-    const log = readFileSync(path.join(dir, `cache/logs/explain_m${i}.log`), 'utf8').match(/explained in ([\d.]+) s in the stage, ([\d.]+) s of it computing the maps/)!;
+    const log = readFileSync(path.join(dir, `cache/logs/explain_m${i}.log`), 'utf8').match(/explained in ([\d.]+) s once the backend was up \(([\d.]+) s before\), ([\d.]+) s of it computing the maps/)!;
     const explained = JSON.parse(readFileSync(path.join(dir, `outputs/explain/m${i}/explanations.json`), 'utf8')) as { images: unknown[] };
-    return { model: m.name, method: m.method, images: explained.images.length, explain: finished.duration_ms! / 1000, inStage: Number(log[1]), maps: Number(log[2]), epoch: epochs[Math.floor(epochs.length / 2)]! };
+    return { model: m.name, method: m.method, images: explained.images.length, explain: finished.duration_ms! / 1000, inStage: Number(log[1]) + Number(log[2]), work: Number(log[1]), maps: Number(log[3]), epoch: epochs[Math.floor(epochs.length / 2)]! };
   });
   rmSync(dir, { recursive: true, force: true });
   return rows;
@@ -75,9 +77,9 @@ export function explainCost(root: string, cli: string): ExplainRow[] {
 export function explainTable(rows: readonly ExplainRow[]): string {
   const lines = [
     '',
-    '| explain (synth-faces, 400 training images, 1 fold, wasm, 2 cores) | method | images | stage, process included (s) | in the stage (s) | of it, the maps (s) | one training epoch (s) | in the stage / epoch | goal <= 1x |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---|',
+    '| explain (synth-faces, 400 training images, 1 fold, wasm, 2 cores) | method | images | stage, process included (s) | in the stage (s) | once the backend is up (s) | of it, the maps (s) | one training epoch (s) | backend up / epoch | goal <= 1x |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
-  for (const r of rows) lines.push(`| ${r.model} | ${r.method} | ${r.images} | ${r.explain.toFixed(2)} | ${r.inStage.toFixed(2)} | ${r.maps.toFixed(2)} | ${r.epoch.toFixed(2)} | ${(r.inStage / r.epoch).toFixed(2)}x | ${r.inStage <= r.epoch ? 'met' : 'NOT met'} |`);
+  for (const r of rows) lines.push(`| ${r.model} | ${r.method} | ${r.images} | ${r.explain.toFixed(2)} | ${r.inStage.toFixed(2)} | ${r.work.toFixed(2)} | ${r.maps.toFixed(2)} | ${r.epoch.toFixed(2)} | ${(r.work / r.epoch).toFixed(2)}x | ${r.work <= r.epoch ? 'met' : 'NOT met'} |`);
   return lines.join('\n') + '\n';
 }

@@ -115,6 +115,7 @@ export const explain: BuiltinStage<ExplainParams> = {
     const chosen = selectImages(folds, task, errorsPer, perGroup);
     if (chosen.length === 0) throw new StageError(`${where}: the out-of-fold predictions select no image (errors: ${errorsPer}, per_group: ${perGroup})`);
     const backend = await initBackend(process.env.PIPELINE_TF_BACKEND);
+    const backendUp = performance.now();
     ctx.log(`${where}: ${chosen.length} image(s) over ${folds.length} fold(s), backend ${backend.backend}`);
 
     const out = ctx.outputs.explain;
@@ -251,7 +252,7 @@ export const explain: BuiltinStage<ExplainParams> = {
     };
     writeFileSync(path.join(out, 'explanations.json'), JSON.stringify(result, null, 1) + '\n');
     // Timings go to the log, not into the outs: reruns must be byte-identical.
-    ctx.log(`${where}: ${explained.length} image(s) explained in ${((performance.now() - started) / 1000).toFixed(2)} s in the stage, ${mapsSeconds.toFixed(2)} s of it computing the maps`);
+    ctx.log(`${where}: ${explained.length} image(s) explained in ${((performance.now() - backendUp) / 1000).toFixed(2)} s once the backend was up (${((backendUp - started) / 1000).toFixed(2)} s before), ${mapsSeconds.toFixed(2)} s of it computing the maps`);
     const f = summary.face_share;
     ctx.log(`${where}: ${method}${method === 'gradcam' ? ` on ${layerUsed}` : ''}, ${explained.length} image(s); share inside the face ${f.mean === null ? 'n/a (no face found)' : `${f.mean.toFixed(3)}${f.lo === null ? '' : ` [${f.lo.toFixed(3)}, ${f.hi!.toFixed(3)}]`}`}, on the border ${summary.border_share.mean?.toFixed(3) ?? 'n/a'}`);
   },

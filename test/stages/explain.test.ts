@@ -40,6 +40,7 @@ function study(): string {
     'configs/dataset.yaml': 'seed: 7\ndata: { identities: 10, real_per_identity: 2, fake_per_identity: 2, size: 48, geometry_shortcut: true }\ncv: { folds: 2, stratify: label }\nfacecrop: {}\n',
     'configs/exp/cnn.yaml': 'seed: 7\nmodel: { arch: simple_cnn, width: 8, depth: 1 }\ndata: { size: 24 }\ntrain: { epochs: 2, batch_size: 8, lr: 0.01, patience: 2 }\n',
     'configs/multi/source.yaml': 'seed: 7\nmodel: { arch: simple_cnn, width: 8, depth: 1 }\ndata: { size: 24, target: source }\ntrain: { epochs: 2, batch_size: 8, lr: 0.01, patience: 2 }\n',
+    'configs/multi/light.yaml': 'seed: 7\nmodel: { arch: simple_cnn, width: 8, depth: 1 }\ndata: { size: 24, target: light }\ntrain: { epochs: 2, batch_size: 8, lr: 0.01, patience: 2 }\n',
     'configs/probe/probe.yaml': 'data: { input: raw }\nprobe: { pixels: 12, C: 1.0 }\n',
     'pipeline.yaml': [
       'params: [configs/dataset.yaml]',
@@ -171,6 +172,9 @@ describe('explain: Grad-CAM and occlusion of the fold models, and where they loo
     }
     const multi = readJson<Explanations>(dir, 'outputs/explain/source/explanations.json');
     assert.ok(multi.images.some((im) => im.selection === 'error' && im.true_class), 'a multi-class error has its true class explained');
+    const light = readJson<Explanations & { task: string }>(dir, 'outputs/explain/light/explanations.json');
+    assert.equal(light.task, 'regression');
+    assert.ok(light.images.filter((im) => im.selection === 'error').length === 16 && light.images.every((im) => im.map.values.some((v) => v > 0) || im.border_share === null), 'a regression head: the largest errors, explained');
     const probe = readJson<Explanations>(dir, 'outputs/explain/probe/explanations.json');
     assert.equal(probe.method, 'occlusion', 'the probe has no feature map: occlusion');
     assert.equal(probe.size, 12);
