@@ -29,6 +29,26 @@ interface Member {
   name: string;
   auc: number | undefined;
   baseline?: string;
+  /** A data-scale cell: the model it scales and its share of the training data. */
+  model?: string;
+  fraction?: number;
+}
+
+const apart = (a: ShareSummary, b: ShareSummary) => a.lo !== null && b.lo !== null && (a.lo > b.hi! || a.hi! < b.lo);
+
+/** Per model of a data-scale phase: the share inside the face from its smallest to its largest data fraction. */
+function dataScaleLines(members: readonly Member[], explanations: ReturnType<typeof readExplanations>): string[] {
+  const byModel = new Map<string, Member[]>();
+  for (const m of members) if (m.fraction !== undefined && m.model && explanations.get(m.name)?.file.summary.face_share.mean != null) byModel.set(m.model, [...(byModel.get(m.model) ?? []), m]);
+  return [...byModel.entries()].flatMap(([model, cells]) => {
+    if (new Set(cells.map((c) => c.fraction)).size < 2) return [];
+    const sorted = [...cells].sort((a, b) => a.fraction! - b.fraction!);
+    const share = (m: Member) => explanations.get(m.name)!.file.summary.face_share;
+    const [first, last] = [share(sorted[0]!), share(sorted.at(-1)!)];
+    const trend = last.mean! > first.mean! ? 'rises' : last.mean! < first.mean! ? 'falls' : 'stays';
+    const steps = sorted.map((m) => `${share(m).mean!.toFixed(2)} at ${Math.round(100 * m.fraction!)}%`).join(' → ');
+    return [`${model}: the share inside the face ${trend} with more data (${steps} of the training data; ${apart(first, last) ? 'the end points\' intervals are apart' : 'the end points\' intervals overlap'}).`];
+  });
 }
 
 /** Up to `n` images of a kind, as explained. */
@@ -60,7 +80,7 @@ export function explainSection(phase: string, members: readonly Member[], explan
     let versus = '—';
     if (base && base.mean !== null && face.mean !== null) {
       const delta = face.mean - base.mean;
-      const separate = face.lo !== null && base.lo !== null && (face.lo > base.hi! || face.hi! < base.lo);
+      const separate = apart(face, base);
       versus = `${delta >= 0 ? '+' : ''}${delta.toFixed(2)} vs ${m.baseline} (${separate ? (delta > 0 ? 'rises; intervals apart' : 'falls; intervals apart') : 'intervals overlap'})`;
     }
     const cells = [m.name, m.auc === undefined ? '—' : m.auc.toFixed(3), method(e), shareCell(face), shareCell(e.summary.border_share), `${e.images.length} (${e.summary.faces_found})`, versus];
@@ -72,6 +92,10 @@ export function explainSection(phase: string, members: readonly Member[], explan
   }
   html.push('</table>');
   md.push('');
+  for (const line of dataScaleLines(shown, explanations)) {
+    html.push(`<p>${esc(line)}</p>`);
+    md.push(line, '');
+  }
   for (const w of warnings) {
     html.push(`<p class="warn">${esc(w)}</p>`);
     md.push(`**${w}**`, '');

@@ -174,7 +174,7 @@ export const report: BuiltinStage = {
         html.push(`<p class="probe">${esc(verdict)}</p>`);
         md.push(verdict, '');
       }
-      const looks = explainSection(String(phase), networks.map((s) => ({ name: s.name, auc: results.get(s.name)?.metrics.auc.mean, baseline: s.baseline })), explanations);
+      const looks = explainSection(String(phase), networks.map((s) => ({ name: s.name, auc: results.get(s.name)?.metrics.auc.mean, baseline: s.baseline, model: s.model, fraction: s.fraction })), explanations);
       html.push(...looks.html);
       md.push(...looks.md);
       const withResults = members.filter((s) => results.has(s.name));

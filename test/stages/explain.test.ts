@@ -136,6 +136,8 @@ describe('explain: Grad-CAM and occlusion of the fold models, and where they loo
     assert.match(text, /\*\*shortcut scores AUC 0\.950 while only 30% of its heatmap mass lies inside the face \(upper bound 40%\)/);
     assert.doesNotMatch(text, /\*\*base scores/, 'a weak network is not flagged');
     assert.doesNotMatch(text, /\*\*better scores/);
+    const scale = explainSection('4', [{ name: 'base', auc: 0.7, model: 'cnn', fraction: 0.25 }, { name: 'better', auc: 0.9, model: 'cnn', fraction: 1 }], explanations).md.join('\n');
+    assert.match(scale, /cnn: the share inside the face rises with more data \(0\.30 at 25% → 0\.60 at 100% of the training data; the end points' intervals are apart\)/);
   });
 
   it('the selection is the hardest errors of each kind and a fixed sample per class x source', () => {
