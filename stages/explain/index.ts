@@ -15,7 +15,7 @@ import { GradCam, type CamTarget } from './gradcam.js';
 import { massShares, renderPair, upsample } from './heatmap.js';
 import { gridToMap, occlusionGrid, type Score } from './occlusion.js';
 import { openFoldModel, type FoldModel, type Normalisation } from './saved-model.js';
-import { foldFolders, selectImages, type Chosen } from './selection.js';
+import { byPathHash, foldFolders, selectImages, type Chosen } from './selection.js';
 
 export interface ExplainParams {
   seed?: number;
@@ -270,8 +270,7 @@ async function normalisation(params: ExplainParams, pretrained: ReturnType<typeo
 
 /** Occlusion's fill: the mean colour of up to 64 of the dataset's images (the first by path hash), in [0, 1]. */
 async function meanColour(dataDir: string, samples: readonly Sample[], size: number): Promise<number[]> {
-  const { createHash } = await import('node:crypto');
-  const order = [...samples].sort((a, b) => (createHash('sha256').update(a.path).digest('hex') < createHash('sha256').update(b.path).digest('hex') ? -1 : 1)).slice(0, SAMPLE_FOR_MEAN);
+  const order = byPathHash(samples).slice(0, SAMPLE_FOR_MEAN);
   const stats = new ChannelStats(size * size);
   for (const sample of order) stats.add(Float32Array.from(await decodeImage(samplePath(dataDir, sample), size, 'fill'), (v) => v / 255));
   return stats.result().mean;

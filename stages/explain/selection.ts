@@ -71,7 +71,11 @@ export function foldFolders(runsDir: string, experiment: string): { fold: number
   return found;
 }
 
-const stableOrder = (p: string) => createHash('sha256').update(p).digest('hex');
+/** Items in the order of their paths' SHA-256: the same order on any machine, whatever the file order. Each hash is computed once. */
+export function byPathHash<T extends { path: string }>(items: readonly T[]): T[] {
+  const keys = new Map(items.map((item) => [item.path, createHash('sha256').update(item.path).digest('hex')]));
+  return [...items].sort((a, b) => (keys.get(a.path)! < keys.get(b.path)! ? -1 : keys.get(a.path)! > keys.get(b.path)! ? 1 : 0));
+}
 
 /**
  * A reproducible selection over every fold's out-of-fold predictions: the `errors` hardest false
@@ -81,7 +85,8 @@ const stableOrder = (p: string) => createHash('sha256').update(p).digest('hex');
  */
 export function selectImages(folds: readonly { fold: number; dir: string }[], task: Task, errors: number, perGroup: number): Chosen[] {
   const rows = folds.flatMap(({ fold, dir }) => readOof(path.join(dir, 'oof.csv'), task).map((r) => ({ ...r, fold, runDir: dir })));
-  const hardest = (of: typeof rows, n: number) => [...of].sort((a, b) => b.wrongness - a.wrongness || (stableOrder(a.path) < stableOrder(b.path) ? -1 : 1)).slice(0, n);
+  // Ties in wrongness keep the path-hash order (the sort is stable).
+  const hardest = (of: typeof rows, n: number) => byPathHash(of).sort((a, b) => b.wrongness - a.wrongness).slice(0, n);
   const chosen: Chosen[] = [];
   const take = (r: (typeof rows)[number], selection: Selection) => chosen.push({ path: r.path, fold: r.fold, runDir: r.runDir, label: r.label, source: r.source, score: r.score, predicted: r.predicted, selection });
   if (task === 'binary') {
@@ -94,9 +99,7 @@ export function selectImages(folds: readonly { fold: number; dir: string }[], ta
   const groupOf = (r: (typeof rows)[number]) => (task === 'regression' ? r.source : `${r.label}\0${r.source}`);
   const groups = [...new Set(rows.map(groupOf))].sort();
   for (const group of groups) {
-    rows
-      .filter((r) => groupOf(r) === group && !taken.has(r.path))
-      .sort((a, b) => (stableOrder(a.path) < stableOrder(b.path) ? -1 : 1))
+    byPathHash(rows.filter((r) => groupOf(r) === group && !taken.has(r.path)))
       .slice(0, perGroup)
       .forEach((r) => take(r, 'sample'));
   }
