@@ -8,7 +8,8 @@ import { StageError, type BuiltinStage } from '../runtime/stage.js';
 import type { Task } from '../runtime/dataset-task.js';
 import { initBackend } from '../train/backend.js';
 import { backboneOf } from '../train/backbones.js';
-import { ChannelStats, IMAGENET, loadImages } from '../train/data.js';
+import { ChannelStats, loadImages } from '../train/data.js';
+import { inputSize, normalisationOf, type Normalization } from '../train/input-recipe.js';
 import { declaration } from './declaration.js';
 import { FaceBoxes } from './face-boxes.js';
 import { GradCam, type CamTarget } from './gradcam.js';
@@ -22,7 +23,7 @@ export interface ExplainParams {
   task?: Task;
   model?: { arch?: string };
   data?: Partial<FoldDataParams> & { size?: number };
-  train?: { normalization?: 'imagenet' | 'real' | 'backbone' };
+  train?: { normalization?: Normalization };
   probe?: { pixels?: number };
 }
 
@@ -109,7 +110,7 @@ export const explain: BuiltinStage<ExplainParams> = {
     const arch = ctx.params.model?.arch;
     const pretrained = arch ? backboneOf(arch) : undefined;
     const probePixels = ctx.params.probe?.pixels;
-    const size = probePixels ?? ctx.params.data?.size ?? pretrained?.recipe.size ?? 32;
+    const size = probePixels ?? inputSize(ctx.params.data?.size, pretrained);
     const first = openFold({ options: { fold: folds[0]!.fold }, inputs: ctx.inputs }, 'explain', data, ctx.params.task);
     const task = first.targets.task;
     const chosen = selectImages(folds, task, errorsPer, perGroup);
@@ -125,6 +126,7 @@ export const explain: BuiltinStage<ExplainParams> = {
     const faces = new FaceBoxes(ctx.inputs.cropped);
     // Occlusion's fill colour, decoded only when a fold is explained by occlusion.
     let fill: number[] = [];
+    const patch = options.patch ?? Math.max(1, Math.ceil(size / 8));
     const explained: Explained[] = [];
     let method: 'gradcam' | 'occlusion' | undefined;
     let layerUsed = '';
@@ -134,7 +136,7 @@ export const explain: BuiltinStage<ExplainParams> = {
     for (const { fold, dir } of folds) {
       const mine = chosen.filter((c) => c.fold === fold);
       if (mine.length === 0) continue;
-      const opened = openFold({ options: { fold }, inputs: ctx.inputs }, 'explain', data, ctx.params.task);
+      const opened = fold === first.fold ? first : openFold({ options: { fold }, inputs: ctx.inputs }, 'explain', data, ctx.params.task);
       const byPath = new Map(opened.valSet.map((s) => [s.path, s]));
       const samples = mine.map((c) => {
         const sample = byPath.get(c.path);
@@ -152,7 +154,6 @@ export const explain: BuiltinStage<ExplainParams> = {
       const cam = foldMethod === 'gradcam' && model.kind === 'layers' ? await GradCam.of(model, options.layer, where) : undefined;
       if (cam) layerUsed = cam.layer;
       else if (fill.length === 0) fill = await meanColour(first.dataDir, [...first.trainSet, ...first.valSet], size);
-      const patch = options.patch ?? Math.max(1, Math.ceil(size / 8));
       // Which output each heatmap explains: the predicted class (pytorch-grad-cam's BinaryClassifierOutputTarget for one sigmoid unit), and for multi-class errors the true class too.
       const targetOf = (c: Chosen, which: 'predicted' | 'true'): { cam: CamTarget; score: Score } => {
         if (task === 'binary') return c.predicted === 1 ? { cam: { unit: 0, sign: 1 }, score: (o) => o[0]! } : { cam: { unit: 0, sign: -1 }, score: (o) => 1 - o[0]! };
@@ -244,7 +245,7 @@ export const explain: BuiltinStage<ExplainParams> = {
       method: method!,
       layer: method === 'gradcam' ? layerUsed : null,
       size,
-      ...(method === 'occlusion' ? { occlusion: { patch: options.patch ?? Math.max(1, Math.ceil(size / 8)), fill: fill.map((v) => +v.toFixed(6)) } } : {}),
+      ...(method === 'occlusion' ? { occlusion: { patch, fill: fill.map((v) => +v.toFixed(6)) } } : {}),
       intervals: '95% t interval over images, clipped to [0, 1]',
       border: 'the outer 10% of the image on every side',
       images: explained,
@@ -258,14 +259,11 @@ export const explain: BuiltinStage<ExplainParams> = {
   },
 };
 
-/** What `train` normalised with: ImageNet's statistics, the backbone's recipe, or the fold's real training images'. */
+/** What `train` normalised with (input-recipe.ts); `real`: the fold's real training images' statistics, decoded one at a time. */
 async function normalisation(params: ExplainParams, pretrained: ReturnType<typeof backboneOf>, dataDir: string, trainSet: readonly Sample[], size: number): Promise<Normalisation> {
-  const setting = params.train?.normalization ?? (pretrained ? 'backbone' : 'imagenet');
-  if (setting === 'backbone' && pretrained) return pretrained.recipe;
-  if (setting !== 'real') return IMAGENET;
   const stats = new ChannelStats(size * size);
-  for (const sample of trainSet.filter((s) => s.label === 0)) stats.add(Float32Array.from(await decodeImage(samplePath(dataDir, sample), size, 'fill'), (v) => v / 255));
-  return stats.result();
+  if (params.train?.normalization === 'real') for (const sample of trainSet.filter((s) => s.label === 0)) stats.add(Float32Array.from(await decodeImage(samplePath(dataDir, sample), size, 'fill'), (v) => v / 255));
+  return normalisationOf(params.train?.normalization, pretrained, () => stats.result());
 }
 
 /** Occlusion's fill: the mean colour of up to 64 of the dataset's images (the first by path hash), in [0, 1]. */

@@ -16,7 +16,8 @@ import { initBackend } from './backend.js';
 import { sha256Text } from '../../src/hash/sha256.js';
 import { drawAugmentation } from './augmentation.js';
 import { BatchLoader } from './batches.js';
-import { IMAGENET, streamedChannelStats } from './data.js';
+import { streamedChannelStats } from './data.js';
+import { inputSize, normalisationOf, type Normalization } from './input-recipe.js';
 import { buildModel, type ModelSpec } from './models.js';
 import { backboneOf } from './backbones.js';
 import type { TorchvisionArch } from './archs/architecture.js';
@@ -41,7 +42,7 @@ export interface TrainParams {
     patience: number;
     augment: boolean;
     /** Unset: the backbone's recipe (imagenet from scratch). */
-    normalization?: 'imagenet' | 'real' | 'backbone';
+    normalization?: Normalization;
     /** Regression only: mean squared error or Huber loss on the standardised target. */
     loss: 'mse' | 'huber';
     /** Early stopping and the kept epoch: the task's metric (AUC, macro AUC, MAE) or the validation loss. */
@@ -196,7 +197,7 @@ export const train: BuiltinStage<TrainParams> = {
     const { seed, model: modelSpec, data, train: opt } = ctx.params;
     const out = ctx.outputs.run;
     const pretrained = backboneOf(modelSpec.arch);
-    const size = data.size ?? pretrained?.recipe.size ?? 32;
+    const size = inputSize(data.size, pretrained);
     const { fold, targets, trainSet, valSet, dataDir, valFit } = openFold(ctx, 'train', data, ctx.params.task);
     const trainImages = await locate(ctx, dataDir, trainSet, size, () => 'fill');
     const valImages = await locate(ctx, dataDir, valSet, size, valFit);
@@ -205,8 +206,7 @@ export const train: BuiltinStage<TrainParams> = {
     const loader = new BatchLoader(size);
     const yTrain = trainSet.map((s) => s.label);
     const yVal = valSet.map((s) => s.label);
-    const normalization = opt.normalization ?? (pretrained ? 'backbone' : 'imagenet');
-    const norm = normalization === 'real' ? streamedChannelStats(trainSet.flatMap((s, i) => (s.label === 0 ? [trainImages[i]!] : [])), size) : normalization === 'backbone' && pretrained ? pretrained.recipe : IMAGENET;
+    const norm = normalisationOf(opt.normalization, pretrained, () => streamedChannelStats(trainSet.flatMap((s, i) => (s.label === 0 ? [trainImages[i]!] : [])), size));
 
     const head = opt.monitor === 'loss' ? monitoringLoss(headFor(targets, yTrain, opt.loss)) : headFor(targets, yTrain, opt.loss);
     const net = pretrained
