@@ -73,7 +73,7 @@ export const baseline: BuiltinStage<BaselineParams> = {
     const trainProbs = predictLogistic(model, zTrain);
     const valProbs = predictLogistic(model, zVal);
     const predictions = { fold: fold.fold, trainSet: fold.trainSet, valSet: fold.valSet, trainProbs, valProbs };
-    const detail = `L2 logistic regression, C=${probe.C}, ${probe.pixels}x${probe.pixels}x3 standardised pixels, Newton (${model.iterations} steps)`;
+    const detail = `L2 logistic regression, C=${probe.C}, ${probe.pixels}x${probe.pixels}x3 standardised pixels, Newton (${model.iterations} steps${model.rank ? `, in the ${model.rank} directions the images span` : ''})`;
     const metrics = scoreFold(predictions, { best_epoch: 1, epochs_run: 1, backend: 'logistic-regression', backend_detail: detail, parameters: model.coef.length + 1, images_seen: fold.trainSet.length });
     // One "epoch": the fit is exact, so learning curves show the probe as a single point.
     const history = [{ epoch: 1, lr: 0, train_loss: logLoss(yTrain, trainProbs), train_auc: rocAuc(yTrain, trainProbs), val_loss: logLoss(yVal, valProbs), val_auc: rocAuc(yVal, valProbs) }];

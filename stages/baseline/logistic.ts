@@ -1,13 +1,18 @@
-import { CholeskyDecomposition, Matrix } from 'ml-matrix';
+import { Cholesky } from './cholesky.js';
+import { conjugateGradients } from './conjugate-gradients.js';
+import { dot, margins, pack, subsampleGram, transposedProduct, weightedGram, weightedGramProduct, type Packed, type Rows } from './dense.js';
+import { denseKernels } from './kernels.js';
+import { lift, rowSpace, type RowSpace } from './row-space.js';
 
-/** Rows of features, one Float64Array per sample. */
-export type Rows = readonly Float64Array[];
+export type { Rows } from './dense.js';
 
 export interface LogisticModel {
   coef: number[];
   intercept: number;
-  /** Newton steps taken (each solved by conjugate gradients). */
+  /** Newton steps taken. */
   iterations: number;
+  /** How many directions the samples span, when the fit went through that space (see `probeSpace`). */
+  rank?: number;
 }
 
 const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
@@ -20,81 +25,23 @@ function linear(row: Float64Array, coef: ArrayLike<number>, intercept: number): 
   return z;
 }
 
-/** Samples as one row-major matrix: the products below stream it row by row. */
-interface Packed {
-  data: Float64Array;
-  n: number;
-  d: number;
-}
 
-function pack(x: Rows): Packed {
-  const n = x.length;
-  const d = n ? x[0].length : 0;
-  const data = new Float64Array(n * d);
-  x.forEach((row, i) => data.set(row, i * d));
-  return { data, n, d };
-}
-
-/** out[i] = x_i . v[0..d) + v[d] (the last entry is the intercept). */
-function margins({ data, n, d }: Packed, v: Float64Array, out: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    let z = v[d];
-    const o = i * d;
-    for (let j = 0; j < d; j++) z += data[o + j] * v[j];
-    out[i] = z;
-  }
-}
-
-/** out = X~^T a, X~ the samples with a column of ones (the intercept's). */
-function transposedProduct({ data, n, d }: Packed, a: Float64Array, out: Float64Array): void {
-  out.fill(0);
-  for (let i = 0; i < n; i++) {
-    const ai = a[i];
-    if (ai === 0) continue;
-    const o = i * d;
-    for (let j = 0; j < d; j++) out[j] += ai * data[o + j];
-    out[d] += ai;
-  }
-}
+/** Up to this many unknowns a Newton step forms and factorises the Hessian; beyond, conjugate gradients. */
+const explicitHessian = 128;
 
 /**
- * out = X~^T diag(c) X~ v in one pass over the samples: each row is read once and is still in
- * cache for its second use, which halves the memory traffic of a Hessian-vector product.
+ * Newton's method on scikit-learn's objective, C * sum(log loss) + ||w||^2 / 2 with an
+ * unpenalised intercept (w's last entry), from `start`, with a backtracking line search. A step
+ * solves H s = g through the Cholesky factor of H = X~^T diag(C p (1 - p)) X~ + I when there are
+ * few unknowns, else by conjugate gradients on Hessian-vector products (a few passes over the
+ * samples instead of n d^2). It stops where the gradient, computed exactly, vanishes to 1e-12
+ * of the loss's scale, so from any start it ends at the optimum sklearn's newton-cholesky reaches.
  */
-function weightedGramProduct({ data, n, d }: Packed, c: Float64Array, v: Float64Array, out: Float64Array): void {
-  out.fill(0);
-  for (let i = 0; i < n; i++) {
-    const o = i * d;
-    let z = v[d];
-    for (let j = 0; j < d; j++) z += data[o + j] * v[j];
-    const a = c[i] * z;
-    if (a === 0) continue;
-    for (let j = 0; j < d; j++) out[j] += a * data[o + j];
-    out[d] += a;
-  }
-}
-
-const dot = (a: Float64Array, b: Float64Array) => {
-  let s = 0;
-  for (let j = 0; j < a.length; j++) s += a[j] * b[j];
-  return s;
-};
-
-/**
- * L2-penalised logistic regression with scikit-learn's objective, C * sum(log loss) + ||w||^2 / 2
- * with an unpenalised intercept, minimised exactly: Newton steps (the problem is strictly convex)
- * with a backtracking line search, each step solved by conjugate gradients on Hessian-vector
- * products, X~^T diag(C p (1 - p)) X~ v + v, so an iteration costs a few passes over the
- * samples instead of forming the d x d Hessian (n d^2: minutes for a 10-class probe on 1.4k
- * images of 768 pixels). It stops where the gradient, computed exactly, vanishes to 1e-12 of the
- * loss's scale, so it reaches the optimum sklearn's newton-cholesky reaches (test/stages/baseline).
- */
-export function fitLogistic(x: Rows | Packed, y: readonly number[], C: number, maxIterations = 100): LogisticModel {
-  const X = 'data' in x ? x : pack(x);
+function newton(X: Packed, y: readonly number[], C: number, start: Float64Array | undefined, maxIterations: number): { w: Float64Array; iterations: number } {
   const { n, d } = X;
   const D = d + 1;
-  let w = new Float64Array(D); // the last entry is the intercept
-  const z = new Float64Array(n);
+  let w = start ? Float64Array.from(start) : new Float64Array(D);
+  const margin = new Float64Array(n);
   const curvature = new Float64Array(n);
   const residual = new Float64Array(n);
   const gradient = new Float64Array(D);
@@ -112,16 +59,43 @@ export function fitLogistic(x: Rows | Packed, y: readonly number[], C: number, m
     for (let j = 0; j < d; j++) out[j] += v[j];
     out[d] += 1e-12 * v[d]; // keeps the intercept's curvature positive when every p is 0 or 1
   };
+  const step = new Float64Array(D);
+  const gram = D <= explicitHessian ? new Float64Array(D * D) : undefined;
+  const addPenalty = (hessian: Float64Array) => {
+    for (let a = 0; a < D; a++) hessian[a * D + a] += a === d ? 1e-12 : 1;
+  };
+  const solveExactly = (hessian: Float64Array) => {
+    weightedGram(X, curvature, hessian);
+    addPenalty(hessian);
+    new Cholesky(hessian, D).solve(gradient, step);
+  };
+  // With many more samples than unknowns, conjugate gradients are preconditioned by the Hessian
+  // of an evenly spaced subsample (4 D rows, scaled up), factorised once and again whenever a
+  // step needs many iterations: the features' correlations, which make the plain iteration
+  // crawl, are what it captures.
+  const subsample = n >= 16 * D ? Math.min(n, 4 * D) : 0;
+  let preconditioner: Cholesky | undefined;
+  let refresh = true;
+  const precondition = () => {
+    const hessian = subsampleGram(X, curvature, subsample);
+    addPenalty(hessian);
+    preconditioner = new Cholesky(hessian, D);
+    refresh = false;
+  };
+  // Conjugate gradients on H step = gradient, to a relative residual that shrinks with the
+  // gradient (Eisenstat and Walker's forcing term: quadratic convergence near the optimum).
+  const solveByConjugateGradients = () => {
+    if (subsample && refresh) precondition();
+    const norm = Math.sqrt(dot(gradient, gradient));
+    const k = conjugateGradients(hessianTimes, gradient, step, Math.min(0.1, norm) * norm, 2 * D, preconditioner && ((r, z) => preconditioner!.solve(r, z)));
+    if (k > 20) refresh = true;
+  };
   let current = objective(w);
   let iterations = 0;
-  const step = new Float64Array(D);
-  const r = new Float64Array(D);
-  const p = new Float64Array(D);
-  const hp = new Float64Array(D);
   for (; iterations < maxIterations; iterations++) {
-    margins(X, w, z);
+    margins(X, w, margin);
     for (let i = 0; i < n; i++) {
-      const prob = sigmoid(z[i]);
+      const prob = sigmoid(margin[i]);
       residual[i] = C * (prob - y[i]);
       curvature[i] = C * prob * (1 - prob);
     }
@@ -130,26 +104,8 @@ export function fitLogistic(x: Rows | Packed, y: readonly number[], C: number, m
     let largest = 0;
     for (const g of gradient) largest = Math.max(largest, Math.abs(g));
     if (largest < 1e-12 * Math.max(1, C * n)) break;
-    // Conjugate gradients on H step = gradient, to a relative residual that shrinks with the
-    // gradient (Eisenstat and Walker's forcing term: quadratic convergence near the optimum).
-    step.fill(0);
-    r.set(gradient);
-    p.set(gradient);
-    let rr = dot(r, r);
-    const norm = Math.sqrt(rr);
-    const tolerance = Math.min(0.5, norm) * norm;
-    for (let k = 0; k < 2 * D && Math.sqrt(rr) > tolerance; k++) {
-      hessianTimes(p, hp);
-      const alpha = rr / dot(p, hp);
-      for (let j = 0; j < D; j++) {
-        step[j] += alpha * p[j];
-        r[j] -= alpha * hp[j];
-      }
-      const next = dot(r, r);
-      const beta = next / rr;
-      rr = next;
-      for (let j = 0; j < D; j++) p[j] = r[j] + beta * p[j];
-    }
+    if (gram) solveExactly(gram);
+    else solveByConjugateGradients();
     let t = 1;
     let next = w;
     let value = current;
@@ -166,7 +122,41 @@ export function fitLogistic(x: Rows | Packed, y: readonly number[], C: number, m
     current = value;
     if (moved < 1e-14) break;
   }
-  return { coef: Array.from(w.subarray(0, d)), intercept: w[d], iterations };
+  return { w, iterations };
+}
+
+/** The samples' row space, when it has at most half as many directions as there are features. */
+export function probeSpace(X: Packed): RowSpace | undefined {
+  return rowSpace(X, Math.floor(X.d / 2));
+}
+
+/**
+ * L2-penalised logistic regression with scikit-learn's objective, minimised exactly (see
+ * `newton`). Where the samples span few directions (`probeSpace`), the model is fitted on their
+ * coordinates in that space and lifted back, then Newton goes on from there on the samples
+ * themselves: it stops at once when the lifted model's exact gradient already vanishes, and
+ * finishes the job when the space dropped something that mattered.
+ */
+export function fitLogistic(x: Rows | Packed, y: readonly number[], C: number, space: RowSpace | 'find' | 'none' = 'find', maxIterations = 100): LogisticModel {
+  const kernels = denseKernels();
+  const top = kernels.top;
+  const X = 'data' in x ? x : pack(x);
+  try {
+    const reduced = space === 'find' ? probeSpace(X) : space === 'none' ? undefined : space;
+    let start: Float64Array | undefined;
+    let iterations = 0;
+    if (reduced) {
+      const inSpace = newton(reduced.coordinates, y, C, undefined, maxIterations);
+      start = new Float64Array(X.d + 1);
+      start.set(lift(reduced, inSpace.w, X.d));
+      start[X.d] = inSpace.w[reduced.rank];
+      iterations = inSpace.iterations;
+    }
+    const { w, iterations: more } = newton(X, y, C, start, maxIterations);
+    return { coef: Array.from(w.subarray(0, X.d)), intercept: w[X.d], iterations: iterations + more, ...(reduced && { rank: reduced.rank }) };
+  } finally {
+    kernels.release(top); // the copies made here: the samples' when packed here, the row space's when found here
+  }
 }
 
 export function predictLogistic(model: Pick<LogisticModel, 'coef' | 'intercept'>, x: Rows): number[] {
@@ -194,13 +184,20 @@ export function standardize(x: Rows, scaler: { mean: readonly number[]; scale: r
  * fits it: one exact binary model per class; probabilities are the K sigmoids normalised to sum 1.
  */
 export function fitOneVsRest(x: Rows, y: readonly number[], classes: number, C: number, progress?: (done: number, total: number) => void): LogisticModel[] {
-  const packed = pack(x);
-  progress?.(0, classes);
-  return Array.from({ length: classes }, (_, k) => {
-    const model = fitLogistic(packed, y.map((v) => (v === k ? 1 : 0)), C);
-    progress?.(k + 1, classes);
-    return model;
-  });
+  const kernels = denseKernels();
+  const top = kernels.top;
+  try {
+    const packed = pack(x);
+    progress?.(0, classes);
+    const space = probeSpace(packed) ?? 'none';
+    return Array.from({ length: classes }, (_, k) => {
+      const model = fitLogistic(packed, y.map((v) => (v === k ? 1 : 0)), C, space);
+      progress?.(k + 1, classes);
+      return model;
+    });
+  } finally {
+    kernels.release(top);
+  }
 }
 
 export function predictOneVsRest(models: readonly LogisticModel[], x: Rows): number[][] {
@@ -214,40 +211,50 @@ export function predictOneVsRest(models: readonly LogisticModel[], x: Rows): num
 
 /**
  * Ridge regression (scikit-learn's Ridge: ||y - Xw - b||² + alpha ||w||², intercept unpenalised
- * via centring), solved exactly through the Cholesky factor of the centred Gram matrix, which is
- * accumulated row by row into the upper triangle of a flat d x d array (one rank-1 update per sample).
+ * via centring), solved exactly: through the Cholesky factor of the centred Gram matrix, or, with
+ * many more samples than features, by conjugate gradients preconditioned with a subsample's
+ * Gram matrix, to a residual at rounding level (the centred products come from one pass over the
+ * uncentred samples: X_c v = X v - mean . v).
  */
 export function fitRidge(x: Rows, y: readonly number[], alpha: number): { coef: number[]; intercept: number } {
-  const n = x.length;
-  const d = n ? x[0].length : 0;
-  const xMean = new Float64Array(d);
-  for (const row of x) for (let j = 0; j < d; j++) xMean[j] += row[j] / n;
-  const yMean = y.reduce((a, b) => a + b, 0) / n;
-  const gram = new Float64Array(d * d);
-  const rhs = new Array<number>(d).fill(0);
-  const centred = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const row = x[i];
-    for (let j = 0; j < d; j++) centred[j] = row[j] - xMean[j];
-    const yc = y[i] - yMean;
-    for (let a = 0; a < d; a++) {
-      const ca = centred[a];
-      rhs[a] += ca * yc;
-      if (ca === 0) continue;
-      const o = a * d;
-      for (let b = a; b < d; b++) gram[o + b] += ca * centred[b];
+  const kernels = denseKernels();
+  const top = kernels.top;
+  try {
+    const X = pack(x);
+    const { n, d } = X;
+    const mean = new Float64Array(d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += X.data[i * d + j] / n;
+    const yMean = y.reduce((a, b) => a + b, 0) / n;
+    const yCentred = Float64Array.from(y, (v) => v - yMean);
+    // X_c^T y_c = X^T y_c - mean * sum(y_c), and sum(y_c) is 0.
+    const full = new Float64Array(d + 1);
+    transposedProduct(X, yCentred, full);
+    const rhs = full.slice(0, d);
+    const coef = new Float64Array(d);
+    const regularised = (gram: Float64Array) => {
+      const block = new Float64Array(d * d);
+      for (let a = 0; a < d; a++) for (let b = a; b < d; b++) block[a * d + b] = gram[a * (d + 1) + b] + (a === b ? alpha : 0);
+      return new Cholesky(block, d);
+    };
+    if (n < 16 * (d + 1)) {
+      regularised(subsampleGram(X, undefined, n, mean)).solve(rhs, coef);
+    } else {
+      const ones = new Float64Array(n).fill(1);
+      const v = new Float64Array(d + 1);
+      const out = new Float64Array(d + 1);
+      const times = (u: Float64Array, result: Float64Array) => {
+        v.set(u);
+        v[d] = -dot(mean, u);
+        weightedGramProduct(X, ones, v, out);
+        for (let j = 0; j < d; j++) result[j] = out[j] - mean[j] * out[d] + alpha * u[j];
+      };
+      const preconditioner = regularised(subsampleGram(X, undefined, 4 * (d + 1), mean));
+      conjugateGradients(times, rhs, coef, 1e-13 * Math.sqrt(dot(rhs, rhs)), 10 * d, (r, z) => preconditioner.solve(r, z));
     }
+    return { coef: Array.from(coef), intercept: yMean - dot(coef, mean) };
+  } finally {
+    kernels.release(top);
   }
-  const matrix = new Matrix(d, d);
-  for (let a = 0; a < d; a++) {
-    matrix.set(a, a, gram[a * d + a] + alpha);
-    for (let b = a + 1; b < d; b++) {
-      matrix.set(a, b, gram[a * d + b]);
-      matrix.set(b, a, gram[a * d + b]);
-    }
-  }
-  const coef = new CholeskyDecomposition(matrix).solve(Matrix.columnVector(rhs)).to1DArray();
-  return { coef, intercept: yMean - coef.reduce((a, c, j) => a + c * xMean[j], 0) };
 }
 
 export function predictLinear(model: { coef: readonly number[]; intercept: number }, x: Rows): number[] {
