@@ -12,11 +12,11 @@
  * Layout of `<size>px-<fit>/`: `index.json` maps an image's stat signature (absolute path,
  * size, mtime, inode: the engine's own test for "unchanged") to its [shard, slot]; each shard
  * file holds images back to back, size*size*3 bytes each. Shards are immutable once the index
- * names them; a build appends one new shard, fsyncs it, then replaces the index atomically,
- * under a lock directory (two folds starting together decode once). A kill mid-build leaves
+ * names them; a build appends new shards, fsyncs each, then replaces the index atomically,
+ * under a lock directory (two folds starting together split the decoding: see appendShard). A kill mid-build leaves
  * an unnamed shard file and a stale lock, both ignored by the next build.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../../src/fs-atomic.js';
@@ -104,10 +104,38 @@ export interface ShardedIndex {
   slots: Record<string, [number, number]>;
 }
 
+/** Keys a process claims at a time: few enough that processes wanting the same keys share the work. */
+const CLAIM = 256;
+let claims = 0;
+
+/** The keys live processes have claimed (`claim-<pid>-<n>.json`); a dead or unreadable claim is removed. */
+function liveClaims(dir: string): Set<string> {
+  const claimed = new Set<string>();
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith('claim-')) continue;
+    const file = path.join(dir, name);
+    try {
+      const claim = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; keys: string[] };
+      if (processAlive(claim.pid)) {
+        claim.keys.forEach((k) => claimed.add(k));
+        continue;
+      }
+    } catch {
+      // Unreadable: its writer died mid-write.
+    }
+    rmSync(file, { force: true });
+  }
+  return claimed;
+}
+
 /**
- * Under `dir`'s lock, appends one shard holding what `produce` makes for the keys the index
- * lacks (`batch` keys a call, slots in order), fsyncs it, then names it in the index atomically:
- * a kill before that leaves an unnamed shard, which nothing reads.
+ * Makes what `produce` makes for the keys the index lacks (`batch` keys a call), shared with
+ * every process that wants them at the same time: under `dir`'s lock a process claims the next
+ * keys that no shard holds and no live process has claimed, then produces them into a shard of
+ * its own outside the lock, fsyncs it and names it in the index atomically (a kill before that
+ * leaves an unnamed shard, which nothing reads, and a dead claim, which the next one drops).
+ * Two folds starting together each embed half the images, then read them all. Keys claimed by
+ * another live process are waited for.
  */
 export async function appendShard<I extends ShardedIndex>(
   dir: string,
@@ -118,29 +146,54 @@ export async function appendShard<I extends ShardedIndex>(
   batch: number,
   produce: (chunk: string[]) => Promise<Uint8Array>,
   progress?: ShardProgress,
+  claimSize = CLAIM,
 ): Promise<{ index: I; added: number }> {
-  return withLock(dir, async () => {
-    const current = read();
-    const wanted = [...new Set(keys.filter((k) => !current.slots[k]))];
-    if (wanted.length === 0) return { index: current, added: 0 };
-    const name = `${Date.now().toString(36)}-${process.pid}${extension}`;
-    const fd = openSync(path.join(dir, name), 'w');
-    const shard = current.shards.length;
-    try {
-      for (let start = 0; start < wanted.length; start += batch) {
-        const chunk = wanted.slice(start, start + batch);
-        writeSync(fd, await produce(chunk));
-        chunk.forEach((k, i) => (current.slots[k] = [shard, start + i]));
-        progress?.(Math.min(start + batch, wanted.length), wanted.length);
-      }
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+  const unique = [...new Set(keys)];
+  let total = -1;
+  let added = 0;
+  for (;;) {
+    const step = await withLock(dir, async () => {
+      const current = read();
+      const missing = unique.filter((k) => !current.slots[k]);
+      if (total < 0) total = missing.length;
+      if (missing.length === 0) return { kind: 'done' as const, index: current };
+      const claimed = liveClaims(dir);
+      const mine = missing.filter((k) => !claimed.has(k)).slice(0, claimSize);
+      if (mine.length === 0) return { kind: 'wait' as const };
+      const claim = path.join(dir, `claim-${process.pid}-${claims++}.json`);
+      writeFileSync(claim, JSON.stringify({ pid: process.pid, keys: mine }));
+      return { kind: 'claimed' as const, missing: missing.length, mine, claim };
+    });
+    if (step.kind === 'done') return { index: step.index, added };
+    if (step.kind === 'wait') {
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
     }
-    current.shards.push(name);
-    writeFileAtomic(indexFile, JSON.stringify(current), true);
-    return { index: current, added: wanted.length };
-  });
+    const { mine, claim } = step;
+    try {
+      const name = `${Date.now().toString(36)}-${process.pid}-${claims}${extension}`;
+      const fd = openSync(path.join(dir, name), 'w');
+      try {
+        for (let start = 0; start < mine.length; start += batch) {
+          writeSync(fd, await produce(mine.slice(start, start + batch)));
+          progress?.(total - step.missing + Math.min(start + batch, mine.length), total);
+        }
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      await withLock(dir, async () => {
+        const current = read();
+        const shard = current.shards.length;
+        current.shards.push(name);
+        mine.forEach((k, slot) => (current.slots[k] ??= [shard, slot]));
+        writeFileAtomic(indexFile, JSON.stringify(current), true);
+      });
+      added += mine.length;
+    } finally {
+      rmSync(claim, { force: true });
+    }
+  }
 }
 
 export interface ShardProgress {

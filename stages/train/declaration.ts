@@ -80,7 +80,23 @@ export const declaration: StageDeclaration = {
         lr: { type: 'number', exclusiveMinimum: 0, default: 0.003 },
         weight_decay: { type: 'number', minimum: 0, default: 0.0001 },
         patience: { type: 'integer', minimum: 1, default: 3 },
-        augment: { type: 'boolean', default: false },
+        augment: {
+          oneOf: [
+            { type: 'boolean' },
+            {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                flip: { type: 'boolean', default: true, description: 'mirror half the images left to right (off for digits, text, anything whose side matters)' },
+                shift: { type: 'number', minimum: 0, maximum: 0.5, default: 0.125, description: 'the largest shift, a fraction of the side' },
+                brightness: { type: 'number', minimum: 0, maximum: 1, default: 0.2, description: 'width of the uniform brightness offset' },
+                contrast: { type: 'number', minimum: 0, maximum: 1, default: 0.3, description: 'width of the uniform contrast factor around 1' },
+              },
+            },
+          ],
+          default: false,
+          description: 'true: a flip, a shift of up to 1/8 of the side, brightness and contrast jitter; an object changes some of them, e.g. { flip: false }',
+        },
         normalization: { enum: ['imagenet', 'real', 'backbone'], description: "imagenet (ImageNet's mean/std), real (the real training images'), backbone (what the backbone was trained with); default: backbone for a pretrained arch, else imagenet" },
         loss: { enum: ['mse', 'huber'], default: 'mse', description: 'regression: squared or Huber loss on the standardised target' },
         monitor: { enum: ['default', 'loss'], default: 'default', description: "early stopping watches the task's metric (AUC; macro one-vs-rest AUC; MAE) or the validation loss" },

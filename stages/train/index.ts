@@ -14,7 +14,7 @@ import { decodedImages, type Fit, type ImageLocation } from '../runtime/decoded-
 import { samplePath, type Sample } from '../runtime/manifest.js';
 import { initBackend } from './backend.js';
 import { sha256Text } from '../../src/hash/sha256.js';
-import { drawAugmentation } from './augmentation.js';
+import { augmentSettings, drawAugmentation, type AugmentSettings } from './augmentation.js';
 import { BatchLoader } from './batches.js';
 import { streamedChannelStats } from './data.js';
 import { inputSize, normalisationOf, type Normalization } from './input-recipe.js';
@@ -40,7 +40,7 @@ export interface TrainParams {
     lr: number;
     weight_decay: number;
     patience: number;
-    augment: boolean;
+    augment: boolean | Partial<AugmentSettings>;
     /** Unset: the backbone's recipe (imagenet from scratch). */
     normalization?: Normalization;
     /** Regression only: mean squared error or Huber loss on the standardised target. */
@@ -97,11 +97,11 @@ interface InputSource {
   predict(model: tf.LayersModel, set: 'train' | 'val', units: number): Promise<number[][]>;
 }
 
-function imageSource(loader: BatchLoader, trainImages: ImageLocation[], valImages: ImageLocation[], size: number, norm: { mean: number[]; std: number[] }, augment: boolean): InputSource {
+function imageSource(loader: BatchLoader, trainImages: ImageLocation[], valImages: ImageLocation[], size: number, norm: { mean: number[]; std: number[] }, augment: AugmentSettings | undefined): InputSource {
   return {
     async *batches(order, batchSize, random) {
       // Drawn here, in the order the images are trained on, so the sequence is the run's own.
-      const items = order.map((i) => ({ ...trainImages[i]!, augmentation: augment ? drawAugmentation(size, random) : undefined }));
+      const items = order.map((i) => ({ ...trainImages[i]!, augmentation: augment ? drawAugmentation(size, random, augment) : undefined }));
       for await (const { start, data } of loader.stream(items, batchSize)) {
         const batch = order.slice(start, start + batchSize);
         yield { batch, x: tf.tidy(() => tf.tensor4d(data, [batch.length, size, size, 3]).sub(norm.mean).div(norm.std)) };
@@ -215,7 +215,7 @@ export const train: BuiltinStage<TrainParams> = {
     const model = net ? net.model : buildModel(modelSpec as ModelSpec, size, seed + fold, { units: head.units, activation: head.activation, dropout: opt.dropout });
     if (net) ctx.log(net.loaded);
     const frozen = net && opt.freeze === 'backbone' ? net : undefined;
-    const source = frozen ? await featureSource(ctx, frozen, dataDir, trainSet, valSet, trainImages, valImages, valFit, loader, size, norm) : imageSource(loader, trainImages, valImages, size, norm, opt.augment);
+    const source = frozen ? await featureSource(ctx, frozen, dataDir, trainSet, valSet, trainImages, valImages, valFit, loader, size, norm) : imageSource(loader, trainImages, valImages, size, norm, augmentSettings(opt.augment));
     let step: (x: tf.Tensor, y: tf.Tensor, lr: number) => Promise<void>;
     if (net) {
       const trained = frozen ? frozen.head : model;

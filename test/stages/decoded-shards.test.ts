@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { decodedImages, decodeImage, ShardReader } from '../../stages/runtime/decoded-shards.js';
+import { appendShard, decodedImages, decodeImage, ShardReader, type ShardedIndex } from '../../stages/runtime/decoded-shards.js';
 import { applyAugmentation, drawAugmentation } from '../../stages/train/augmentation.js';
 import { BatchLoader } from '../../stages/train/batches.js';
 import { rng } from '../../stages/runtime/rng.js';
@@ -63,6 +63,38 @@ describe('decoded shards: each image decoded once per size and fit, shared by ev
     assert.deepEqual(a.locations, b.locations);
     assert.ok(!readdirSync(shardDir).includes('lock'));
     for (const [i, file] of files.entries()) assert.deepEqual(read(a.locations[i]!, 8), await decodeImage(file, 8, 'fill'));
+  });
+
+  it('builders wanting the same keys split them by claims, and a dead builder\'s claim is taken over', async () => {
+    const dir = tempDir('shards-');
+    const indexFile = path.join(dir, 'index.json');
+    const read = (): ShardedIndex => {
+      try {
+        return JSON.parse(readFileSync(indexFile, 'utf8')) as ShardedIndex;
+      } catch {
+        return { shards: [], slots: {} };
+      }
+    };
+    const keys = Array.from({ length: 40 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+    // Keys 0-3 claimed by a builder killed with -9 (its pid no longer runs).
+    writeFileSync(path.join(dir, 'claim-2147483646-0.json'), JSON.stringify({ pid: 2147483646, keys: keys.slice(0, 4) }));
+    const made: string[][] = [[], []];
+    const builder = (who: number) =>
+      appendShard(dir, indexFile, read, keys, '.bin', 2, async (chunk) => {
+        made[who]!.push(...chunk);
+        await new Promise((r) => setTimeout(r, 5)); // the work, during which the other builder claims the next keys
+        return Uint8Array.from(chunk.map((k) => Number(k.slice(1))));
+      }, undefined, 4);
+    const [a, b] = await Promise.all([builder(0), builder(1)]);
+    assert.equal(a.added + b.added, 40);
+    assert.ok(made[0]!.length > 0 && made[1]!.length > 0, `both built: ${made[0]!.length} and ${made[1]!.length}`);
+    assert.deepEqual([...made[0]!, ...made[1]!].sort(), keys, 'every key made exactly once, the dead claim\'s too');
+    const index = read();
+    for (const key of keys) {
+      const [shard, slot] = index.slots[key]!;
+      assert.equal(readFileSync(path.join(dir, index.shards[shard]!))[slot], Number(key.slice(1)));
+    }
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('claim-') || f === 'lock'), [], 'no claim or lock left');
   });
 
   it('the batch worker gives the bytes scaled to [0, 1] with each image\'s augmentation, as done in place', async () => {
