@@ -93,7 +93,7 @@ function newton(X: Packed, y: readonly number[], C: number, start: Float64Array 
   let current = objective(w);
   let iterations = 0;
   for (; iterations < maxIterations; iterations++) {
-    margins(X, w, margin);
+    margin.set(scratch); // the objective was last evaluated at w (first, or the accepted step): its margins are w's
     for (let i = 0; i < n; i++) {
       const prob = sigmoid(margin[i]);
       residual[i] = C * (prob - y[i]);

@@ -12,35 +12,44 @@ static inline double sum2(v128_t v) { return wasm_f64x2_extract_lane(v, 0) + was
 /*
  * The upper triangle of W^T diag(c) W, D x D row-major, for W given by its D columns of n
  * entries each (column-major, n even: the caller pads with zero weights). `weighted` is n
- * entries of scratch. Four entries per pass over a weighted column.
+ * entries of scratch. The samples go in blocks whose column slices stay in cache while every
+ * pair of columns is summed over them (unblocked, each pass over a column streamed all of W
+ * from memory again); four entries per pass over a weighted slice.
  */
+#define GRAM_BLOCK 256
+
 EXPORT(weighted_gram)
 void weighted_gram(const double *columns, const double *c, int n, int D, double *weighted, double *out) {
-  for (int a = 0; a < D; a++) {
-    const double *ca = columns + (long)a * n;
-    for (int i = 0; i < n; i += 2)
-      wasm_v128_store(weighted + i, wasm_f64x2_mul(wasm_v128_load(c + i), wasm_v128_load(ca + i)));
-    int b = a;
-    for (; b + 3 < D; b += 4) {
-      const double *c0 = columns + (long)b * n, *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;
-      v128_t s0 = wasm_f64x2_splat(0), s1 = s0, s2 = s0, s3 = s0;
-      for (int i = 0; i < n; i += 2) {
-        v128_t w = wasm_v128_load(weighted + i);
-        s0 = wasm_f64x2_add(s0, wasm_f64x2_mul(w, wasm_v128_load(c0 + i)));
-        s1 = wasm_f64x2_add(s1, wasm_f64x2_mul(w, wasm_v128_load(c1 + i)));
-        s2 = wasm_f64x2_add(s2, wasm_f64x2_mul(w, wasm_v128_load(c2 + i)));
-        s3 = wasm_f64x2_add(s3, wasm_f64x2_mul(w, wasm_v128_load(c3 + i)));
+  for (long k = 0; k < (long)D * D; k++) out[k] = 0;
+  for (int i0 = 0; i0 < n; i0 += GRAM_BLOCK) {
+    int m = n - i0 < GRAM_BLOCK ? n - i0 : GRAM_BLOCK;
+    for (int a = 0; a < D; a++) {
+      const double *ca = columns + (long)a * n + i0;
+      double *wa = weighted + i0;
+      for (int i = 0; i < m; i += 2)
+        wasm_v128_store(wa + i, wasm_f64x2_mul(wasm_v128_load(c + i0 + i), wasm_v128_load(ca + i)));
+      int b = a;
+      for (; b + 3 < D; b += 4) {
+        const double *c0 = columns + (long)b * n + i0, *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;
+        v128_t s0 = wasm_f64x2_splat(0), s1 = s0, s2 = s0, s3 = s0;
+        for (int i = 0; i < m; i += 2) {
+          v128_t w = wasm_v128_load(wa + i);
+          s0 = wasm_f64x2_add(s0, wasm_f64x2_mul(w, wasm_v128_load(c0 + i)));
+          s1 = wasm_f64x2_add(s1, wasm_f64x2_mul(w, wasm_v128_load(c1 + i)));
+          s2 = wasm_f64x2_add(s2, wasm_f64x2_mul(w, wasm_v128_load(c2 + i)));
+          s3 = wasm_f64x2_add(s3, wasm_f64x2_mul(w, wasm_v128_load(c3 + i)));
+        }
+        out[(long)a * D + b] += sum2(s0);
+        out[(long)a * D + b + 1] += sum2(s1);
+        out[(long)a * D + b + 2] += sum2(s2);
+        out[(long)a * D + b + 3] += sum2(s3);
       }
-      out[(long)a * D + b] = sum2(s0);
-      out[(long)a * D + b + 1] = sum2(s1);
-      out[(long)a * D + b + 2] = sum2(s2);
-      out[(long)a * D + b + 3] = sum2(s3);
-    }
-    for (; b < D; b++) {
-      const double *cb = columns + (long)b * n;
-      v128_t s = wasm_f64x2_splat(0);
-      for (int i = 0; i < n; i += 2) s = wasm_f64x2_add(s, wasm_f64x2_mul(wasm_v128_load(weighted + i), wasm_v128_load(cb + i)));
-      out[(long)a * D + b] = sum2(s);
+      for (; b < D; b++) {
+        const double *cb = columns + (long)b * n + i0;
+        v128_t s = wasm_f64x2_splat(0);
+        for (int i = 0; i < m; i += 2) s = wasm_f64x2_add(s, wasm_f64x2_mul(wasm_v128_load(wa + i), wasm_v128_load(cb + i)));
+        out[(long)a * D + b] += sum2(s);
+      }
     }
   }
 }
