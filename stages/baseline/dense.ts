@@ -1,3 +1,4 @@
+import { halves, HalvedProducts } from './halved-products.js';
 import { denseKernels, even } from './kernels.js';
 
 /**
@@ -11,12 +12,15 @@ export interface Packed {
   d: number;
   /** Byte offset of the kernels' copy of `data` (rows padded to an even length); freed by the kernels' `release`. */
   held: number;
+  /** For a large matrix instead: its rows in two halves, one on another core. */
+  halves?: HalvedProducts;
 }
 
 /** Rows of features, one Float64Array per sample. */
 export type Rows = readonly Float64Array[];
 
 export function packFlat(data: Float64Array, n: number, d: number): Packed {
+  if (halves(n, d)) return { data, n, d, held: -1, halves: new HalvedProducts(data, n, d) };
   return { data, n, d, held: denseKernels().hold(data, n, d) };
 }
 
@@ -35,8 +39,13 @@ function kernelVector(v: Float64Array, d: number, target: Float64Array): void {
 }
 
 /** out[i] = x_i . v[0..d) + v[d]. */
-export function margins({ n, d, held }: Packed, v: Float64Array, out: Float64Array): void {
+export function margins({ n, d, held, halves }: Packed, v: Float64Array, out: Float64Array): void {
   const kernels = denseKernels();
+  if (halves) {
+    const vector = new Float64Array(even(d) + 1);
+    kernelVector(v, d, vector);
+    return halves.margins(vector, out);
+  }
   const [vector, result] = kernels.scratch(even(d) + 1, n);
   kernelVector(v, d, vector);
   kernels.exports.margins(held, vector.byteOffset, n, even(d), result.byteOffset);
@@ -44,11 +53,18 @@ export function margins({ n, d, held }: Packed, v: Float64Array, out: Float64Arr
 }
 
 /** out = X~^T a. */
-export function transposedProduct({ n, d, held }: Packed, a: Float64Array, out: Float64Array): void {
+export function transposedProduct({ n, d, held, halves }: Packed, a: Float64Array, out: Float64Array): void {
   const kernels = denseKernels();
-  const [weights, result] = kernels.scratch(n, even(d) + 1);
-  weights.set(a);
-  kernels.exports.transposed_product(held, weights.byteOffset, n, even(d), result.byteOffset);
+  let result: Float64Array;
+  if (halves) {
+    result = new Float64Array(even(d) + 1);
+    halves.transposed(a, result);
+  } else {
+    let weights: Float64Array;
+    [weights, result] = kernels.scratch(n, even(d) + 1);
+    weights.set(a);
+    kernels.exports.transposed_product(held, weights.byteOffset, n, even(d), result.byteOffset);
+  }
   out.set(result.subarray(0, d));
   out[d] = result[even(d)];
 }
@@ -57,12 +73,22 @@ export function transposedProduct({ n, d, held }: Packed, a: Float64Array, out: 
  * out = X~^T diag(c) X~ v in one pass over the samples: each row is read once and is still in
  * cache for its second use, which halves the memory traffic of a Hessian-vector product.
  */
-export function weightedGramProduct({ n, d, held }: Packed, c: Float64Array, v: Float64Array, out: Float64Array): void {
+export function weightedGramProduct({ n, d, held, halves }: Packed, c: Float64Array, v: Float64Array, out: Float64Array): void {
   const kernels = denseKernels();
-  const [weights, vector, result] = kernels.scratch(n, even(d) + 1, even(d) + 1);
-  weights.set(c);
-  kernelVector(v, d, vector);
-  kernels.exports.weighted_gram_product(held, weights.byteOffset, vector.byteOffset, n, even(d), result.byteOffset);
+  let result: Float64Array;
+  if (halves) {
+    const vector = new Float64Array(even(d) + 1);
+    kernelVector(v, d, vector);
+    result = new Float64Array(even(d) + 1);
+    halves.weightedGramProduct(c, vector, result);
+  } else {
+    let weights: Float64Array;
+    let vector: Float64Array;
+    [weights, vector, result] = kernels.scratch(n, even(d) + 1, even(d) + 1);
+    weights.set(c);
+    kernelVector(v, d, vector);
+    kernels.exports.weighted_gram_product(held, weights.byteOffset, vector.byteOffset, n, even(d), result.byteOffset);
+  }
   out.set(result.subarray(0, d));
   out[d] = result[even(d)];
 }

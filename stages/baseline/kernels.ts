@@ -58,6 +58,18 @@ class DenseKernels {
 
   release(top: number): void {
     this.held = Math.min(this.held, top);
+    for (const [at, close] of [...this.closers]) {
+      if (at < top) continue;
+      this.closers.delete(at);
+      close();
+    }
+  }
+
+  private readonly closers = new Map<number, () => void>();
+
+  /** Runs `close` when the hold at `offset` is released (a worker that holds the other half). */
+  onRelease(offset: number, close: () => void): void {
+    this.closers.set(offset, close);
   }
 
   /** Zeroed views of these lengths, 16-byte aligned, one after the other, above the held memory. */

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { pack } from '../../stages/baseline/dense.js';
+import { margins, pack, transposedProduct, weightedGramProduct, type Packed } from '../../stages/baseline/dense.js';
+import { HalvedProducts } from '../../stages/baseline/halved-products.js';
+import { denseKernels } from '../../stages/baseline/kernels.js';
 import { fitLogistic, fitOneVsRest, fitRidge, predictLinear, predictLogistic, predictOneVsRest, standardize, standardScaler } from '../../stages/baseline/logistic.js';
 import { lift, rowSpace } from '../../stages/baseline/row-space.js';
 
@@ -125,5 +127,33 @@ describe("the probe's solver paths equal scikit-learn", () => {
       assert.ok(maxDiff(Array.from(back), Array.from(row)) < 1e-10);
     });
     assert.equal(rowSpace(pack(standardized(fullRank(50, 30))), 15), undefined, 'a full-rank sample is not reduced');
+  });
+});
+
+describe('products of a large matrix in two halves', () => {
+  it('give the same bits with the second half on a worker or on this thread, and the single pass\'s values', () => {
+    const n = 301;
+    const d = 37;
+    const data = Float64Array.from({ length: n * d }, (_, i) => Math.sin(i * 0.71) + 0.1 * Math.cos(i * 0.013));
+    const kernels = denseKernels();
+    const top = kernels.top;
+    try {
+      const single = pack(Array.from({ length: n }, (_, i) => data.subarray(i * d, (i + 1) * d)));
+      const onWorker: Packed = { ...single, halves: new HalvedProducts(data, n, d, true) };
+      const here: Packed = { ...single, halves: new HalvedProducts(data, n, d, false) };
+      const v = Float64Array.from({ length: d + 1 }, (_, j) => Math.cos(j));
+      const c = Float64Array.from({ length: n }, (_, i) => 0.25 * (1 + Math.sin(i)));
+      for (const product of [
+        (X: Packed) => { const out = new Float64Array(n); margins(X, v, out); return out; },
+        (X: Packed) => { const out = new Float64Array(d + 1); transposedProduct(X, c, out); return out; },
+        (X: Packed) => { const out = new Float64Array(d + 1); weightedGramProduct(X, c, v, out); return out; },
+      ]) {
+        const [a, b, plain] = [product(onWorker), product(here), product(single)];
+        assert.deepEqual(a, b, 'worker and this thread: the same bits');
+        assert.ok(maxDiff(Array.from(a), Array.from(plain)) < 1e-12, `halves vs one pass: ${maxDiff(Array.from(a), Array.from(plain))}`);
+      }
+    } finally {
+      kernels.release(top); // also stops the worker
+    }
   });
 });
