@@ -70,9 +70,9 @@ function newton(X: Packed, y: readonly number[], C: number, start: Float64Array 
     new Cholesky(hessian, D).solve(gradient, step);
   };
   // With many more samples than unknowns, conjugate gradients are preconditioned by the Hessian
-  // of an evenly spaced subsample (4 D rows, scaled up), factorised once and again whenever a
-  // step needs many iterations: the features' correlations, which make the plain iteration
-  // crawl, are what it captures.
+  // estimated from 4 D samples drawn along the curvature (`subsampleGram`), factorised once and
+  // again whenever a step needs many iterations: the features' correlations, which make the
+  // plain iteration crawl, are what it captures.
   const subsample = n >= 16 * D ? Math.min(n, 4 * D) : 0;
   let preconditioner: Cholesky | undefined;
   let refresh = true;
