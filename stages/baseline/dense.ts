@@ -1,5 +1,5 @@
 import { halves, HalvedProducts } from './halved-products.js';
-import { denseKernels, even } from './kernels.js';
+import { denseKernels, even, RowProduct, rowProduct } from './kernels.js';
 
 /**
  * Samples as one row-major float64 matrix and the products the probe's solvers stream over it.
@@ -33,64 +33,40 @@ export function pack(x: Rows): Packed {
 }
 
 /** v (d + 1 entries, the intercept last) as the kernels read it: padded to even(d), then the intercept. */
-function kernelVector(v: Float64Array, d: number, target: Float64Array): void {
+function kernelVector(v: Float64Array, d: number): Float64Array {
+  const target = new Float64Array(even(d) + 1);
   target.set(v.subarray(0, d));
   target[even(d)] = v[d];
+  return target;
+}
+
+/** A product of X~ (halved or held in one piece). */
+function product({ n, d, held, halves }: Packed, kind: RowProduct, vector: Float64Array | undefined, weights: Float64Array | undefined): Float64Array {
+  return halves ? halves.product(kind, vector, weights) : rowProduct(kind, held, n, even(d), vector, weights);
+}
+
+/** A kernel result of stride + 1 entries as d + 1 (the padding dropped, the intercept's entry last). */
+function unpadded(result: Float64Array, d: number, out: Float64Array): void {
+  out.set(result.subarray(0, d));
+  out[d] = result[even(d)];
 }
 
 /** out[i] = x_i . v[0..d) + v[d]. */
-export function margins({ n, d, held, halves }: Packed, v: Float64Array, out: Float64Array): void {
-  const kernels = denseKernels();
-  if (halves) {
-    const vector = new Float64Array(even(d) + 1);
-    kernelVector(v, d, vector);
-    return halves.margins(vector, out);
-  }
-  const [vector, result] = kernels.scratch(even(d) + 1, n);
-  kernelVector(v, d, vector);
-  kernels.exports.margins(held, vector.byteOffset, n, even(d), result.byteOffset);
-  out.set(result);
+export function margins(X: Packed, v: Float64Array, out: Float64Array): void {
+  out.set(product(X, RowProduct.Margins, kernelVector(v, X.d), undefined));
 }
 
 /** out = X~^T a. */
-export function transposedProduct({ n, d, held, halves }: Packed, a: Float64Array, out: Float64Array): void {
-  const kernels = denseKernels();
-  let result: Float64Array;
-  if (halves) {
-    result = new Float64Array(even(d) + 1);
-    halves.transposed(a, result);
-  } else {
-    let weights: Float64Array;
-    [weights, result] = kernels.scratch(n, even(d) + 1);
-    weights.set(a);
-    kernels.exports.transposed_product(held, weights.byteOffset, n, even(d), result.byteOffset);
-  }
-  out.set(result.subarray(0, d));
-  out[d] = result[even(d)];
+export function transposedProduct(X: Packed, a: Float64Array, out: Float64Array): void {
+  unpadded(product(X, RowProduct.Transposed, undefined, a), X.d, out);
 }
 
 /**
  * out = X~^T diag(c) X~ v in one pass over the samples: each row is read once and is still in
  * cache for its second use, which halves the memory traffic of a Hessian-vector product.
  */
-export function weightedGramProduct({ n, d, held, halves }: Packed, c: Float64Array, v: Float64Array, out: Float64Array): void {
-  const kernels = denseKernels();
-  let result: Float64Array;
-  if (halves) {
-    const vector = new Float64Array(even(d) + 1);
-    kernelVector(v, d, vector);
-    result = new Float64Array(even(d) + 1);
-    halves.weightedGramProduct(c, vector, result);
-  } else {
-    let weights: Float64Array;
-    let vector: Float64Array;
-    [weights, vector, result] = kernels.scratch(n, even(d) + 1, even(d) + 1);
-    weights.set(c);
-    kernelVector(v, d, vector);
-    kernels.exports.weighted_gram_product(held, weights.byteOffset, vector.byteOffset, n, even(d), result.byteOffset);
-  }
-  out.set(result.subarray(0, d));
-  out[d] = result[even(d)];
+export function weightedGramProduct(X: Packed, c: Float64Array, v: Float64Array, out: Float64Array): void {
+  unpadded(product(X, RowProduct.WeightedGramProduct, kernelVector(v, X.d), c), X.d, out);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { denseKernels, even } from './kernels.js';
+import { denseKernels, even, RowProduct, rowProduct } from './kernels.js';
 
 /**
  * A large matrix's row products computed in two halves, the first on this thread and the second
@@ -15,12 +15,8 @@ export const enum Control {
   Done = 2,
 }
 
-export const enum Command {
-  Margins = 1,
-  Transposed = 2,
-  WeightedGramProduct = 3,
-  Stop = 4,
-}
+/** The command word's value that stops the worker (the others are RowProduct's). */
+export const STOP = 4;
 
 /** Below this many entries one pass is too short to share. */
 const HALVE_FROM = 4_000_000;
@@ -62,74 +58,48 @@ export class HalvedProducts {
     this.worker.unref();
   }
 
-  /** The worker's (or this thread's) half of a command; `inputs` writes its operands into io. */
-  private other(command: Command, vector: Float64Array | undefined, weights: Float64Array | undefined, out: Float64Array, length: number): () => void {
+  /** The second half's result of a product, from this thread or (waiting for it) the worker. */
+  private other(kind: RowProduct, vector: Float64Array | undefined, weights: Float64Array | undefined): () => Float64Array {
     const { stride, split, n } = this;
     const rest = n - split;
     if (this.second !== undefined) {
-      const kernels = denseKernels();
-      const [v, w, result] = kernels.scratch(stride + 1, rest, Math.max(rest, stride + 1));
-      if (vector) v.set(vector);
-      if (weights) w.set(weights.subarray(split, n));
-      if (command === Command.Margins) kernels.exports.margins(this.second, v.byteOffset, rest, stride, result.byteOffset);
-      else if (command === Command.Transposed) kernels.exports.transposed_product(this.second, w.byteOffset, rest, stride, result.byteOffset);
-      else kernels.exports.weighted_gram_product(this.second, w.byteOffset, v.byteOffset, rest, stride, result.byteOffset);
-      const copy = result.slice(0, length);
-      return () => out.set(copy);
+      const result = rowProduct(kind, this.second, rest, stride, vector, weights?.subarray(split, n));
+      return () => result;
     }
     const io = this.io!;
     const control = this.control!;
     if (vector) io.set(vector);
     if (weights) io.set(weights.subarray(split, n), stride + 1);
     const done = Atomics.load(control, Control.Done);
-    Atomics.store(control, Control.Command, command);
+    Atomics.store(control, Control.Command, kind);
     Atomics.add(control, Control.Sequence, 1);
     Atomics.notify(control, Control.Sequence);
     return () => {
       if (Atomics.wait(control, Control.Done, done, WORKER_TIMEOUT_MS) === 'timed-out' && Atomics.load(control, Control.Done) === done) {
         throw new Error('the probe\'s product worker stopped answering');
       }
-      out.set(io.subarray(stride + 1 + rest, stride + 1 + rest + length));
+      const length = kind === RowProduct.Margins ? rest : stride + 1;
+      return io.slice(stride + 1 + rest, stride + 1 + rest + length);
     };
   }
 
-  /** out[i] = x_i . v[0..d) + v[d] for every row (v as the kernels read it: padded, then the intercept). */
-  margins(vector: Float64Array, out: Float64Array): void {
-    const { split, stride, n } = this;
-    const rest = new Float64Array(n - split);
-    const wait = this.other(Command.Margins, vector, undefined, rest, n - split);
-    const kernels = denseKernels();
-    const [v, result] = kernels.scratch(stride + 1, split);
-    v.set(vector);
-    kernels.exports.margins(this.first, v.byteOffset, split, stride, result.byteOffset);
-    out.set(result);
-    wait();
-    out.set(rest, split);
-  }
-
-  /** X~^T a (padded length stride + 1: the intercept's sum last). */
-  transposed(a: Float64Array, out: Float64Array): void {
-    this.summed(Command.Transposed, undefined, a, out);
-  }
-
-  /** X~^T diag(c) X~ v (v padded as the kernels read it). */
-  weightedGramProduct(c: Float64Array, vector: Float64Array, out: Float64Array): void {
-    this.summed(Command.WeightedGramProduct, vector, c, out);
-  }
-
-  private summed(command: Command, vector: Float64Array | undefined, weights: Float64Array, out: Float64Array): void {
+  /**
+   * A product as `rowProduct` gives it for all n rows: margins are the halves' one after the
+   * other, sums the first half's plus the second's.
+   */
+  product(kind: RowProduct, vector: Float64Array | undefined, weights: Float64Array | undefined): Float64Array {
     const { split, stride } = this;
-    const partial = new Float64Array(stride + 1);
-    const wait = this.other(command, vector, weights, partial, stride + 1);
-    const kernels = denseKernels();
-    const [v, w, result] = kernels.scratch(stride + 1, split, stride + 1);
-    if (vector) v.set(vector);
-    w.set(weights.subarray(0, split));
-    if (command === Command.Transposed) kernels.exports.transposed_product(this.first, w.byteOffset, split, stride, result.byteOffset);
-    else kernels.exports.weighted_gram_product(this.first, w.byteOffset, v.byteOffset, split, stride, result.byteOffset);
-    const mine = result.slice();
-    wait();
-    for (let j = 0; j <= stride; j++) out[j] = mine[j]! + partial[j]!;
+    const wait = this.other(kind, vector, weights);
+    const mine = rowProduct(kind, this.first, split, stride, vector, weights?.subarray(0, split));
+    const theirs = wait();
+    if (kind === RowProduct.Margins) {
+      const out = new Float64Array(this.n);
+      out.set(mine);
+      out.set(theirs, split);
+      return out;
+    }
+    for (let j = 0; j <= stride; j++) mine[j] = mine[j]! + theirs[j]!;
+    return mine;
   }
 
   private closed = false;
@@ -137,7 +107,7 @@ export class HalvedProducts {
   close(): void {
     if (!this.worker || this.closed) return;
     this.closed = true;
-    Atomics.store(this.control!, Control.Command, Command.Stop);
+    Atomics.store(this.control!, Control.Command, STOP);
     Atomics.add(this.control!, Control.Sequence, 1);
     Atomics.notify(this.control!, Control.Sequence);
     void this.worker.terminate();

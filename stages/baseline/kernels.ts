@@ -88,6 +88,32 @@ class DenseKernels {
   }
 }
 
+/** The products over held rows (`rowProduct`). */
+export const enum RowProduct {
+  /** x_i . v + v_intercept per row: `rows` entries. */
+  Margins = 1,
+  /** X~^T a: stride + 1 entries. */
+  Transposed = 2,
+  /** X~^T diag(c) X~ v: stride + 1 entries. */
+  WeightedGramProduct = 3,
+}
+
+/**
+ * One product over `rows` rows held at `held` (rows padded to `stride`): `vector` as the kernels
+ * read it (stride + 1 entries, the intercept last), `weights` one per row. Returns a copy of
+ * the result.
+ */
+export function rowProduct(product: RowProduct, held: number, rows: number, stride: number, vector: Float64Array | undefined, weights: Float64Array | undefined): Float64Array {
+  const kernels = denseKernels();
+  const [v, w, result] = kernels.scratch(stride + 1, rows, product === RowProduct.Margins ? rows : stride + 1);
+  if (vector) v.set(vector);
+  if (weights) w.set(weights);
+  if (product === RowProduct.Margins) kernels.exports.margins(held, v.byteOffset, rows, stride, result.byteOffset);
+  else if (product === RowProduct.Transposed) kernels.exports.transposed_product(held, w.byteOffset, rows, stride, result.byteOffset);
+  else kernels.exports.weighted_gram_product(held, w.byteOffset, v.byteOffset, rows, stride, result.byteOffset);
+  return result.slice();
+}
+
 let instance: DenseKernels | undefined;
 
 /** The one instance (compiled on first use). */

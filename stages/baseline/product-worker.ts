@@ -3,8 +3,8 @@
  * shared control words, computes the command on its rows with the same kernels, signals done.
  */
 import { workerData } from 'node:worker_threads';
-import { denseKernels, even } from './kernels.js';
-import { Command, Control } from './halved-products.js';
+import { denseKernels, even, rowProduct, type RowProduct } from './kernels.js';
+import { Control, STOP } from './halved-products.js';
 
 interface Setup {
   control: SharedArrayBuffer;
@@ -24,16 +24,11 @@ let seen = 0;
 for (;;) {
   Atomics.wait(control, Control.Sequence, seen);
   seen = Atomics.load(control, Control.Sequence);
-  const command = Atomics.load(control, Control.Command) as Command;
-  if (command === Command.Stop) break;
+  const command = Atomics.load(control, Control.Command);
+  if (command === STOP) break;
   // io: [vector (stride + 1) | weights (n) | result (max(n, stride + 1))]
-  const [vector, weights, result] = kernels.scratch(stride + 1, n, Math.max(n, stride + 1));
-  vector.set(io.subarray(0, stride + 1));
-  weights.set(io.subarray(stride + 1, stride + 1 + n));
-  if (command === Command.Margins) kernels.exports.margins(held, vector.byteOffset, n, stride, result.byteOffset);
-  else if (command === Command.Transposed) kernels.exports.transposed_product(held, weights.byteOffset, n, stride, result.byteOffset);
-  else kernels.exports.weighted_gram_product(held, weights.byteOffset, vector.byteOffset, n, stride, result.byteOffset);
-  io.set(result.subarray(0, command === Command.Margins ? n : stride + 1), stride + 1 + n);
+  const result = rowProduct(command as RowProduct, held, n, stride, io.subarray(0, stride + 1), io.subarray(stride + 1, stride + 1 + n));
+  io.set(result, stride + 1 + n);
   Atomics.add(control, Control.Done, 1);
   Atomics.notify(control, Control.Done);
 }
