@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { UserError } from './errors.js';
-import { ancestors, symlinkEscapeChecker } from './paths.js';
+import { ancestors, isWithin, symlinkEscapeChecker } from './paths.js';
 import type { Project, StageInstance } from './spec/model.js';
 import { closest } from './spec/schema.js';
 
@@ -44,7 +44,7 @@ export class StageGraph {
         }
         for (const owner of outsUnder.get(dep) ?? []) producers.add(owner);
         producers.delete(instance);
-        if (producers.size === 0 && !existsSync(path.resolve(project.dir, dep))) {
+        if (producers.size === 0 && !existsSync(path.resolve(project.dir, dep)) && !this.standInWrites(project, dep)) {
           throw new UserError(
             `dep "${dep}" of ${instance.id} does not exist and no stage produces it (add the stage that writes it, or fix the path)`,
             instance.fieldLocation('deps', index),
@@ -54,8 +54,33 @@ export class StageGraph {
         for (const producer of producers) this.addEdge(producer.id, instance.id);
       });
       for (const id of instance.after) this.addEdge(id, instance.id);
+      // Listed from a file a stage writes: after that stage, though the file is not in its key.
+      for (const { file } of instance.dynamic ?? []) {
+        for (const owner of [outOwner.get(file), ...ancestors(file).map((dir) => outOwner.get(dir))]) if (owner && owner !== instance) this.addEdge(owner.id, instance.id);
+      }
     }
+    this.holdBackBelowStandIns(project);
     this.order = this.topologicalOrder();
+  }
+
+  /**
+   * A stand-in (instances a `from:` file will list) owns no out yet, but whatever reads the
+   * folders its instances will write must wait for them: edges by those folders.
+   */
+  private holdBackBelowStandIns(project: Project): void {
+    const standIns = project.instances.filter((i) => i.pending && i.pending.under.length);
+    if (standIns.length === 0) return;
+    for (const instance of project.instances) {
+      for (const standIn of standIns) {
+        if (standIn === instance || this.upstream.get(standIn.id)!.has(instance.id)) continue;
+        if (instance.deps.some((dep) => standIn.pending!.under.some((under) => isWithin(dep, under) || isWithin(under, dep)))) this.addEdge(standIn.id, instance.id);
+      }
+    }
+  }
+
+  /** Whether a stand-in's instances will write `dep` (or inside it): then it is not missing, only not listed yet. */
+  private standInWrites(project: Project, dep: string): boolean {
+    return project.instances.some((i) => i.pending?.under.some((under) => isWithin(dep, under) || isWithin(under, dep)));
   }
 
   private addEdge(from: string, to: string): void {

@@ -74,7 +74,7 @@ describe('search: trials as cached stage instances', () => {
     ['method: grid\ntrials: 4\nspace:\n  train.lr: { choice: [1, 2] }', /search\.trials: a grid's trials are every combination/],
     ['method: grid\nspace:\n  train.lr: { uniform: [0, 1] }', /search\.space\.train\.lr: uniform has no grid; on a grid use choice, int or quniform/],
     ['method: random\nspace:\n  train.lr: { uniform: [0, 1] }', /search\.trials: method random needs how many trials/],
-    ['method: annealing\ntrials: 2\nspace:\n  train.lr: { uniform: [0, 1] }', /search\.method must be one of: grid, random, sobol \(got "annealing"\)/],
+    ['method: annealing\ntrials: 2\nspace:\n  train.lr: { uniform: [0, 1] }', /search\.method must be one of: grid, random, sobol, halving \(got "annealing"\)/],
   ] as const) {
     it(`refuses with file:line:col: ${search.split('\n').find((l) => /normal|\[1, 1\]|trials: 4|grid\n|annealing/.test(l) || l.includes('uniform: [0, 1]'))}`, () => {
       const r = cli(project(search), ['status']);

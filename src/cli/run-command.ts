@@ -74,7 +74,7 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
     }
     const width = Math.max(...planned.map((p) => p.id.length), 5);
     for (const p of planned) {
-      const action = p.action === 'run' ? yellow('run       ') : p.action === 'restore' ? green('restore   ') : dim('up-to-date');
+      const action = p.action === 'run' ? yellow('run       ') : p.action === 'restore' ? green('restore   ') : p.action === 'deferred' ? yellow('deferred  ') : dim('up-to-date');
       process.stdout.write(`${action}  ${p.id.padEnd(width)}  ${dim(p.reasons.join('; '))}${p.provisional ? dim(' (may be skipped if its outs come out identical)') : ''}\n`);
       // Snakemake's -n -p: what would run, as it would run.
       if (p.action === 'run') for (const line of commandLines(resolvedStage(ws.project.byId.get(p.id)!, ws.graph))) process.stdout.write(`    ${line}\n`);
@@ -98,7 +98,7 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
     },
   });
   // The run we waited for changed the lock file and outs: read them afresh.
-  const fresh = waited ? open(options) : ws;
+  let fresh = waited ? open(options) : ws;
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = () => {
@@ -135,17 +135,40 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
     return all.length === fresh.project.instances.length && all.every((o) => o === 'ran' || o === 'restored' || o === 'up-to-date');
   };
   let deferred = false;
+  /** What earlier rounds ran or restored (a round re-plans after `from:` files were written). */
+  const earlier = { ran: 0, restored: 0 };
+  let rounds = 1;
   try {
     const gpus = options.gpus?.split(',').map((s) => s.trim()).filter(Boolean);
-    runner = new Runner(fresh, executorChooser(fresh, options.executor), reporter, {
-      jobs: options.jobs,
-      ...(gpus?.length ? { gpus } : {}),
-      force: Boolean(options.force),
-      keepGoing: Boolean(options.keepGoing),
-      frozen: Boolean(options.frozen),
-      signal: controller.signal,
-    });
+    const newRunner = () =>
+      new Runner(fresh, executorChooser(fresh, options.executor), reporter, {
+        jobs: options.jobs,
+        ...(gpus?.length ? { gpus } : {}),
+        force: Boolean(options.force),
+        keepGoing: Boolean(options.keepGoing),
+        frozen: Boolean(options.frozen),
+        signal: controller.signal,
+      });
+    runner = newRunner();
     outcomes = await runner.run(fresh.graph.select(targets));
+    // Snakemake's checkpoints: instances listed from a file this round wrote are planned afresh,
+    // round after round, until none waits (a search's rungs: one round each).
+    for (;;) {
+      const values = [...outcomes.values()];
+      const waiting = values.filter((o) => o === 'deferred').length;
+      const progressed = values.some((o) => o === 'ran' || o === 'restored');
+      if (waiting === 0 || !progressed || runner.fatal || controller.signal.aborted || values.some((o) => o === 'failed' || o === 'cancelled' || o === 'blocked')) break;
+      reporter.emit({ event: 'replan', round: rounds, deferred: waiting });
+      earlier.ran += values.filter((o) => o === 'ran').length;
+      earlier.restored += values.filter((o) => o === 'restored').length;
+      fresh.lock.flush();
+      await fresh.close();
+      resident?.closed(fresh);
+      fresh = open(options);
+      rounds++;
+      runner = newRunner();
+      outcomes = await runner.run(fresh.graph.select(targets));
+    }
     if (resident) {
       // A daemon answers once pipeline.lock is written; the rest is saved after the answer
       // (the next request waits for it): a 1,000-stage project's stat cache and lock mirror
@@ -169,13 +192,24 @@ export async function runCommand(targets: string[], options: Common & RunFlags, 
   const count = (o: Outcome) => [...outcomes.values()].filter((v) => v === o).length;
   const failed = count('failed');
   if (!resident && summaryWanted(statCacheSaved)) await writeSummary(fresh);
-  const summary = { ran: count('ran'), restored: count('restored'), up_to_date: count('up-to-date'), failed, duration_ms: Date.now() - started };
-  const ok = failed === 0 && count('cancelled') === 0 && count('blocked') === 0;
+  // What an earlier round ran is up to date in the last one: counted once, as what it did.
+  const summary = {
+    ran: earlier.ran + count('ran'),
+    restored: earlier.restored + count('restored'),
+    up_to_date: Math.max(0, count('up-to-date') - earlier.ran - earlier.restored),
+    failed,
+    duration_ms: Date.now() - started,
+    ...(rounds > 1 ? { rounds } : {}),
+  };
+  const waiting = count('deferred');
+  const ok = failed === 0 && count('cancelled') === 0 && count('blocked') === 0 && waiting === 0;
   if (options.json) {
     process.stdout.write(JSON.stringify({ event: 'done', ok, ...summary }) + '\n');
   } else {
     const parts = [`${summary.ran} ran`, `${summary.restored} restored`, `${summary.up_to_date} up to date`];
+    if (rounds > 1) parts.push(`${rounds} rounds`);
     if (failed) parts.push(red(`${failed} failed`));
+    if (waiting) parts.push(yellow(`${waiting} deferred`));
     if (count('blocked')) parts.push(yellow(`${count('blocked')} not run`));
     if (count('cancelled')) parts.push(yellow(`${count('cancelled')} cancelled`));
     process.stderr.write(`${ok ? green('done') : red('stopped')}: ${parts.join(', ')} ${dim(`in ${((Date.now() - started) / 1000).toFixed(1)}s`)}\n`);

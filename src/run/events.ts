@@ -11,9 +11,13 @@ export type RunEvent =
   | { event: 'failed'; stage: string; duration_ms: number; exit_code?: number; signal?: string; message: string; log: string; log_tail: string[] }
   | { event: 'blocked'; stage: string; by: string }
   | { event: 'cancelled'; stage: string }
+  /** Its instances are listed from a file this run is writing: it runs in the next round, planned afresh. */
+  | { event: 'deferred'; stage: string; reason: string }
+  /** A round ended with deferred stages; the spec is expanded again and the run goes on. */
+  | { event: 'replan'; round: number; deferred: number }
   | { event: 'progress'; stage: string; data: Record<string, unknown> }
   | { event: 'waiting'; holder: string }
-  | { event: 'done'; ok: boolean; ran: number; restored: number; up_to_date: number; failed: number; duration_ms: number };
+  | { event: 'done'; ok: boolean; ran: number; restored: number; up_to_date: number; failed: number; duration_ms: number; rounds?: number };
 
 export interface Reporter {
   /** Only a live display shows an ETA; reading every stage's last run record costs a file read each. */

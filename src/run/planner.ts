@@ -6,7 +6,8 @@ import type { Action, Workspace } from './workspace.js';
 
 export interface PlannedStage {
   id: string;
-  action: Action;
+  /** `deferred`: instances a `from:` file will list, planned once the stage writing it has run. */
+  action: Action | 'deferred';
   reasons: string[];
   /** True when the action depends on what an upstream stage will produce (early cutoff may still skip it). */
   provisional: boolean;
@@ -34,9 +35,12 @@ export async function plan(ws: Workspace, selected: Set<string>, force = false):
       return selected.has(id) && up !== undefined && up.action !== 'up-to-date' && !predicted.has(id);
     });
     let entry: PlannedStage;
-    // A frozen stage ignores its upstream: what pipeline.lock records stands.
-    if (stale.length && !force && !instance.frozen) {
-      entry = { id: instance.id, action: 'run', reasons: stale.map((id) => `upstream ${id} changed`), provisional: true, lockMatches: false };
+    if (instance.pending) {
+      const writer = ws.graph.producers.get(instance.id)!.get(instance.pending.from)?.join(', ');
+      entry = { id: instance.id, action: 'deferred', reasons: [`its instances are listed in ${instance.pending.from}${writer ? `, which ${writer} writes` : ''}: planned once that has run`], provisional: false, lockMatches: false };
+    } else if (stale.length && !force && !instance.frozen) {
+      // A frozen stage ignores its upstream: what pipeline.lock records stands.
+      entry = { id: instance.id, action: 'run', reasons: stale.map((id) => (result.get(id)!.action === 'deferred' ? `waits for ${id}` : `upstream ${id} changed`)), provisional: true, lockMatches: false };
     } else {
       const deps = await predictedDeps(ws, instance, predicted);
       const decision = await ws.decide(instance, deps, force);
@@ -92,5 +96,5 @@ async function predictDep(ws: Workspace, dep: string, restored: [string, StoredO
 
 /** What `--frozen` refuses: any stage that would execute, or whose key pipeline.lock does not hold. */
 export function frozenViolations(planned: PlannedStage[]): PlannedStage[] {
-  return planned.filter((p) => p.action === 'run' || !p.lockMatches);
+  return planned.filter((p) => p.action === 'run' || p.action === 'deferred' || !p.lockMatches);
 }

@@ -1,4 +1,5 @@
 import { parseProgressLine } from '../protocol/stage-protocol.js';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import PQueue from 'p-queue';
@@ -11,6 +12,7 @@ import type { Reporter } from './events.js';
 import { GpuPool, type GpuLease } from './gpu-pool.js';
 import { tail } from './log-tail.js';
 import { safeName } from '../paths.js';
+import { sha256File } from '../hash/sha256.js';
 import { commandFor } from './stage-command.js';
 import type { Decision, Workspace } from './workspace.js';
 
@@ -48,7 +50,8 @@ export class SharedRunState {
   }
 }
 
-export type Outcome = 'up-to-date' | 'restored' | 'ran' | 'failed' | 'blocked' | 'cancelled';
+/** `deferred`: listed from a file this run rewrote (or not yet written); the next round plans it. */
+export type Outcome = 'up-to-date' | 'restored' | 'ran' | 'failed' | 'blocked' | 'cancelled' | 'deferred';
 
 const LOG_TAIL_LINES = 20;
 
@@ -111,9 +114,11 @@ export class Runner {
 
   private async instance(instance: StageInstance, ups: (readonly [string, Promise<Outcome>])[], priority: number): Promise<Outcome> {
     let upstreamUpToDate = true;
+    let deferredBy: string | undefined;
     for (const [id, promise] of ups) {
       const outcome = await promise;
       upstreamUpToDate &&= outcome === 'up-to-date';
+      if (outcome === 'deferred') deferredBy ??= id;
       if (outcome === 'failed' || outcome === 'blocked' || outcome === 'cancelled') {
         if (outcome === 'cancelled') {
           this.reporter.emit({ event: 'cancelled', stage: instance.id });
@@ -126,6 +131,11 @@ export class Runner {
     if (this.stopped) {
       this.reporter.emit({ event: 'cancelled', stage: instance.id });
       return 'cancelled';
+    }
+    const deferral = deferredBy !== undefined ? `waits for ${deferredBy}` : this.deferral(instance);
+    if (deferral !== undefined) {
+      this.reporter.emit({ event: 'deferred', stage: instance.id, reason: deferral });
+      return 'deferred';
     }
     // A run after a few edits decides only what they reach (a sweep of 10,000 stages, one edited).
     if (upstreamUpToDate && !this.options.force && !this.inFlight.has(instance.id) && this.ws.unchangedSinceSummary(instance)) {
@@ -147,6 +157,16 @@ export class Runner {
       return 'up-to-date';
     }
     return (await this.queue.add(() => this.perform(instance, decision), { priority })) ?? 'cancelled';
+  }
+
+  /** Why an instance listed from a `from:` file cannot run on this plan: the file is not written yet, or was rewritten since. */
+  private deferral(instance: StageInstance): string | undefined {
+    if (instance.pending) return `its instances are listed in ${instance.pending.from}, written in this run`;
+    for (const source of instance.dynamic ?? []) {
+      const abs = path.join(this.ws.project.dir, source.file);
+      if (!existsSync(abs) || sha256File(abs) !== source.read) return `${source.file}, which lists it, changed in this run`;
+    }
+    return undefined;
   }
 
   /** True once nothing new may start: Ctrl-C, a failure without --keep-going, or a newer watch pass. */

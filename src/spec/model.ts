@@ -75,9 +75,29 @@ export interface StageInstance {
   /** Per-executor option blocks (`slurm: {...}`), by executor name. */
   executorOptions: Record<string, Record<string, unknown>>;
   env: Record<string, string>;
+  /**
+   * The files an upstream stage writes that this instance's matrix values were read from
+   * (`matrix: { trial: { from: ... } }`, a search's rungs), with their content then: when a
+   * run rewrites one, the instance waits for the next round's plan.
+   */
+  dynamic?: DynamicSource[];
+  /**
+   * A stand-in for instances that cannot be listed yet (their `from:` file is not written):
+   * it runs nothing, and every dep inside or around `under` (the folders its instances will
+   * write) waits for it.
+   */
+  pending?: { from: string; under: string[] };
   location: SourceLocation;
   /** Locations of individual fields, for errors found during graph checks. */
   fieldLocation: (field: string, index?: number) => SourceLocation;
+}
+
+/** A file whose content lists some of an instance's matrix values. */
+export interface DynamicSource {
+  /** Project-relative. */
+  file: string;
+  /** sha256 of the bytes read when the spec was expanded. */
+  read: string;
 }
 
 export interface Project {

@@ -17,6 +17,8 @@ import type { ParamsUse } from './params-check.js';
 import type { StageDeclaration } from '../protocol/stage-protocol.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 import { planSearch, trialSettings, type RawSearch, type SearchPlan } from './search/trials.js';
+import { isFromAxis, knownPrefix, readDynamicList } from './dynamic-values.js';
+import type { DynamicSource } from './model.js';
 
 export interface RawStage {
   desc?: string;
@@ -44,7 +46,8 @@ export interface RawStage {
   resources?: Partial<Resources>;
   executor?: string;
   env?: Record<string, string | number | boolean>;
-  matrix?: Record<string, unknown[] | string>;
+  /** A list, a glob of config files, `${...}` naming a list, or `{ from: <file> }` an upstream stage writes. */
+  matrix?: Record<string, unknown[] | string | { from: string; at?: string }>;
   foreach?: unknown[] | Record<string, unknown> | string;
   do?: RawStage;
 }
@@ -92,6 +95,10 @@ export class StageExpander {
   private readonly varsPerInstance: boolean;
   private dvc?: { context: DvcContext; paramsFile: string };
   private readonly search?: SearchPlan;
+  /** Param values the engine sets for the instance being made (a rung's budget). */
+  private extraSet: Record<string, unknown> = {};
+  /** `from:` files the current entries were read from. */
+  private dynamic: DynamicSource[] = [];
 
   constructor(
     private readonly name: string,
@@ -122,7 +129,8 @@ export class StageExpander {
       if (stage.foreach !== undefined) throw new UserError(`stage "${name}" has both foreach and search; a search's trials are its instances (add matrix: for folds)`, () => this.at(['search'], true));
       if (stage.params !== undefined) throw new UserError(`stage "${name}": search.base names the config its trials start from; leave params: out`, () => this.at(['params'], true));
       if (stage.matrix && 'trial' in stage.matrix) throw new UserError('matrix key `trial` is the search\'s own (${trial.name}); name yours another way', () => this.at(['matrix', 'trial'], true));
-      this.search = planSearch(stage.search, (at, key) => this.at(at, key));
+      this.search = planSearch(name, stage.search, (at, key) => this.at(at, key));
+      if (this.search.rungs && stage.matrix && 'rung' in stage.matrix) throw new UserError('matrix key `rung` is the search\'s own (${rung}); name yours another way', () => this.at(['matrix', 'rung'], true));
     }
     const wdir = this.body.wdir ?? stage.wdir;
     if (wdir !== undefined && wdir.includes('${')) this.wdirTemplate = wdir;
@@ -162,20 +170,187 @@ export class StageExpander {
   }
 
   expand(): StageInstance[] {
+    if (this.search?.rungs) return this.expandRungs();
     const entries = this.entries();
-    return entries.map(({ suffix, vars }) => this.instance(suffix ? `${this.name}@${suffix}` : this.name, vars));
+    if ('pending' in entries) return [this.standIn(`${this.name}@pending`, {}, entries.pending)];
+    return entries.map(({ suffix, vars }) => this.withDynamic(this.instance(suffix ? `${this.name}@${suffix}` : this.name, vars)));
   }
 
-  private entries(): Entry[] {
+  /**
+   * An instance listed from `from:` files remembers what they said. It comes after their writer
+   * (the graph orders it), but their bytes are not in its key: a list that grows leaves the
+   * instances it already had as they were.
+   */
+  private withDynamic(instance: StageInstance): StageInstance {
+    if (this.dynamic.length) instance.dynamic = [...this.dynamic];
+    return instance;
+  }
+
+  /**
+   * What stands for instances whose values a `from:` file will list, before it exists: it
+   * depends on the file, runs nothing, and holds back whatever reads the folders they will write.
+   */
+  private standIn(id: string, vars: Scope, from: string): StageInstance {
+    const templates = this.outTemplates().map((t) => knownPrefix(interpolateKnown(t, vars)));
+    const instance: StageInstance = {
+      id,
+      stage: this.name,
+      cmd: [],
+      commandWith: () => [],
+      deps: [from],
+      outs: [],
+      metrics: [],
+      plots: [],
+      outOptions: {},
+      plotDefinitions: [],
+      cwd: this.cwd,
+      params: {},
+      paramFiles: [],
+      after: [],
+      resources: { gpu: 0 },
+      executorOptions: {},
+      env: {},
+      pending: { from, under: templates.filter((t) => t !== '').map((t) => path.posix.join(this.cwd, t)) },
+      fieldLocation: () => this.at([], true),
+    } as Omit<StageInstance, 'location'> as StageInstance;
+    const at = () => this.at([], true);
+    Object.defineProperty(instance, 'location', { get: at, enumerable: true });
+    return instance;
+  }
+
+  /** The stage's out paths as written (`outputs/runs/${exp.name}/fold${fold}`). */
+  private outTemplates(): string[] {
+    const outs = this.body.outs;
+    const list = outs === undefined ? [] : Array.isArray(outs) ? outs.map((entry) => splitOutEntry(entry, () => this.field(['outs'])).raw) : Object.values(outs);
+    return [...list, ...[...(this.body.metrics ?? []), ...(this.body.plots ?? [])].map((entry) => splitOutEntry(entry, () => this.field(['outs'])).raw)];
+  }
+
+  /**
+   * A search in rungs: rung 0 trains every trial; a `select` instance per rung ranks its trials
+   * by the metric and writes who goes on; rung r + 1 is listed from that file once it is
+   * written, and until then a stand-in holds its place. `refit` trains the winner again.
+   */
+  private expandRungs(): StageInstance[] {
+    const search = this.search!;
+    const rungs = search.rungs!;
+    const byName = new Map(search.trials.map((t) => [t.name, t]));
+    const out: StageInstance[] = [];
+    const axes = (matrix: Record<string, unknown>): [string, unknown[]][] =>
+      Object.entries(matrix).map(([key, spec]) => {
+        if (isFromAxis(spec)) throw new UserError(`matrix ${key}: a search's rungs already come from its own selections; a from: axis cannot join them`, () => this.at(['matrix', key]));
+        return [key, typeof spec !== 'string' ? (spec as unknown[]).map((v) => interpolateDeep(v, [this.params], () => this.at(['matrix', key]))) : spec.trimStart().startsWith('${') ? this.listParam(spec, ['matrix', key]) : this.globConfigs(key, spec)];
+      });
+    const folder = this.rungFolder();
+    const matrixAxes = axes(this.stage.matrix ?? {});
+    const rung = (label: number | 'best', trials: ConfigRef[], axesOf: [string, unknown[]][], budget: number | undefined) => {
+      let combos: [string, unknown, number][][] = trials.map((trial, index) => [['rung', label, 0], ['trial', trial, index]]);
+      for (const [key, values] of axesOf) combos = combos.flatMap((combo) => values.map((value, index) => [...combo, [key, value, index] as [string, unknown, number]]));
+      this.extraSet = budget === undefined || rungs.param === undefined ? {} : { [rungs.param]: budget };
+      for (const { suffix, vars } of combos.map((combo) => this.spec.dialect.matrixEntry(combo))) out.push(this.withDynamic(this.instance(`${this.name}@${suffix}`, vars)));
+      this.extraSet = {};
+      out.push(this.selectInstance(label, trials, folder(label), budget));
+    };
+    this.dynamic = [];
+    let trials = search.trials;
+    const last = rungs.counts.length - 1;
+    for (let r = 0; r <= last; r++) {
+      if (r > 0) {
+        const chosen = this.selection(`rung${r - 1}.json`, byName);
+        if (!chosen) return [...out, this.standIn(`${this.name}@rung=${r}`, { rung: r }, this.selectionFile(`rung${r - 1}.json`))];
+        trials = chosen;
+      }
+      rung(r, trials, matrixAxes, rungs.budgets[r]);
+    }
+    if (rungs.refit) {
+      const chosen = this.selection(`rung${last}.json`, byName);
+      if (!chosen) return [...out, this.standIn(`${this.name}@rung=best`, { rung: 'best' }, this.selectionFile(`rung${last}.json`))];
+      // The refit's axes replace the matrix's of the same name (more folds); others stay.
+      rung('best', chosen.slice(0, 1), [...matrixAxes.filter(([key]) => !(key in rungs.refit!)), ...axes(rungs.refit)], rungs.budgets[last]);
+    }
+    this.dynamic = [];
+    return out;
+  }
+
+  private selectionFile(name: string): string {
+    return path.posix.join(this.search!.rungs!.results, name);
+  }
+
+  /** The trials a rung's selection promotes, or undefined until it is written. */
+  private selection(name: string, byName: Map<string, ConfigRef>): ConfigRef[] | undefined {
+    const file = this.selectionFile(name);
+    this.files.add(file);
+    const read = readDynamicList(this.spec.dir, file, 'promoted', () => this.at(['search']));
+    if (!read) return undefined;
+    this.dynamic = [read.source];
+    return read.values.map((value) => {
+      const trial = byName.get(String(value));
+      if (!trial) throw new UserError(`${file} promotes ${JSON.stringify(value)}, which is not one of this search's trials (it was written for another space or seed: delete it and run again)`, () => this.at(['search']));
+      return trial;
+    });
+  }
+
+  /**
+   * Where a rung's trials are written: each out must name \${rung} in one folder and
+   * \${trial.name} in the next (`outputs/runs/tune/\${rung}/\${trial.name}/fold\${fold}`), so one
+   * folder per rung holds one folder per trial.
+   */
+  private rungFolder(): (rung: number | 'best') => string {
+    const templates = this.outTemplates();
+    const layout = /^((?:[^$]|\$(?!\{))*?)([^/]*\$\{\s*rung\s*\}[^/]*)\/\$\{\s*trial\.name\s*\}(\/|$)/;
+    const bad = templates.find((t) => !layout.test(t));
+    if (templates.length === 0 || bad !== undefined) {
+      throw new UserError(`outs of a search in rungs (halving, refit) put each rung's trials in a folder of their own: ".../\${rung}/\${trial.name}/..." (got ${JSON.stringify(bad ?? '')})`, () => this.field(['outs']));
+    }
+    const [, head, segment] = layout.exec(templates[0])!;
+    return (rung) => path.posix.join(this.cwd, interpolateString(head + segment, [{ rung }, this.params], () => this.field(['outs'])));
+  }
+
+  /** The built-in `select` over one rung's trials: their metric per fold, the ranking, who goes on. */
+  private selectInstance(label: number | 'best', trials: ConfigRef[], runs: string, budget: number | undefined): StageInstance {
+    const rungs = this.search!.rungs!;
+    const keep = label === 'best' ? 1 : label + 1 < rungs.counts.length ? rungs.counts[label + 1] : 1;
+    const options: Record<string, unknown> = {
+      rung: String(label),
+      metric: rungs.metric,
+      mode: rungs.mode,
+      keep,
+      trials: Object.fromEntries(trials.map((t) => [t.name, trialSettings(t, this.stage.search!)])),
+      ...(budget !== undefined && rungs.param ? { budget: { param: rungs.param, value: budget } } : {}),
+    };
+    const raw: RawStage = { uses: 'select', matrix: { rung: [String(label)] }, with: options, deps: { runs }, outs: { selected: this.selectionFile(label === 'best' ? 'best.json' : `rung${label}.json`) } };
+    const select = new StageExpander(`${this.name}.select`, raw, { ...this.spec, source: this.source });
+    const [instance] = select.expand();
+    if (this.dynamic.length && label !== 0) return this.withDynamic(instance);
+    return instance;
+  }
+
+  private entries(): Entry[] | { pending: string } {
     const { matrix, foreach } = this.stage;
     const { dialect } = this.spec;
     if (matrix || this.search) {
       let combos: [string, unknown, number][][] = this.search ? this.search.trials.map((trial, index) => [['trial', trial, index]]) : [[]];
+      this.dynamic = [];
+      let pending: string | undefined;
       for (const [key, spec] of Object.entries(matrix ?? {})) {
-        // A value may itself read the params (`[${base_lr}, 0.1]`), as DVC resolves it.
-        const values = typeof spec !== 'string' ? spec.map((v) => interpolateDeep(v, [this.params], () => this.at(['matrix', key]))) : spec.trimStart().startsWith('${') ? this.listParam(spec, ['matrix', key]) : this.globConfigs(key, spec);
+        let values: unknown[];
+        if (isFromAxis(spec)) {
+          const file = checkedPath(spec.from, () => this.at(['matrix', key]), true, this.cwd);
+          this.files.add(file);
+          const read = readDynamicList(this.spec.dir, file, spec.at, () => this.at(['matrix', key]));
+          if (!read) {
+            pending ??= file;
+            continue;
+          }
+          if (read.values.length === 0) throw new UserError(`matrix ${key}: ${file} lists no values`, () => this.at(['matrix', key]));
+          this.dynamic.push(read.source);
+          values = read.values;
+        } else {
+          // A value may itself read the params (`[${base_lr}, 0.1]`), as DVC resolves it.
+          values = typeof spec !== 'string' ? spec.map((v) => interpolateDeep(v, [this.params], () => this.at(['matrix', key]))) : spec.trimStart().startsWith('${') ? this.listParam(spec, ['matrix', key]) : this.globConfigs(key, spec);
+        }
         combos = combos.flatMap((combo) => values.map((value, index) => [...combo, [key, value, index] as [string, unknown, number]]));
       }
+      if (pending !== undefined) return { pending };
       return combos.map((combo) => dialect.matrixEntry(combo));
     }
     if (foreach !== undefined) {
@@ -412,13 +587,13 @@ export class StageExpander {
   /** The stage's named params, or a matrix config when `params: ${exp}`; `origins`: the files they merged from, in merge order. */
   private resolveParams(vars: Scope): { params: Record<string, unknown>; files: string[]; scope?: Scope; origins: string[] } {
     const resolved = this.search ? this.configFile(this.search.base, ['search', 'base']) : this.paramsOfBody(vars);
-    const trial = this.search ? trialSettings(vars.trial as ConfigRef, this.stage.search!) : {};
+    const trial = { ...(this.search ? trialSettings(vars.trial as ConfigRef, this.stage.search!) : {}), ...this.extraSet };
     const set = { ...trial, ...this.body.set };
     if (Object.keys(set).length === 0) return resolved;
     let params = resolved.params;
     for (const [key, raw] of Object.entries(set)) {
       const fromTrial = key in trial && !(key in (this.body.set ?? {}));
-      const where = () => (fromTrial ? this.at(['search', 'space', key]) : this.field(['set', key]));
+      const where = () => (fromTrial ? (key in this.extraSet ? this.at(['search', 'budget', 'param']) : this.at(['search', 'space', key])) : this.field(['set', key]));
       const value = fromTrial ? raw : interpolateDeep(raw, [vars, this.params], where);
       if (resolved.scope) {
         params = setParam(params, key, value);
@@ -483,6 +658,11 @@ export class StageExpander {
     });
     return { params: out, files, origins };
   }
+}
+
+/** A template with the values known so far filled in, the rest left as written. */
+function interpolateKnown(template: string, vars: Scope): string {
+  return template.replace(/\$\{\s*([\w.]+)\s*\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
 
 /**

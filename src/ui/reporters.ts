@@ -50,6 +50,10 @@ export function describe(event: RunEvent, verbose: boolean): string | undefined 
       return `${yellow('-')} ${event.stage} ${dim(`not run: upstream ${event.by} failed`)}`;
     case 'cancelled':
       return `${yellow('-')} ${event.stage} ${dim('cancelled')}`;
+    case 'deferred':
+      return verbose ? `${dim('…')} ${event.stage} ${dim(`deferred: ${event.reason}`)}` : undefined;
+    case 'replan':
+      return `${yellow('↻')} ${dim(`round ${event.round} done; ${event.deferred} deferred stage(s) wait on files it wrote: planning again`)}`;
     case 'waiting':
       return `${yellow('…')} another pipeline run (${event.holder}) is using this project; waiting for it to finish`;
     default:

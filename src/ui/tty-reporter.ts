@@ -21,9 +21,13 @@ export class TtyReporter extends PlainReporter {
   private readonly logUpdate = createLogUpdate(process.stderr);
 
   override begin(total = 0, estimates = new Map<string, number>(), jobs = 1): void {
+    // A later round (a re-plan after a `from:` file was written) counts on from where the last ended.
     this.total = total;
+    this.done = 0;
+    this.finished.clear();
     this.estimates = estimates;
     this.jobs = jobs;
+    if (this.timer) clearInterval(this.timer);
     this.timer = setInterval(() => this.render(), 200);
     this.timer.unref();
   }
@@ -47,6 +51,7 @@ export class TtyReporter extends PlainReporter {
       case 'skipped':
       case 'blocked':
       case 'cancelled':
+      case 'deferred':
         this.complete(event.stage);
         break;
     }

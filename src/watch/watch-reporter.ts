@@ -47,7 +47,7 @@ function lineFor(event: WatchEvent): string | undefined {
 }
 
 interface Row {
-  state: 'running' | 'ran' | 'restored' | 'up to date' | 'failed' | 'cancelled' | 'blocked';
+  state: 'running' | 'ran' | 'restored' | 'up to date' | 'failed' | 'cancelled' | 'blocked' | 'deferred';
   since: number;
   detail?: string;
 }
@@ -107,6 +107,9 @@ export class TtyWatchReporter implements WatchReporter {
       case 'blocked':
         this.rows.set(event.stage, { state: 'blocked', since: now, detail: `upstream ${event.by} failed` });
         break;
+      case 'deferred':
+        this.rows.set(event.stage, { state: 'deferred', since: now, detail: event.reason });
+        break;
       case 'cancelled':
         // A superseded pass cancels what it had not started; keep the previous result.
         if (this.rows.get(event.stage)?.state === 'running') this.rows.set(event.stage, { state: 'cancelled', since: now });
@@ -121,7 +124,7 @@ export class TtyWatchReporter implements WatchReporter {
     const idWidth = Math.min(40, Math.max(8, ...[...this.rows.keys()].map((id) => id.length)));
     const lines = [bold('pipeline watch') + dim(this.lastChange ? ` · last change ${this.lastChange}` : '') + dim(this.idle ? ` · ${this.idle}` : '')];
     for (const [id, row] of this.rows) {
-      const mark = { running: yellow('▶'), ran: green('✓'), restored: green('↺'), 'up to date': dim('·'), failed: red('✗'), cancelled: yellow('-'), blocked: yellow('-') }[row.state];
+      const mark = { running: yellow('▶'), ran: green('✓'), restored: green('↺'), 'up to date': dim('·'), failed: red('✗'), cancelled: yellow('-'), blocked: yellow('-'), deferred: dim('…') }[row.state];
       const detail = row.state === 'running' ? `running ${formatDuration(now - row.since)}${row.detail ? ' · ' + row.detail : ''}` : `${row.state}${row.detail ? ' ' + row.detail : ''}`;
       lines.push(`  ${mark} ${id.padEnd(idWidth)} ${dim(detail)}`.slice(0, width + 20));
     }

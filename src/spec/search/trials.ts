@@ -7,6 +7,7 @@ import type { PathSegment } from '../yaml-source.js';
 import { searchMethods } from './methods/registry.js';
 import { SOBOL_MAX_DIMS } from './sobol.js';
 import { parseDimension } from './space.js';
+import { planRungs, type Rungs } from './rungs.js';
 
 /** A stage's `search:` block as written. */
 export interface RawSearch {
@@ -15,6 +16,14 @@ export interface RawSearch {
   trials?: unknown;
   seed?: unknown;
   space?: unknown;
+  /** halving: the factor, the budget param and its range, the ranking metric. */
+  eta?: unknown;
+  budget?: unknown;
+  metric?: unknown;
+  /** The best trial trained again with these matrix values. */
+  refit?: unknown;
+  /** Where each rung's selection is written. */
+  results?: unknown;
 }
 
 /** What a search expands to: the config every trial starts from and one value set per trial. */
@@ -25,12 +34,14 @@ export interface SearchPlan {
    * values (`t3f9a1c2e`), `${trial.<key>}` its values; the dotted keys are set over `base`.
    */
   trials: ConfigRef[];
+  /** Set when the trials train in rungs (halving, refit). */
+  rungs?: Rungs;
 }
 
 type Locate = (at: PathSegment[], key?: boolean) => SourceLocation;
 
 /** The trials of a search, each named by a hash of its values so it keeps its id (and cache) however the search grows. */
-export function planSearch(search: RawSearch, locate: Locate): SearchPlan {
+export function planSearch(stage: string, search: RawSearch, locate: Locate): SearchPlan {
   const at = (...path: PathSegment[]) => () => locate(['search', ...path]);
   if (typeof search.base !== 'string' || search.base === '') throw new UserError('search.base names the config every trial starts from (e.g. base: configs/phase1/cnn.yaml)', at());
   const method = searchMethods.get(String(search.method));
@@ -57,7 +68,8 @@ export function planSearch(search: RawSearch, locate: Locate): SearchPlan {
     const tree = Object.entries(dotted).reduce<ParamTree>((acc, [key, value]) => setParam(acc, key, value), {});
     trials.push(new ConfigRef(name, name, tree, []));
   }
-  return { base: search.base, trials };
+  const rungs = planRungs(stage, search, method.rungs === true, trials.length, locate);
+  return { base: search.base, trials, ...(rungs ? { rungs } : {}) };
 }
 
 /** A trial's values as the dotted keys `set:` takes. */

@@ -5,6 +5,8 @@ export interface SearchMethod {
   name: string;
   /** Whether `trials:` is required (random, sobol) or refused (grid: the product is the trials). */
   counted: boolean;
+  /** Trained in rungs of growing budget, each promoting the best of the last (halving). */
+  rungs?: boolean;
   /**
    * The trials' values, one array per trial in dimension order. A prefix is stable: asking for
    * more trials keeps the first ones, so raising `trials` only adds instances.
