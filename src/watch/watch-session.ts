@@ -114,6 +114,7 @@ export class WatchSession {
 
   private async pass(supersede: AbortSignal): Promise<void> {
     let ws: Workspace;
+    let replan = false;
     try {
       ws = openWorkspace({ specFile: this.options.specFile, overrides: this.options.setParam ?? [] }, { statCache: this.statCache, lock: this.lock });
       const selected = ws.graph.select(this.options.targets);
@@ -128,7 +129,9 @@ export class WatchSession {
         supersede,
         shared: this.shared,
       });
-      await runner.run(selected);
+      const outcomes = [...(await runner.run(selected)).values()];
+      // Instances listed from a file this pass wrote (a search's next rung) are planned by a pass of their own.
+      replan = outcomes.includes('deferred') && outcomes.some((o) => o === 'ran' || o === 'restored') && !outcomes.includes('failed');
     } catch (error) {
       if (error instanceof UserError) {
         this.reporter.emit({ event: 'error', message: error.format() });
@@ -138,6 +141,7 @@ export class WatchSession {
     }
     this.lock.flush(true);
     this.statCache.save();
+    if (replan && !supersede.aborted && !this.hardStop.signal.aborted) return this.startPass();
     if (!supersede.aborted) this.reporter.emit({ event: 'idle', watching: this.watched.size });
   }
 
