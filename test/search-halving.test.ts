@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { cli, executions, jsonEvents, makeProject, read, writeFiles } from './helpers.js';
 
@@ -142,11 +144,18 @@ describe('successive halving: rungs planned from the rung before, round after ro
     assert.equal(read(dir, 'table.txt'), 'a\na\nb\nb\nc\nc\n');
   });
 
-  it('--frozen refuses a search whose next rung is not listed yet', () => {
+  it('--frozen restores a finished search into a fresh checkout rung by rung, and refuses one that would train', () => {
     const dir = project(halving(9));
-    const r = cli(dir, ['run', '--frozen']);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /tune@rung=1: its instances are listed in outputs\/search\/tune\/rung0\.json/);
+    const refused = cli(dir, ['run', '--frozen']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /tune@rung=0,trial=\w+,fold=0: never run/);
+    assert.equal(cli(dir, ['run']).code, 0);
+    const best = read(dir, 'outputs/search/tune/best.json');
+    rmSync(path.join(dir, 'outputs'), { recursive: true });
+    const restored = cli(dir, ['run', '--frozen']);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(restored.stderr, /0 ran, 33 restored, 1 up to date, 4 rounds/);
+    assert.equal(read(dir, 'outputs/search/tune/best.json'), best);
   });
 
   for (const [search, outs, message] of [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -156,8 +156,6 @@ describe('Slurm executor (a real single-node cluster)', { skip: !canStart && !re
       const dir = path.join(tempDir('pipeline-example-'), 'study');
       for (const part of ['pipeline.yaml', 'configs']) cpSync(path.join(repo, part), path.join(dir, part), { recursive: true });
       for (const phase of ['phase2', 'phase3']) rmSync(path.join(dir, 'configs', phase), { recursive: true });
-      // The sweep's stage needs one config to expand; this test never runs it.
-      for (const file of readdirSync(path.join(dir, 'configs/phase4')).filter((f) => f !== 'p4_w8_f25.yaml')) rmSync(path.join(dir, 'configs/phase4', file));
       rmSync(path.join(dir, 'configs/phase1/p1_resnet.yaml'));
       writeFileSync(path.join(dir, 'configs/dataset.yaml'), 'seed: 42\ndata: { identities: 10, real_per_identity: 2, fake_per_identity: 2, size: 24, geometry_shortcut: true }\ncv: { folds: 5, stratify: label }\nfacecrop: { margin: 0.25, size: 48, min_score: 0.3, input_size: 160 }\n');
       return dir;

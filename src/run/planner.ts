@@ -39,8 +39,11 @@ export async function plan(ws: Workspace, selected: Set<string>, force = false):
       const writer = ws.graph.producers.get(instance.id)!.get(instance.pending.from)?.join(', ');
       entry = { id: instance.id, action: 'deferred', reasons: [`its instances are listed in ${instance.pending.from}${writer ? `, which ${writer} writes` : ''}: planned once that has run`], provisional: false, lockMatches: false };
     } else if (stale.length && !force && !instance.frozen) {
-      // A frozen stage ignores its upstream: what pipeline.lock records stands.
-      entry = { id: instance.id, action: 'run', reasons: stale.map((id) => (result.get(id)!.action === 'deferred' ? `waits for ${id}` : `upstream ${id} changed`)), provisional: true, lockMatches: false };
+      // A frozen stage ignores its upstream: what pipeline.lock records stands. Below a stand-in, nothing is known until it is listed.
+      const waits = stale.filter((id) => result.get(id)!.action === 'deferred');
+      entry = waits.length
+        ? { id: instance.id, action: 'deferred', reasons: waits.map((id) => `waits for ${id}`), provisional: false, lockMatches: false }
+        : { id: instance.id, action: 'run', reasons: stale.map((id) => `upstream ${id} changed`), provisional: true, lockMatches: false };
     } else {
       const deps = await predictedDeps(ws, instance, predicted);
       const decision = await ws.decide(instance, deps, force);
@@ -94,7 +97,11 @@ async function predictDep(ws: Workspace, dep: string, restored: [string, StoredO
   return dirHash(entries);
 }
 
-/** What `--frozen` refuses: any stage that would execute, or whose key pipeline.lock does not hold. */
+/**
+ * What `--frozen` refuses: any stage that would execute, or whose key pipeline.lock does not
+ * hold. A stand-in is not refused here: its instances are checked in the round that lists them
+ * (a fresh clone restores a search rung by rung), where one that would run fails the run.
+ */
 export function frozenViolations(planned: PlannedStage[]): PlannedStage[] {
-  return planned.filter((p) => p.action === 'run' || p.action === 'deferred' || !p.lockMatches);
+  return planned.filter((p) => p.action !== 'deferred' && (p.action === 'run' || !p.lockMatches));
 }

@@ -18,6 +18,7 @@ import type { StageDeclaration } from '../protocol/stage-protocol.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 import { planSearch, trialSettings, type RawSearch, type SearchPlan } from './search/trials.js';
 import { isFromAxis, knownPrefix, readDynamicList } from './dynamic-values.js';
+import { rankingOf } from './search/rungs.js';
 import type { DynamicSource } from './model.js';
 
 export interface RawStage {
@@ -173,7 +174,27 @@ export class StageExpander {
     if (this.search?.rungs) return this.expandRungs();
     const entries = this.entries();
     if ('pending' in entries) return [this.standIn(`${this.name}@pending`, {}, entries.pending)];
-    return entries.map(({ suffix, vars }) => this.withDynamic(this.instance(suffix ? `${this.name}@${suffix}` : this.name, vars)));
+    const instances = entries.map(({ suffix, vars }) => this.withDynamic(this.instance(suffix ? `${this.name}@${suffix}` : this.name, vars)));
+    const ranked = this.search && this.plainRankingFolder();
+    return ranked ? [...instances, this.selectInstance(0, this.search!.trials, ranked, undefined)] : instances;
+  }
+
+  /**
+   * A plain search (grid, random, sobol) is ranked too, as one rung, when its trials write
+   * metrics.json (a built-in trainer's, or `search.metric` says so) each in a folder of its
+   * own (`outputs/runs/tune/\${trial.name}/fold\${fold}`): the report's sweep section reads the ranking.
+   */
+  private plainRankingFolder(): string | undefined {
+    const declared = this.body.uses !== undefined && !this.body.uses.includes('${') && resolveBuiltin(this.body.uses, () => this.field(['uses'])).declaration.metrics?.some((m) => m.file === 'metrics.json');
+    if (!declared && this.stage.search?.metric === undefined) return undefined;
+    const layout = /^((?:[^$]|\$(?!\{))*?)\$\{\s*trial\.name\s*\}(\/|$)/;
+    const templates = this.outTemplates();
+    const head = templates.length ? layout.exec(templates[0])?.[1] : undefined;
+    if (head === undefined || head.includes('${')) {
+      if (this.stage.search?.metric !== undefined) throw new UserError(`search.metric ranks trials that write metrics.json each in a folder of their own: outs ".../\${trial.name}/..." (got ${JSON.stringify(templates[0] ?? '')})`, () => this.field(['outs']));
+      return undefined;
+    }
+    return path.posix.join(this.cwd, head.replace(/\/+$/, ''));
   }
 
   /**
@@ -190,8 +211,8 @@ export class StageExpander {
    * What stands for instances whose values a `from:` file will list, before it exists: it
    * depends on the file, runs nothing, and holds back whatever reads the folders they will write.
    */
-  private standIn(id: string, vars: Scope, from: string): StageInstance {
-    const templates = this.outTemplates().map((t) => knownPrefix(interpolateKnown(t, vars)));
+  private standIn(id: string, vars: Scope, from: string, alsoWrites: string[] = []): StageInstance {
+    const templates = [...this.outTemplates().map((t) => knownPrefix(interpolateKnown(t, vars))), ...alsoWrites];
     const instance: StageInstance = {
       id,
       stage: this.name,
@@ -210,7 +231,7 @@ export class StageExpander {
       resources: { gpu: 0 },
       executorOptions: {},
       env: {},
-      pending: { from, under: templates.filter((t) => t !== '').map((t) => path.posix.join(this.cwd, t)) },
+      pending: { from, under: [...templates.slice(0, templates.length - alsoWrites.length).filter((t) => t !== '').map((t) => path.posix.join(this.cwd, t)), ...alsoWrites] },
       fieldLocation: () => this.at([], true),
     } as Omit<StageInstance, 'location'> as StageInstance;
     const at = () => this.at([], true);
@@ -256,14 +277,14 @@ export class StageExpander {
     for (let r = 0; r <= last; r++) {
       if (r > 0) {
         const chosen = this.selection(`rung${r - 1}.json`, byName);
-        if (!chosen) return [...out, this.standIn(`${this.name}@rung=${r}`, { rung: r }, this.selectionFile(`rung${r - 1}.json`))];
+        if (!chosen) return [...out, this.standIn(`${this.name}@rung=${r}`, { rung: r }, this.selectionFile(`rung${r - 1}.json`), this.laterSelections(r))];
         trials = chosen;
       }
       rung(r, trials, matrixAxes, rungs.budgets[r]);
     }
     if (rungs.refit) {
       const chosen = this.selection(`rung${last}.json`, byName);
-      if (!chosen) return [...out, this.standIn(`${this.name}@rung=best`, { rung: 'best' }, this.selectionFile(`rung${last}.json`))];
+      if (!chosen) return [...out, this.standIn(`${this.name}@rung=best`, { rung: 'best' }, this.selectionFile(`rung${last}.json`), this.laterSelections(last + 1))];
       // The refit's axes replace the matrix's of the same name (more folds); others stay.
       rung('best', chosen.slice(0, 1), [...matrixAxes.filter(([key]) => !(key in rungs.refit!)), ...axes(rungs.refit)], rungs.budgets[last]);
     }
@@ -271,8 +292,19 @@ export class StageExpander {
     return out;
   }
 
+  /**
+   * The selections of rung `from` on (and the refit's): a stand-in will write them too, so what
+   * reads one (a `from:` axis over best.json) waits for it.
+   */
+  private laterSelections(from: number): string[] {
+    const rungs = this.search!.rungs!;
+    const names = Array.from({ length: Math.max(0, rungs.counts.length - from) }, (_, i) => `rung${from + i}.json`);
+    return [...names, ...(rungs.refit ? ['best.json'] : [])].map((name) => this.selectionFile(name));
+  }
+
+  /** A selection's path from the project root (`search.results` is relative to the stage's folder, as its outs are). */
   private selectionFile(name: string): string {
-    return path.posix.join(this.search!.rungs!.results, name);
+    return path.posix.join(this.cwd, (this.search!.rungs ?? rankingOf(this.name, this.stage.search!)).results, name);
   }
 
   /** The trials a rung's selection promotes, or undefined until it is written. */
@@ -307,17 +339,18 @@ export class StageExpander {
 
   /** The built-in `select` over one rung's trials: their metric per fold, the ranking, who goes on. */
   private selectInstance(label: number | 'best', trials: ConfigRef[], runs: string, budget: number | undefined): StageInstance {
-    const rungs = this.search!.rungs!;
-    const keep = label === 'best' ? 1 : label + 1 < rungs.counts.length ? rungs.counts[label + 1] : 1;
+    const rungs = this.search!.rungs;
+    const ranking = rungs ?? rankingOf(this.name, this.stage.search!);
+    const keep = label === 'best' || !rungs ? 1 : label + 1 < rungs.counts.length ? rungs.counts[label + 1] : 1;
     const options: Record<string, unknown> = {
       rung: String(label),
-      metric: rungs.metric,
-      mode: rungs.mode,
+      metric: ranking.metric,
+      mode: ranking.mode,
       keep,
       trials: Object.fromEntries(trials.map((t) => [t.name, trialSettings(t, this.stage.search!)])),
-      ...(budget !== undefined && rungs.param ? { budget: { param: rungs.param, value: budget } } : {}),
+      ...(budget !== undefined && rungs?.param ? { budget: { param: rungs.param, value: budget } } : {}),
     };
-    const raw: RawStage = { uses: 'select', matrix: { rung: [String(label)] }, with: options, deps: { runs }, outs: { selected: this.selectionFile(label === 'best' ? 'best.json' : `rung${label}.json`) } };
+    const raw: RawStage = { uses: 'select', matrix: { rung: [String(label)] }, with: options, deps: { runs }, outs: { selected: path.posix.relative(this.cwd, this.selectionFile(label === 'best' ? 'best.json' : `rung${label}.json`)) } };
     const select = new StageExpander(`${this.name}.select`, raw, { ...this.spec, source: this.source });
     const [instance] = select.expand();
     if (this.dynamic.length && label !== 0) return this.withDynamic(instance);

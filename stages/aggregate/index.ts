@@ -33,8 +33,10 @@ export const aggregate: BuiltinStage = {
     if (foldDirs.length === 0) throw new StageError(`${runsDir}: no fold*/metrics.json`);
     const folds = foldDirs.map((d) => JSON.parse(readFileSync(path.join(runsDir, d, 'metrics.json'), 'utf8')) as FoldFile);
     const task = folds[0].task;
+    // An experiment made from values (`set:`, a search) has no config file: its resolved params travel with its results.
+    const params = Object.keys(ctx.params).length ? { params: ctx.params } : {};
     if (task) {
-      const result = taskResult(String(ctx.options.experiment ?? path.basename(runsDir)), task, folds);
+      const result = { ...taskResult(String(ctx.options.experiment ?? path.basename(runsDir)), task, folds), ...params };
       mkdirSync(path.dirname(out), { recursive: true });
       writeFileSync(out, JSON.stringify(result, null, 1) + '\n');
       ctx.log(`aggregate ${result.experiment} (${task}): ${Object.entries(result.metrics).map(([k, v]) => `${k} ${v.mean.toFixed(3)}`).join(', ')}`);
@@ -61,6 +63,7 @@ export const aggregate: BuiltinStage = {
       best_epochs: folds.map((f) => f.best_epoch),
       thresholds,
       backend: folds[0].backend ?? 'unknown',
+      ...params,
     };
     mkdirSync(path.dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(result, null, 1) + '\n');

@@ -3,7 +3,7 @@ import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
 /** What the engine checks a `uses: report` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
   name: 'report',
-  version: '9',
+  version: '10',
   description: 'the HTML + Markdown report over every experiment',
   entry: 'report/main.js',
   inputs: {
@@ -14,6 +14,7 @@ export const declaration: StageDeclaration = {
     dataset: { kind: 'dir', required: false, description: 'the dataset (images for the hardest-errors grid)' },
     sufficiency: { kind: 'dir', required: false, description: 'a sufficiency stage\'s folder: adds the data-sufficiency section' },
     explain: { kind: 'dir', required: false, description: "an explain stage's folder (one explanations.json per experiment): adds where each network looks, per phase" },
+    searches: { kind: 'dir', required: false, description: "the searches' selections (outputs/search: rung<r>.json, best.json per search): adds the hyperparameter-search section" },
     since: { kind: 'file', required: false, description: 'a `pipeline metrics diff REV --json` of the results: adds an AUC-since-REV column' },
   },
   outputs: {

@@ -14,6 +14,7 @@ import { initBackend } from '../train/backend.js';
 import { pretrainingResults, pretrainingVerdict } from './pretraining.js';
 import { sufficiencySection } from './sufficiency-section.js';
 import { sweepSection } from './sweep-section.js';
+import { readSearches, searchSection } from './search-section.js';
 import { hardestErrors, imageTag, readOof } from './run-files.js';
 import { propertySection } from './property-section.js';
 import { taskSection, type TaskResult } from './task-section.js';
@@ -39,6 +40,23 @@ interface Result {
   /** n_test / n_train of the folds (the Nadeau-Bengio correction); absent in results of older aggregates. */
   test_train_ratio?: number | null;
   intervals?: string;
+  /** The resolved params, when the experiment was made from values (`set:`, a search) rather than a config file. */
+  params?: Record<string, unknown>;
+}
+
+/** Dotted leaves of a params tree. */
+function flatParams(tree: Record<string, unknown>, prefix = ''): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(tree).flatMap(([k, v]) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.entries(flatParams(v as Record<string, unknown>, `${prefix}${k}.`)) : [[`${prefix}${k}`, v]])));
+}
+
+/**
+ * The params that differ between a phase's experiments made from values (a `set:` sweep): what
+ * each one sets, shown beside its label (`model.width 8, data.fraction 0.25`).
+ */
+function variedParams(all: (Record<string, unknown> | undefined)[]): (params: Record<string, unknown> | undefined) => string {
+  const flats = all.filter((p): p is Record<string, unknown> => p !== undefined).map((p) => flatParams(p));
+  const keys = flats.length < 2 ? [] : [...new Set(flats.flatMap((f) => Object.keys(f)))].filter((k) => new Set(flats.map((f) => JSON.stringify(f[k]))).size > 1).sort();
+  return (params) => (params && keys.length ? keys.map((k) => `${k} ${JSON.stringify(flatParams(params)[k])}`).join(', ') : '');
 }
 
 const f3 = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(3));
@@ -131,19 +149,21 @@ export const report: BuiltinStage = {
       const header = ['experiment', 'question', 'setting', 'AUC [95% CI]', 'Δ AUC vs baseline', 'p (corrected t)', 'p (Holm)', 'PR-AUC', 'accuracy', 'balanced acc.', 'F1', 'log loss', 'train-val gap', ...(explanations.size ? ['inside the face [95% CI]'] : []), ...(since ? [`AUC since ${sinceLabel}`] : [])];
       html.push(`<table><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr>`);
       md.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
+      const varied = variedParams(members.map((s) => results.get(s.name)?.params));
       for (const s of members) {
         const r = results.get(s.name);
+        const setting = varied(r?.params) ? `${s.label} (${varied(r?.params)})` : s.label;
         const base = s.baseline ? results.get(s.baseline) : undefined;
         let cells: string[];
         if (!r) {
-          cells = [s.name, s.question, s.label, 'missing (no results)', '', '', '', '', '', '', '', '', '', ...(explanations.size ? [''] : []), ...(since ? [''] : [])];
+          cells = [s.name, s.question, setting, 'missing (no results)', '', '', '', '', '', '', '', '', '', ...(explanations.size ? [''] : []), ...(since ? [''] : [])];
         } else {
           const delta = base ? r.metrics.auc.mean - base.metrics.auc.mean : undefined;
           const test = comparisons.get(s.name);
           cells = [
             s.name,
             s.question,
-            s.label,
+            setting,
             ci(r.metrics.auc),
             delta === undefined ? (s.baseline ? 'baseline missing' : '—') : `${delta >= 0 ? '+' : ''}${delta.toFixed(3)} vs ${s.baseline}`,
             test ? test.p.toFixed(3) : '—',
@@ -235,6 +255,10 @@ export const report: BuiltinStage = {
     const sufficient = sufficiencySection(ctx.inputs.sufficiency);
     html.push(...sufficient.html);
     md.push(...sufficient.md);
+
+    const searched = await searchSection(readSearches(ctx.inputs.searches));
+    html.push(...searched.html);
+    md.push(...searched.md);
 
     const first = study.find((s) => !s.probe && results.has(s.name));
     if (first && dataDir) {

@@ -20,7 +20,8 @@ export interface StudyInfo {
 
 /**
  * Every experiment config under `configsDir` (phase folders), with what `study.yaml` says about
- * it; a config that study.yaml does not describe still appears, under its folder's phase.
+ * it; a config that study.yaml does not describe still appears, under its folder's phase, and
+ * an experiment study.yaml gives a phase appears without a config file (made from values).
  */
 export function readStudy(configsDir: string): StudyInfo[] {
   const metaFile = path.join(configsDir, 'study.yaml');
@@ -40,6 +41,12 @@ export function readStudy(configsDir: string): StudyInfo[] {
       if (probe) out.push({ ...m, name, phase: 0, question: 'baseline probe', label: String(m.label ?? 'logistic regression on pixels'), probe: true } as StudyInfo);
       else out.push({ ...m, name, phase: Number(m.phase ?? phase![1]), question: String(m.question ?? ''), label: String(m.label ?? name) } as StudyInfo);
     }
+  }
+  // An experiment made from values (a `set:` matrix, a search's refit) has no config file; study.yaml describing it with a phase lists it.
+  const listed = new Set(out.map((s) => s.name));
+  for (const [name, m] of Object.entries(meta)) {
+    if (listed.has(name) || m.phase === undefined) continue;
+    out.push({ ...m, name, phase: Number(m.phase), question: String(m.question ?? ''), label: String(m.label ?? name) } as StudyInfo);
   }
   return out.sort((a, b) => a.phase - b.phase || a.name.localeCompare(b.name));
 }

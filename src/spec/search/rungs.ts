@@ -8,19 +8,15 @@ import type { RawSearch } from './trials.js';
  * loop), and/or the best trial trained again on more folds (`refit`). Rung r trains `keep[r]`
  * trials with `budgets[r]` of `param`; each rung's selection names the trials of the next.
  */
-export interface Rungs {
+export interface Rungs extends Ranking {
   /** The budget param (`train.epochs`) and its value per rung; empty without halving. */
   param?: string;
   budgets: (number | undefined)[];
   /** How many trials rung r trains. */
   counts: number[];
   eta: number;
-  metric: string;
-  mode: 'max' | 'min';
   /** Matrix values for the best trial's instances (`{ fold: [0, 1, 2, 3, 4] }`). */
   refit?: Record<string, unknown[]>;
-  /** Folder of the selections (`rung0.json`, ..., `best.json`). */
-  results: string;
 }
 
 /** Metrics a search minimises; every other one (auc, accuracy, r2, ...) it maximises. */
@@ -28,14 +24,26 @@ const LOWER_IS_BETTER = /(^|_)(loss|mae|rmse|mse|mape|error)$/;
 
 type Locate = (at: PathSegment[], key?: boolean) => SourceLocation;
 
+/** How a search's trials are ranked and where the ranking is written: every search has one, a plain one a single rung. */
+export interface Ranking {
+  metric: string;
+  mode: 'max' | 'min';
+  /** Folder of the selections (`rung0.json`, ..., `best.json`). */
+  results: string;
+}
+
+export function rankingOf(stage: string, search: RawSearch): Ranking {
+  const metric = search.metric === undefined ? 'auc' : String(search.metric);
+  const results = search.results === undefined ? `outputs/search/${stage}` : String(search.results).replace(/\/+$/, '');
+  return { metric, mode: LOWER_IS_BETTER.test(metric) ? 'min' : 'max', results };
+}
+
 export function planRungs(stage: string, search: RawSearch, halving: boolean, trials: number, locate: Locate): Rungs | undefined {
   const at = (...path: PathSegment[]) => () => locate(['search', ...path]);
   if (!halving && search.refit === undefined) {
     for (const key of ['eta', 'budget'] as const) if (search[key] !== undefined) throw new UserError(`search.${key} belongs to method: halving`, at(key));
     return undefined;
   }
-  const metric = search.metric === undefined ? 'auc' : String(search.metric);
-  const results = search.results === undefined ? `outputs/search/${stage}` : String(search.results).replace(/\/+$/, '');
   let refit: Record<string, unknown[]> | undefined;
   if (search.refit !== undefined) {
     if (!isPlainObject(search.refit) || Object.values(search.refit).some((v) => !Array.isArray(v) || v.length === 0)) {
@@ -43,7 +51,7 @@ export function planRungs(stage: string, search: RawSearch, halving: boolean, tr
     }
     refit = search.refit as Record<string, unknown[]>;
   }
-  const base = { eta: 1, metric, mode: LOWER_IS_BETTER.test(metric) ? ('min' as const) : ('max' as const), results, ...(refit ? { refit } : {}) };
+  const base = { eta: 1, ...rankingOf(stage, search), ...(refit ? { refit } : {}) };
   if (!halving) return { ...base, budgets: [undefined], counts: [trials] };
 
   const eta = search.eta === undefined ? 3 : search.eta;
