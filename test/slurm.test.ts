@@ -150,6 +150,41 @@ describe('Slurm executor (a real single-node cluster)', { skip: !canStart && !re
     assert.doesNotMatch(cli(dir, ['status']).stdout, /everything is up to date/);
   });
 
+  it('a search in rungs (successive halving) runs round by round as Slurm jobs, choosing what a local run chooses', () => {
+    const stage = `tune_h${u}`;
+    const files = {
+      'base.yaml': 'train: { lr: 0.01, epochs: 1 }\n',
+      'score.js': "const fs = require('fs'); const lr = Number(process.env.LR); fs.mkdirSync(process.argv[2], { recursive: true }); fs.writeFileSync(process.argv[2] + '/metrics.json', JSON.stringify({ val: { auc: 0.9 - 0.05 * Math.abs(Math.log10(lr) + 3) + 0.01 * Number(process.env.EPOCHS) } }));\n",
+      'pipeline.yaml': [
+        'stages:',
+        `  ${stage}:`,
+        '    search:',
+        '      base: base.yaml',
+        '      method: halving',
+        '      trials: 4',
+        '      eta: 2',
+        '      budget: { param: train.epochs, min: 1, max: 2 }',
+        '      space: { train.lr: { loguniform: [1.0e-5, 1.0e-1] } }',
+        '    cmd: node score.js out/${rung}/${trial.name}',
+        '    env: { LR: "${train.lr}", EPOCHS: "${train.epochs}" }',
+        '    deps: [score.js]',
+        '    outs: ["out/${rung}/${trial.name}"]',
+        '',
+      ].join('\n'),
+    };
+    const onSlurm = makeProject(files);
+    const local = makeProject(files);
+    const r = cli(onSlurm, ['run', '--executor', 'slurm', '--jobs', '4', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(jsonEvents(r.stdout).find((e) => e.event === 'done')!.rounds, 2);
+    assert.equal(jsonEvents(r.stdout).filter((e) => e.event === 'finished').length, 4 + 1 + 2 + 1, 'rung 0, its selection, rung 1, its selection');
+    const rung1 = jsonEvents(r.stdout).find((e) => e.event === 'finished' && String(e.stage).startsWith(`${stage}@rung=1,`));
+    assert.equal(jobsNamed(String(rung1!.stage)).length, 1, 'rung 1 ran as a Slurm job');
+    assert.equal(cli(local, ['run']).code, 0);
+    assert.equal(read(onSlurm, `outputs/search/${stage}/rung1.json`), read(local, `outputs/search/${stage}/rung1.json`));
+    assert.equal(read(onSlurm, 'pipeline.lock'), read(local, 'pipeline.lock'));
+  });
+
   it("the example study's training stages run on Slurm with the same results as locally", () => {
     // The repository's study, cut to one experiment, two folds and one epoch to stay quick.
     const make = () => {

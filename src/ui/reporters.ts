@@ -28,11 +28,17 @@ export class PlainReporter implements Reporter {
   end(): void {}
 }
 
+/** A report below 250 stages ran "because" of each of them: a few reasons, then how many more (all of them with --verbose). */
+function shortReasons(reasons: string[], verbose: boolean): string {
+  const shown = 4;
+  return verbose || reasons.length <= shown + 1 ? reasons.join('; ') : `${reasons.slice(0, shown).join('; ')}; and ${reasons.length - shown} more`;
+}
+
 export function describe(event: RunEvent, verbose: boolean): string | undefined {
   switch (event.event) {
     case 'started':
       return verbose || event.action === 'run'
-        ? `${dim('▶')} ${event.stage} ${dim(`(${event.action === 'run' ? 'running' : 'restoring'}: ${event.reasons.join('; ')})`)}${event.gpus ? dim(` gpu ${event.gpus.join(',')}`) : ''}`
+        ? `${dim('▶')} ${event.stage} ${dim(`(${event.action === 'run' ? 'running' : 'restoring'}: ${shortReasons(event.reasons, verbose)})`)}${event.gpus ? dim(` gpu ${event.gpus.join(',')}`) : ''}`
         : undefined;
     case 'finished':
       return `${green('✓')} ${event.stage} ${dim(formatDuration(event.duration_ms))}`;

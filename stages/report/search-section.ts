@@ -65,12 +65,12 @@ export function paramGroups(values: readonly unknown[], maxValues = 6, quantiles
   rank.forEach(({ i }, r) => (group[i] = Math.floor((r * quantiles) / nums.length)));
   const labels = Array.from({ length: quantiles }, (_, k) => {
     const inside = nums.filter((_, i) => group[i] === k);
-    return `${short(Math.min(...inside))} to ${short(Math.max(...inside))}`;
+    return `${short(Math.min(...inside))}–${short(Math.max(...inside))}`;
   });
   return { labels, group };
 }
 
-const short = (v: number) => (Math.abs(v) >= 0.01 && Math.abs(v) < 1000 ? String(Number(v.toPrecision(3))) : v.toExponential(1));
+const short = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 0.01 && Math.abs(v) < 1000 ? String(Number(v.toPrecision(3))) : v.toExponential(1));
 const f4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : 'n/a');
 const ciOf = (metric: string, values: number[]) => (BOUNDED.test(metric) ? logitMeanCi : meanCi)(values);
 
@@ -89,20 +89,28 @@ function parallelCoordinates(trials: readonly RankedTrial[], keys: readonly stri
   // Choices by their order; a param spanning more than a decade on its log; each axis scaled to [0, 1].
   const columns = [...keys, metric];
   const raw = trials.map((t) => ({ ...t.values, [metric]: t.mean }) as Record<string, unknown>);
-  const scaled = columns.map((key) => {
+  const ends: { axis: string; position: number; label: string }[] = [];
+  const scaled = columns.map((key, c) => {
     const values = raw.map((r) => r[key]);
     const numeric = values.every((v) => typeof v === 'number');
-    const order = numeric ? [] : [...new Set(values.map(String))].sort();
-    let nums = values.map((v) => (numeric ? (v as number) : order.indexOf(String(v))));
+    const distinct = [...new Set(values.map((v) => JSON.stringify(v)))];
+    // A choice, or a few numbers: evenly spaced in their order.
+    if (c < keys.length && (!numeric || distinct.length <= 6)) {
+      const order = numeric ? distinct.map(Number).sort((a, b) => a - b).map((v) => JSON.stringify(v)) : distinct.sort();
+      order.forEach((d, k) => ends.push({ axis: key, position: order.length > 1 ? k / (order.length - 1) : 0.5, label: numeric ? short(Number(d)) : String(JSON.parse(d)) }));
+      return values.map((v) => (order.length > 1 ? order.indexOf(JSON.stringify(v)) / (order.length - 1) : 0.5));
+    }
+    let nums = values as number[];
     const [lo, hi] = [Math.min(...nums), Math.max(...nums)];
-    const log = numeric && lo > 0 && hi / lo >= 10;
+    const log = lo > 0 && hi / lo >= 10;
     if (log) nums = nums.map(Math.log10);
     const [a, b] = [Math.min(...nums), Math.max(...nums)];
+    ends.push({ axis: key, position: 0, label: short(lo) + (log ? ' (log)' : '') }, { axis: key, position: 1, label: short(hi) });
     return nums.map((v) => (b > a ? (v - a) / (b - a) : 0.5));
   });
   const rows = trials.flatMap((t, i) => columns.map((key, c) => ({ trial: t.trial, axis: key, position: scaled[c][i], metric: t.mean })));
   return {
-    title: `Every trial across its params (each axis scaled to its range; log where it spans a decade), coloured by ${metric}`,
+    title: `Every trial across its params (each axis from its lowest to its highest value; log where it spans a decade), coloured by ${metric}`,
     width: Math.max(240, 110 * columns.length),
     height: 200,
     data: { values: rows },
@@ -117,6 +125,7 @@ function parallelCoordinates(trials: readonly RankedTrial[], keys: readonly stri
           color: { field: 'metric', type: 'quantitative', title: metric, scale: { scheme: 'viridis' } },
         },
       },
+      { data: { values: ends }, mark: { type: 'text', align: 'left', dx: 4, fontSize: 10, color: '#333' }, encoding: { x: { field: 'axis', type: 'nominal', sort: columns }, y: { field: 'position', type: 'quantitative' }, text: { field: 'label' } } },
     ],
   } as TopLevelSpec;
 }
@@ -124,16 +133,16 @@ function parallelCoordinates(trials: readonly RankedTrial[], keys: readonly stri
 function marginal(key: string, labels: string[], groups: number[][], metric: string): TopLevelSpec {
   const rows = labels.flatMap((label, g) => {
     if (groups[g].length === 0) return [];
-    const stat = groups[g].length > 1 ? meanCi(groups[g]) : { mean: groups[g][0], lo: groups[g][0], hi: groups[g][0] };
+    const stat = groups[g].length > 1 ? ciOf(metric, groups[g]) : { mean: groups[g][0], lo: groups[g][0], hi: groups[g][0] };
     return [{ value: label, order: g, mean: stat.mean, lo: stat.lo, hi: stat.hi, n: groups[g].length }];
   });
-  const x = { field: 'value', type: 'ordinal', sort: labels, title: key, axis: { labelAngle: -30, labelLimit: 90 } };
+  const x = { field: 'value', type: 'ordinal', sort: labels, title: key, axis: { labelAngle: -35, labelLimit: 160 } };
   return {
     width: Math.max(90, 34 * labels.length),
     height: 120,
     data: { values: rows },
     layer: [
-      { mark: { type: 'rule', color: '#4c78a8' }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: `${metric} (mean, 95% t interval)`, scale: { zero: false } }, y2: { field: 'hi' } } },
+      { mark: { type: 'rule', color: '#4c78a8' }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: `${metric} (mean, 95% t interval${BOUNDED.test(metric) ? ', logit' : ''})`, scale: { zero: false } }, y2: { field: 'hi' } } },
       { mark: { type: 'point', filled: true, color: '#4c78a8' }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, tooltip: [{ field: 'n', title: 'trials' }] } },
     ],
   } as TopLevelSpec;
