@@ -25,6 +25,10 @@ export interface ResolvedStage {
   resources: StageInstance['resources'];
   env: Record<string, string>;
   upstream: string[];
+  /** A stand-in: the file its instances will be listed from, and the folders they will write. */
+  pending?: { from: string; writes: string[] };
+  /** Listed from files an upstream stage wrote (a `from:` axis, a search's rung). */
+  listed_from?: string[];
 }
 
 const nameOf = (ports: Record<string, string> | undefined, path: string) => (ports ? Object.entries(ports).find(([, p]) => p === path)?.[0] : undefined);
@@ -62,5 +66,7 @@ export function resolvedStage(instance: StageInstance, graph: StageGraph): Resol
     upstream: [...(graph.upstream.get(instance.id) ?? [])].sort(),
   };
   if (instance.executor !== undefined) out.executor = instance.executor;
+  if (instance.pending) out.pending = { from: instance.pending.from, writes: instance.pending.under };
+  if (instance.dynamic?.length) out.listed_from = instance.dynamic.map((d) => d.file);
   return out;
 }
