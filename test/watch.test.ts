@@ -94,3 +94,38 @@ describe('pipeline watch', () => {
     }
   });
 });
+
+describe('pipeline watch over instances listed from what a stage writes', () => {
+  it('a pass that leaves a `from:` axis deferred starts the next pass; a new entry fits only itself', async () => {
+    const dir = makeProject({
+      'models.txt': 'a\nb\n',
+      'pipeline.yaml': [
+        'stages:',
+        '  choose:',
+        '    cmd: node -e "const l = require(\'fs\').readFileSync(\'models.txt\', \'utf8\').split(\'\\\\n\').filter(Boolean); require(\'fs\').writeFileSync(\'chosen.json\', JSON.stringify(l))"',
+        '    deps: [models.txt]',
+        '    outs: [chosen.json]',
+        '  fit:',
+        '    matrix: { model: { from: chosen.json } }',
+        '    cmd: mkdir -p fits && echo ${model} >> runs.log && echo ${model} > fits/${model}.txt',
+        '    outs: ["fits/${model}.txt"]',
+        '  table:',
+        '    cmd: cat fits/*.txt > table.txt',
+        '    deps: [fits]',
+        '    outs: [table.txt]',
+      ].join('\n'),
+    });
+    const w = startWatch(dir);
+    try {
+      await w.until((e) => e.some((x) => x.event === 'finished' && x.stage === 'table'), 'the table after the listed fits');
+      assert.equal(read(dir, 'table.txt'), 'a\nb\n');
+      assert.deepEqual(executions(dir).sort(), ['a', 'b']);
+      writeFiles(dir, { 'models.txt': 'a\nb\nc\n' });
+      await w.until((e) => e.filter((x) => x.event === 'finished' && x.stage === 'table').length === 2, 'the table again, with c');
+      assert.equal(read(dir, 'table.txt'), 'a\nb\nc\n');
+      assert.deepEqual(executions(dir).sort(), ['a', 'b', 'c'], 'only the new entry was fitted');
+    } finally {
+      await w.stop();
+    }
+  });
+});
