@@ -40,6 +40,23 @@ export function registerCompareCommands(program: Command, setExit: (code: number
       if (table.hidden) process.stdout.write(dim(`… ${table.hidden} more columns: choose with --params/--metrics globs, drop constant ones with --only-changed, or use --csv/--json\n`));
     });
 
+  exp
+    .command('diff')
+    .description('two experiments metric by metric (an aggregate\'s with.experiment, or an instance id): both values, the change, the relative change, and the corrected t-test where their folds pair')
+    .argument('<a>', 'the experiment compared against (v1)')
+    .argument('<b>', 'the experiment compared (v2)')
+    .option('--json', 'as JSON: {a, b, changes: [{metric, a, b, change, relative, test: {p, t, folds}}]}')
+    .option('--md', 'as a Markdown table')
+    .action(async (a: string, b: string, options: Format) => {
+      const { experimentDiff } = await import('../compare/exp-diff.js');
+      const { markdownTable, textTable } = await import('../compare/table.js');
+      const diff = experimentDiff(open(program.opts<Common>()), a, b);
+      if (options.json) return void process.stdout.write(JSON.stringify(diff, null, 2) + '\n');
+      const header = ['metric', a, b, 'change', 'relative', 'p (corrected t)'];
+      const rows = diff.changes.map((c) => [c.metric, c.a.toFixed(4), c.b.toFixed(4), `${c.change >= 0 ? '+' : ''}${c.change.toFixed(4)}`, c.relative === null ? 'n/a' : `${c.relative >= 0 ? '+' : ''}${(100 * c.relative).toFixed(1)}%`, c.test ? `${c.test.p.toPrecision(3)} (${c.test.folds} folds)` : 'folds do not pair']);
+      process.stdout.write(options.md ? markdownTable(header, rows) : textTable(header, rows).text);
+    });
+
   for (const what of ['params', 'metrics'] as const) {
     program
       .command(what)

@@ -26,6 +26,11 @@ export const declaration: StageDeclaration = {
     properties: {
       since: { type: 'string', minLength: 1, description: 'how to name the revision the since input compares with (HEAD, main, v1)' },
       inference_ms: { type: 'boolean', description: "adds each model's measured inference time per image to the cost table (a measurement of this machine: reruns differ; default false)" },
+      compare: {
+        type: 'array',
+        items: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 2, maxItems: 2 },
+        description: 'pairs of experiments to compare metric by metric, e.g. [[p1_cnn, tune_best]]: both values, the change, the relative change and the corrected t-test',
+      },
       bins: { type: 'integer', minimum: 2, maximum: 20, description: 'equal-count bins per image property in the errors-by-property section (default 4)' },
       property_bins: {
         type: 'object',

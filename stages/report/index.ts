@@ -15,6 +15,8 @@ import { pretrainingResults, pretrainingVerdict } from './pretraining.js';
 import { sufficiencySection } from './sufficiency-section.js';
 import { sweepSection } from './sweep-section.js';
 import { readSearches, searchSection } from './search-section.js';
+import { compareSection } from './compare-section.js';
+import type { ComparedResults } from '../metrics/compare.js';
 import { hardestErrors, imageTag, readOof } from './run-files.js';
 import { propertySection } from './property-section.js';
 import { taskSection, type TaskResult } from './task-section.js';
@@ -255,6 +257,11 @@ export const report: BuiltinStage = {
     const sufficient = sufficiencySection(ctx.inputs.sufficiency);
     html.push(...sufficient.html);
     md.push(...sufficient.md);
+
+    const pairs = (ctx.options.compare as [string, string][] | undefined) ?? [];
+    const compared = compareSection(pairs, (name) => results.get(name) ?? (taskResults.get(name) as unknown as ComparedResults | undefined));
+    html.push(...compared.html);
+    md.push(...compared.md);
 
     const searched = await searchSection(readSearches(ctx.inputs.searches));
     html.push(...searched.html);
