@@ -31,45 +31,72 @@ export const aggregate: BuiltinStage = {
     const out = ctx.outputs.results;
     const foldDirs = existsSync(runsDir) ? readdirSync(runsDir).filter((d) => existsSync(path.join(runsDir, d, 'metrics.json'))).sort() : [];
     if (foldDirs.length === 0) throw new StageError(`${runsDir}: no fold*/metrics.json`);
-    const folds = foldDirs.map((d) => JSON.parse(readFileSync(path.join(runsDir, d, 'metrics.json'), 'utf8')) as FoldFile);
+    const folds = foldDirs.map((d) => JSON.parse(readFileSync(path.join(runsDir, d, 'metrics.json'), 'utf8')) as FoldFile & Partial<MultiFoldFile>);
     const task = folds[0].task;
+    const experiment = String(ctx.options.experiment ?? path.basename(runsDir));
     // An experiment made from values (`set:`, a search) has no config file: its resolved params travel with its results.
     const params = Object.keys(ctx.params).length ? { params: ctx.params } : {};
-    if (task) {
-      const result = { ...taskResult(String(ctx.options.experiment ?? path.basename(runsDir)), task, folds), ...params };
+    const write = (result: object) => {
       mkdirSync(path.dirname(out), { recursive: true });
       writeFileSync(out, JSON.stringify(result, null, 1) + '\n');
+    };
+    if (folds[0].targets) {
+      // Several targets from one network: each aggregated as a run of it alone would be.
+      const names = Object.keys(folds[0].targets);
+      const targets = Object.fromEntries(
+        names.map((name) => {
+          const each = folds.map((f) => ({ ...f, ...f.targets![name], backend: f.backend }) as FoldFile);
+          const kind = each[0].task as string | undefined;
+          return [name, kind === 'multiclass' || kind === 'regression' ? taskResult(experiment, kind, each) : binaryResult(experiment, each)];
+        }),
+      );
+      write({ experiment, folds: folds.map((f) => f.fold), monitor: folds[0].monitor, intervals: INTERVALS, targets, best_epochs: folds.map((f) => f.best_epoch), backend: folds[0].backend ?? 'unknown', ...params });
+      ctx.log(`aggregate ${experiment}: ${names.length} targets (${names.join(', ')}) over ${folds.length} folds`);
+      return;
+    }
+    if (task) {
+      const result = { ...taskResult(experiment, task, folds), ...params };
+      write(result);
       ctx.log(`aggregate ${result.experiment} (${task}): ${Object.entries(result.metrics).map(([k, v]) => `${k} ${v.mean.toFixed(3)}`).join(', ')}`);
       return;
     }
-    // A metric some trainer does not write (balanced accuracy from an older or a custom one) is left out, not made NaN.
-    const present = METRICS.filter((m) => folds.every((f) => typeof f.val[m] === 'number'));
-    const metrics = Object.fromEntries(present.map((m) => [m, { ...(BOUNDED.has(m) ? logitMeanCi : meanCi)(folds.map((f) => f.val[m])), values: folds.map((f) => f.val[m]) }]));
-    const thresholds = folds.map((f) => f.val.threshold ?? 0.5);
-    const sources = [...new Set(folds.flatMap((f) => Object.keys(f.per_source_auc)))].sort();
-    const perSource = Object.fromEntries(sources.map((s) => [s, { ...logitMeanCi(folds.map((f) => f.per_source_auc[s]).filter((v) => v !== undefined)), values: folds.map((f) => f.per_source_auc[s]) }]));
-    const sourceMeans = sources.map((s) => perSource[s].mean);
-    const gap = folds.map((f) => f.train.auc - f.val.auc);
-    const result = {
-      experiment: String(ctx.options.experiment ?? path.basename(runsDir)),
-      folds: folds.map((f) => f.fold),
-      intervals: INTERVALS,
-      // What the Nadeau-Bengio correction needs: how much of the data each fold tested on, per image trained on.
-      test_train_ratio: folds.every((f) => f.val.n > 0 && f.train.n > 0) ? mean(folds.map((f) => f.val.n / f.train.n)) : null,
-      metrics,
-      per_source_auc: perSource,
-      per_source_auc_variance: sourceMeans.length > 1 ? sourceMeans.reduce((a, m) => a + (m - sourceMeans.reduce((x, y) => x + y, 0) / sourceMeans.length) ** 2, 0) / (sourceMeans.length - 1) : 0,
-      train_val_gap: { ...meanCi(gap), values: gap },
-      best_epochs: folds.map((f) => f.best_epoch),
-      thresholds,
-      backend: folds[0].backend ?? 'unknown',
-      ...params,
-    };
-    mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify(result, null, 1) + '\n');
-    ctx.log(`aggregate ${result.experiment}: AUC ${metrics.auc.mean.toFixed(4)} [${metrics.auc.lo.toFixed(4)}, ${metrics.auc.hi.toFixed(4)}] over ${folds.length} folds`);
+    const result = { ...binaryResult(experiment, folds), ...params };
+    write(result);
+    ctx.log(`aggregate ${result.experiment}: AUC ${result.metrics.auc.mean.toFixed(4)} [${result.metrics.auc.lo.toFixed(4)}, ${result.metrics.auc.hi.toFixed(4)}] over ${folds.length} folds`);
   },
 };
+
+/** A multi-target fold's metrics.json: per target, what a single-target fold writes (docs/formats.md). */
+interface MultiFoldFile {
+  monitor: string;
+  targets: Record<string, Pick<FoldFile, 'task' | 'classes' | 'val' | 'train' | 'per_source_auc'>>;
+}
+
+/** A binary experiment over folds. */
+function binaryResult(experiment: string, folds: FoldFile[]) {
+  // A metric some trainer does not write (balanced accuracy from an older or a custom one) is left out, not made NaN.
+  const present = METRICS.filter((m) => folds.every((f) => typeof f.val[m] === 'number'));
+  const metrics = Object.fromEntries(present.map((m) => [m, { ...(BOUNDED.has(m) ? logitMeanCi : meanCi)(folds.map((f) => f.val[m])), values: folds.map((f) => f.val[m]) }]));
+  const thresholds = folds.map((f) => f.val.threshold ?? 0.5);
+  const sources = [...new Set(folds.flatMap((f) => Object.keys(f.per_source_auc)))].sort();
+  const perSource = Object.fromEntries(sources.map((s) => [s, { ...logitMeanCi(folds.map((f) => f.per_source_auc[s]).filter((v) => v !== undefined)), values: folds.map((f) => f.per_source_auc[s]) }]));
+  const sourceMeans = sources.map((s) => perSource[s].mean);
+  const gap = folds.map((f) => f.train.auc - f.val.auc);
+  return {
+    experiment,
+    folds: folds.map((f) => f.fold),
+    intervals: INTERVALS,
+    // What the Nadeau-Bengio correction needs: how much of the data each fold tested on, per image trained on.
+    test_train_ratio: folds.every((f) => f.val.n > 0 && f.train.n > 0) ? mean(folds.map((f) => f.val.n / f.train.n)) : null,
+    metrics,
+    per_source_auc: perSource,
+    per_source_auc_variance: sourceMeans.length > 1 ? sourceMeans.reduce((a, m) => a + (m - sourceMeans.reduce((x, y) => x + y, 0) / sourceMeans.length) ** 2, 0) / (sourceMeans.length - 1) : 0,
+    train_val_gap: { ...meanCi(gap), values: gap },
+    best_epochs: folds.map((f) => f.best_epoch),
+    thresholds,
+    backend: folds[0].backend ?? 'unknown',
+  };
+}
 
 const TASK_METRICS = {
   multiclass: { bounded: ['accuracy', 'balanced_accuracy', 'f1_macro', 'f1_weighted', 'auc_ovr_macro'], unbounded: ['log_loss'] },

@@ -7,6 +7,7 @@ import { datasetSummary, PRIMARY, type DatasetSummary } from '../runtime/dataset
 import type { BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
 import { readStudy, type StudyInfo } from '../runtime/study.js';
+import { experimentsWithTargets } from './target-experiments.js';
 import { probeVerdict } from './probe.js';
 import { costSection } from './cost-section.js';
 import { explainSection, readExplanations, shareCell } from './explain-section.js';
@@ -65,7 +66,8 @@ const f3 = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? 'n/a
 const ci = (s: Stat | undefined) => (s ? `${f3(s.mean)} [${f3(s.lo)}, ${f3(s.hi)}]` : 'n/a');
 
 function readHistory(runsDir: string): { epoch: number; val_auc: number; train_auc: number }[][] {
-  if (!existsSync(runsDir)) return [];
+  // One target of several (`exp:target`) has no curve of its own: its run's history is the weighted loss's.
+  if (!existsSync(runsDir) || path.basename(runsDir).includes(':')) return [];
   return readdirSync(runsDir)
     .sort()
     .filter((fold) => existsSync(path.join(runsDir, fold, 'history.json')))
@@ -86,15 +88,14 @@ export const report: BuiltinStage = {
     const runsRoot = ctx.inputs.runs;
     const dataDir = ctx.inputs.dataset;
     const out = ctx.outputs.report;
-    const study = readStudy(configsDir);
+    const { study, results: read } = experimentsWithTargets(readStudy(configsDir), resultsDir);
     const since = ctx.inputs.since ? (JSON.parse(readFileSync(ctx.inputs.since, 'utf8')) as SinceDiff) : undefined;
     const sinceLabel = String(ctx.options.since ?? 'the compared revision');
     const results = new Map<string, Result>();
     const taskResults = new Map<string, TaskResult>();
     for (const s of study) {
-      const file = path.join(resultsDir, `${s.name}.json`);
-      if (!existsSync(file)) continue;
-      const result = JSON.parse(readFileSync(file, 'utf8')) as Result | TaskResult;
+      if (!read.has(s.name)) continue;
+      const result = read.get(s.name) as Result | TaskResult;
       // Multi-class and regression experiments get their own section; the phases compare binary ones.
       if ('task' in result && (result.task === 'multiclass' || result.task === 'regression')) taskResults.set(s.name, result);
       else results.set(s.name, result as Result);

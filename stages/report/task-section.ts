@@ -1,9 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { toSvg } from '../../src/ui/svg-chart.js';
 import { regressionByBin } from '../metrics/regression.js';
-import { PROPERTY_COLUMNS, readProperties, splitCsv } from '../runtime/manifest.js';
+import { PROPERTY_COLUMNS, readProperties } from '../runtime/manifest.js';
+import { oofTables } from './run-files.js';
 import { assignBins, quantileEdges, wilson } from '../metrics/bins.js';
 import { meanCi } from '../metrics/stats.js';
 import { esc } from './html.js';
@@ -54,20 +53,13 @@ interface TaskOofRow {
 
 /** Pooled out-of-fold rows of a multi-class or regression experiment (oof.csv read by its header). */
 function taskOof(runsDir: string): TaskOofRow[] {
-  if (!existsSync(runsDir)) return [];
-  return readdirSync(runsDir)
-    .sort()
-    .map((d) => path.join(runsDir, d, 'oof.csv'))
-    .filter((f) => existsSync(f))
-    .flatMap((f) => {
-      const [head, ...lines] = readFileSync(f, 'utf8').trim().split('\n');
-      const header = splitCsv(head);
-      return lines.map((l) => splitCsv(l)).map((c) => {
-        const target = Number(c[header.indexOf('label')]);
-        const pTrue = header.indexOf(`p_${target}`);
-        return { id: c[header.indexOf('id')], target, pred: Number(c[header.indexOf('pred')]), ...(pTrue >= 0 ? { pTrue: Number(c[pTrue]) } : {}) };
-      });
-    });
+  return oofTables(runsDir).flatMap(({ column, rows }) =>
+    rows.map((c) => {
+      const target = Number(c[column('label')]);
+      const pTrue = column(`p_${target}`);
+      return { id: c[column('id')], target, pred: Number(c[column('pred')]), ...(pTrue >= 0 ? { pTrue: Number(c[pTrue]) } : {}) };
+    }),
+  );
 }
 
 function scatter(points: { target: number; pred: number }[], experiment: string): TopLevelSpec {

@@ -5,6 +5,7 @@ import type { Fit } from './decoded-shards.js';
 import type { Sample } from './manifest.js';
 import type { Task } from './dataset-task.js';
 import { resolveTargets, type Targets } from './targets.js';
+import { resolveNamedTargets, type NamedTarget, type TargetSpec } from './multi-targets.js';
 import { StageError, type StageContext } from './stage.js';
 
 /** The `data:` block a trainer (`train`, `baseline`) reads its fold's images by. */
@@ -19,6 +20,10 @@ export interface FoldDataParams {
   eval_geometry: 'same' | 'letterbox';
   /** What to predict: the manifest's `label` (default), `source`, or another manifest column (numeric: regression). */
   target?: string;
+  /** Several targets from one network (train only), instead of `target`. */
+  targets?: Record<string, TargetSpec>;
+  /** With targets: the target early stopping watches, or `loss`. */
+  monitor?: string;
 }
 
 export interface FoldData {
@@ -49,6 +54,8 @@ function readFold(ctx: Pick<StageContext, 'options' | 'inputs'>, stage: string):
 
 /** A fold's samples, without their images: which files, with which targets, decoded how. */
 export interface FoldSamples extends Omit<FoldData, 'xTrain' | 'xVal'> {
+  /** With `data.targets`: each target, and its label of every training and validation sample (the sets keep the manifest's label). */
+  named?: { target: NamedTarget; train: number[]; val: number[] }[];
   /** The folder the samples' paths are relative to (the raw images or the face crops). */
   dataDir: string;
   /** How a validation image is fitted to the square (training images are always `fill`). */
@@ -59,11 +66,21 @@ export function openFold(ctx: Pick<StageContext, 'options' | 'inputs'>, stage: s
   const { fold, split } = readFold(ctx, stage);
   const dataDir = data.input === 'cropped' ? requireInput(ctx.inputs.cropped, 'cropped', 'data.input: cropped') : ctx.inputs.dataset;
   // Targets come from the dataset the split indexes (its manifest), whichever images are read.
+  const valFit = (s: Sample): Fit => (data.eval_geometry === 'letterbox' && s.label === 0 ? 'letterbox' : 'fill');
+  if (data.targets) {
+    if (data.target !== undefined) throw new StageError('data.target and data.targets: one target or several; name `label` among the targets to keep it');
+    const named = resolveNamedTargets(split.samples, ctx.inputs.dataset, split.task ?? 'binary', data.targets);
+    if (data.monitor !== undefined && data.monitor !== 'loss' && !named.some((t) => t.name === data.monitor)) {
+      throw new StageError(`data.monitor: ${data.monitor} is not one of data.targets (${named.map((t) => t.name).join(', ')}) or loss`);
+    }
+    const trainSet = trainingSet(split, fold, data.fraction, data.holdout_source);
+    const valSet = validationSet(split, fold);
+    return { fold, targets: named[0].targets, trainSet, valSet, dataDir, valFit, named: named.map((target) => ({ target, train: trainSet.map((s) => target.targets.labelOf(s)), val: valSet.map((s) => target.targets.labelOf(s)) })) };
+  }
   const targets = resolveTargets(split.samples, ctx.inputs.dataset, split.task ?? 'binary', { target: data.target, task });
   const relabel = (set: Sample[]) => set.map((s) => ({ ...s, label: targets.labelOf(s) }));
   const trainSet = relabel(trainingSet(split, fold, data.fraction, data.holdout_source));
   const valSet = relabel(validationSet(split, fold));
-  const valFit = (s: Sample): Fit => (data.eval_geometry === 'letterbox' && s.label === 0 ? 'letterbox' : 'fill');
   return { fold, targets, trainSet, valSet, dataDir, valFit };
 }
 

@@ -70,6 +70,23 @@ export const declaration: StageDeclaration = {
       properties: {
         ...foldDataProperties,
         size: { type: 'integer', minimum: 8, description: "the input edge in pixels (default: the backbone's recipe, 224 for torchvision's and mobilenet_v2, 150 for dlib_face_resnet; 32 from scratch)" },
+        targets: {
+          type: 'object',
+          minProperties: 1,
+          description: 'several targets from one network: a head per target on the shared backbone, trained on the weighted sum of their losses (instead of data.target)',
+          additionalProperties: {
+            type: 'object',
+            required: ['column'],
+            additionalProperties: false,
+            properties: {
+              column: { type: 'string', minLength: 1, description: 'label, source, or a column of the manifest' },
+              task: { enum: ['binary', 'multiclass', 'regression'], description: 'what the column implies when left out (numbers: regression; two values: binary)' },
+              loss: { enum: ['mse', 'huber'], description: 'regression: squared or Huber loss on the standardised target (default mse)' },
+              weight: { type: 'number', exclusiveMinimum: 0, default: 1, description: "this target's share of the summed loss" },
+            },
+          },
+        },
+        monitor: { type: 'string', minLength: 1, description: "with targets: early stopping on this target's metric (AUC, macro AUC, MAE), or `loss` for the weighted total; default the first target" },
       },
     },
     train: {

@@ -106,3 +106,73 @@ export function regressionHead(trainTargets: readonly number[], loss: 'mse' | 'h
 }
 
 export const predictedClass = argmax;
+
+/** One target of a multi-task head: its own head, its labels by sample, its share of the loss. */
+export interface TaskPart {
+  name: string;
+  head: Head;
+  weight: number;
+  train: readonly number[];
+  val: readonly number[];
+}
+
+/**
+ * Several targets from one network: the last layer has every head's units side by side
+ * (linear), and each head's slice gets its own activation and loss, summed with the weights.
+ * Its `encode`/`scores` take sample indices, not labels: each target looks its labels up.
+ * `monitor`: a target's name (its metric) or `loss` (the weighted total on the scales the
+ * losses train on: regression's MSE on the standardised target).
+ */
+export function multiTaskHead(parts: readonly TaskPart[], monitor: string): Head & { parts: readonly TaskPart[]; slices(rows: number[][]): number[][][] } {
+  const offsets: number[] = [];
+  let units = 0;
+  for (const p of parts) {
+    offsets.push(units);
+    units += p.head.units;
+  }
+  const sliceOf = (rows: number[][], k: number) => rows.map((r) => r.slice(offsets[k], offsets[k] + parts[k].head.units));
+  // The regression heads' spread, to put their MSE (reported in the target's unit) on the trained scale.
+  const scale = parts.map((p) => (p.head.task === 'regression' ? regressionSpread(p.head) : 1));
+  const partLoss = (p: TaskPart, yTrue: tf.Tensor, logits: tf.Tensor): tf.Tensor => {
+    if (p.head.task === 'binary') return tf.losses.sigmoidCrossEntropy(yTrue, logits);
+    if (p.head.task === 'multiclass') return tf.losses.softmaxCrossEntropy(yTrue, logits);
+    return p.head.loss === 'meanSquaredError' ? tf.losses.meanSquaredError(yTrue, logits) : (p.head.loss as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor)(yTrue, logits);
+  };
+  const activate = (task: Task, rows: number[][]): number[][] => {
+    if (task === 'binary') return rows.map((r) => [1 / (1 + Math.exp(-r[0]))]);
+    if (task === 'multiclass') {
+      return rows.map((r) => {
+        const top = Math.max(...r);
+        const e = r.map((v) => Math.exp(v - top));
+        const sum = e.reduce((a, b) => a + b, 0);
+        return e.map((v) => v / sum);
+      });
+    }
+    return rows;
+  };
+  const monitored = monitor === 'loss' ? -1 : parts.findIndex((p) => p.name === monitor);
+  return {
+    task: parts[0].head.task,
+    units,
+    activation: 'linear',
+    parts,
+    loss: (yTrue, yPred) =>
+      tf.tidy(() => parts.map((p, k) => partLoss(p, yTrue.slice([0, offsets[k]], [-1, p.head.units]), yPred.slice([0, offsets[k]], [-1, p.head.units])).mul(p.weight)).reduce((a, b) => a.add(b))),
+    monitor: monitored < 0 ? 'val loss (weighted, all targets)' : `${parts[monitored].name} ${parts[monitored].head.monitor}`,
+    encode: (indices) => tf.tidy(() => tf.concat(parts.map((p) => p.head.encode(indices.map((i) => p.train[i]))), 1) as tf.Tensor2D),
+    decode: (rows) => rows.map((_, i) => parts.flatMap((p, k) => p.head.decode(activate(p.head.task, [rows[i].slice(offsets[k], offsets[k] + p.head.units)]))[0])),
+    slices: (rows) => parts.map((_, k) => sliceOf(rows, k)),
+    scores(trainIdx, train, valIdx, val) {
+      const each = parts.map((p, k) => p.head.scores(trainIdx.map((i) => p.train[i]), sliceOf(train, k), valIdx.map((i) => p.val[i]), sliceOf(val, k)));
+      const total = (pick: (s: EpochScores) => number) => each.reduce((a, s, k) => a + parts[k].weight * (pick(s) / scale[k] ** 2), 0);
+      const lead = each[Math.max(0, monitored)];
+      return { train_loss: total((s) => s.train_loss), val_loss: total((s) => s.val_loss), train: lead.train, val: lead.val, score: monitored < 0 ? -total((s) => s.val_loss) : lead.score };
+    },
+  };
+}
+
+/** A regression head's target spread (what `decode` multiplies by). */
+function regressionSpread(head: Head): number {
+  const [zero, one] = head.decode([[0], [1]]).map((r) => r[0]);
+  return one - zero || 1;
+}

@@ -5,7 +5,8 @@ import { scoreFold, writeRunFolder, type EpochRecord, type FoldMetrics } from '.
 import { scoreTaskFold, writeTaskRunFolder, type TaskFoldMetrics } from '../runtime/task-run-folder.js';
 import type { Task } from '../runtime/dataset-task.js';
 import type { Targets } from '../runtime/targets.js';
-import { binaryHead, monitoringLoss, multiclassHead, regressionHead, type Head, type Monitor } from './heads.js';
+import { binaryHead, monitoringLoss, multiclassHead, multiTaskHead, regressionHead, type Head, type Monitor } from './heads.js';
+import { scoreMultiFold, writeMultiRunFolder } from '../runtime/multi-run-folder.js';
 import { rng, shuffle } from '../runtime/rng.js';
 import { type BuiltinStage, type StageContext } from '../runtime/stage.js';
 import { declaration, type NPM_BACKBONES } from './declaration.js';
@@ -198,17 +199,22 @@ export const train: BuiltinStage<TrainParams> = {
     const out = ctx.outputs.run;
     const pretrained = backboneOf(modelSpec.arch);
     const size = inputSize(data.size, pretrained);
-    const { fold, targets, trainSet, valSet, dataDir, valFit } = openFold(ctx, 'train', data, ctx.params.task);
+    const { fold, targets, trainSet, valSet, dataDir, valFit, named } = openFold(ctx, 'train', data, ctx.params.task);
     const trainImages = await locate(ctx, dataDir, trainSet, size, () => 'fill');
     const valImages = await locate(ctx, dataDir, valSet, size, valFit);
     const backend = await initBackend(opt.backend === 'auto' ? undefined : opt.backend);
     ctx.log(`train ${ctx.id}: backend ${backend.backend} (${backend.detail})`);
     const loader = new BatchLoader(size);
-    const yTrain = trainSet.map((s) => s.label);
-    const yVal = valSet.map((s) => s.label);
+    // Several targets: each looks up its own labels, by sample index.
+    const yTrain = named ? trainSet.map((_, i) => i) : trainSet.map((s) => s.label);
+    const yVal = named ? valSet.map((_, i) => i) : valSet.map((s) => s.label);
     const norm = normalisationOf(opt.normalization, pretrained, () => streamedChannelStats(trainSet.flatMap((s, i) => (s.label === 0 ? [trainImages[i]!] : [])), size));
 
-    const head = opt.monitor === 'loss' ? monitoringLoss(headFor(targets, yTrain, opt.loss)) : headFor(targets, yTrain, opt.loss);
+    const monitorName = opt.monitor === 'loss' ? 'loss' : (data.monitor ?? named?.[0]?.target.name ?? 'default');
+    const multi = named
+      ? multiTaskHead(named.map((n) => ({ name: n.target.name, head: headFor(n.target.targets, n.train, n.target.loss), weight: n.target.weight, train: n.train, val: n.val })), monitorName)
+      : undefined;
+    const head = multi ?? (opt.monitor === 'loss' ? monitoringLoss(headFor(targets, yTrain, opt.loss)) : headFor(targets, yTrain, opt.loss));
     const net = pretrained
       ? await buildPretrainedNet(pretrained, { size, seed: seed + fold, units: head.units, activation: head.activation, dropout: opt.dropout, ...(modelSpec.weights ? { weights: modelSpec.weights } : {}), weightsStrict: modelSpec.weights_strict, freeze: opt.freeze, bn: opt.bn })
       : undefined;
@@ -257,7 +263,8 @@ export const train: BuiltinStage<TrainParams> = {
       const trainOut = head.decode(await source.predict(model, 'train', head.units));
       const valOut = head.decode(await source.predict(model, 'val', head.units));
       const scores = head.scores(yTrain, trainOut, yVal, valOut);
-      const metric = head.task === 'regression' ? 'mae' : 'auc';
+      const watched = multi?.parts.find((p) => p.name === monitorName);
+      const metric = (watched ? `${watched.name}_` : '') + ((watched?.head ?? head).task === 'regression' ? 'mae' : 'auc');
       const record: EpochRecord = { epoch: epoch + 1, lr, train_loss: scores.train_loss, [`train_${metric}`]: scores.train, val_loss: scores.val_loss, [`val_${metric}`]: scores.val };
       // Timings go to the log, not into the outs: reruns must be byte-identical.
       ctx.log(`epoch ${epoch + 1}: ${((performance.now() - started) / 1000).toFixed(2)} s, ${head.monitor} ${scores.val.toFixed(4)}`);
@@ -278,6 +285,17 @@ export const train: BuiltinStage<TrainParams> = {
     // torch's count for the torchvision nets (its parameters(), without batch norm's running statistics); tfjs's for the others, as before.
     const parameters = net ? model.weights.filter((w) => !/moving_(mean|variance)$/.test(w.originalName)).reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0) : model.countParams();
     const run = { best_epoch: best.epoch, epochs_run: history.length, backend: backend.backend, backend_detail: backend.detail, parameters, images_seen: imagesTrained, ...modelCost(model) };
+    if (multi && named) {
+      const [tr, va] = [multi.slices(trainOut), multi.slices(valOut)];
+      const parts = named.map((n, k) => ({ target: n.target, yTrain: n.train, yVal: n.val, train: tr[k], val: va[k] }));
+      const metrics = scoreMultiFold(fold, trainSet, valSet, parts, run, monitorName);
+      rmSync(out, { recursive: true, force: true });
+      mkdirSync(out, { recursive: true });
+      await saveLayersModel(model, out);
+      writeMultiRunFolder(out, metrics, valSet, parts, history);
+      ctx.log(`fold ${fold}: ${Object.entries(metrics.targets).map(([name, t]) => `${name} ${t.task === 'regression' ? `MAE ${(t.val as { mae: number }).mae.toFixed(4)}` : t.task === 'multiclass' ? `accuracy ${(t.val as { accuracy: number }).accuracy.toFixed(4)}` : `AUC ${(t.val as { auc: number }).auc.toFixed(4)}`}`).join(', ')} at epoch ${best.epoch} (early stopping on ${head.monitor})`);
+      return;
+    }
     const column = (rows: number[][]) => rows.map((r) => r[0]);
     const binary = { fold, trainSet, valSet, trainProbs: column(trainOut), valProbs: column(valOut) };
     const other = { fold, trainSet, valSet, train: trainOut, val: valOut };
