@@ -41,6 +41,8 @@ export const scriptTrainer: BuiltinStage<ScriptParams> = {
   declaration,
   async run(ctx) {
     const data: FoldDataParams = { input: 'raw', fraction: 1, eval_geometry: 'same', ...ctx.params.data };
+    // The script protocol (docs/trainer-protocol.md) hands a script one target's labels.
+    if (data.targets) throw new StageError('data.targets: a runner: script trains one target (data.target); several targets in one network are the built-in trainer\'s (leave runner: out)');
     const fold = openFold(ctx, 'train', data, ctx.params.task);
     const work = path.join(ctx.stageCache, 'runner', safeName(ctx.id));
     mkdirSync(work, { recursive: true });
