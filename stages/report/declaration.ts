@@ -31,6 +31,16 @@ export const declaration: StageDeclaration = {
         items: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 2, maxItems: 2 },
         description: 'pairs of experiments to compare metric by metric, e.g. [[p1_cnn, tune_best]]: both values, the change, the relative change and the corrected t-test',
       },
+      groups: {
+        type: 'array',
+        description: "an experiment's target across the groups of a column: [{ experiment: p1_cnn, by: light, edges: [-0.1, 0.1] }] (edges or bins: n equal-count bins, default 4; a text column groups by value; `exp:target` for one target of several)",
+        items: {
+          type: 'object',
+          required: ['experiment', 'by'],
+          additionalProperties: false,
+          properties: { experiment: { type: 'string', minLength: 1 }, by: { type: 'string', minLength: 1 }, edges: { type: 'array', items: { type: 'number' }, minItems: 1 }, bins: { type: 'integer', minimum: 2, maximum: 20 } },
+        },
+      },
       bins: { type: 'integer', minimum: 2, maximum: 20, description: 'equal-count bins per image property in the errors-by-property section (default 4)' },
       property_bins: {
         type: 'object',

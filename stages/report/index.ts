@@ -17,6 +17,7 @@ import { sufficiencySection } from './sufficiency-section.js';
 import { sweepSection } from './sweep-section.js';
 import { readSearches, searchSection } from './search-section.js';
 import { compareSection } from './compare-section.js';
+import { groupSection, type GroupRequest } from './group-section.js';
 import type { ComparedResults } from '../metrics/compare.js';
 import { hardestErrors, imageTag, readOof } from './run-files.js';
 import { propertySection } from './property-section.js';
@@ -263,6 +264,10 @@ export const report: BuiltinStage = {
     const compared = compareSection(pairs, (name) => results.get(name) ?? (taskResults.get(name) as unknown as ComparedResults | undefined));
     html.push(...compared.html);
     md.push(...compared.md);
+
+    const grouped = await groupSection((ctx.options.groups as GroupRequest[] | undefined) ?? [], runsRoot, dataDir, (name) => (results.has(name) ? 'binary' : taskResults.get(name)?.task));
+    html.push(...grouped.html);
+    md.push(...grouped.md);
 
     const searched = await searchSection(readSearches(ctx.inputs.searches));
     html.push(...searched.html);

@@ -43,7 +43,7 @@ const NAMES: Record<string, string> = {
 const f3 = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3));
 
 /** One pooled out-of-fold row of a multi-class or regression run: the image, its label, and the predicted class or value. */
-interface TaskOofRow {
+export interface TaskOofRow {
   id: string;
   target: number;
   pred: number;
@@ -52,7 +52,7 @@ interface TaskOofRow {
 }
 
 /** Pooled out-of-fold rows of a multi-class or regression experiment (oof.csv read by its header). */
-function taskOof(runsDir: string): TaskOofRow[] {
+export function taskOof(runsDir: string): TaskOofRow[] {
   return oofTables(runsDir).flatMap(({ column, rows }) =>
     rows.map((c) => {
       const target = Number(c[column('label')]);
