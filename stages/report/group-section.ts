@@ -1,8 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { binaryByGroup, binnedConfusion, groupBy, multiclassByGroup, regressionByGroup, type GroupMetrics } from '../metrics/group-metrics.js';
-import { MANIFEST, splitCsv } from '../runtime/manifest.js';
+import { readManifestColumn } from '../runtime/manifest.js';
 import { toSvg } from './charts.js';
 import { esc } from './html.js';
 import { readOof } from './run-files.js';
@@ -14,18 +13,6 @@ export interface GroupRequest {
   by: string;
   edges?: number[];
   bins?: number;
-}
-
-/** A manifest column by image path (any column: a property, a target of another network, a grouping). */
-function manifestColumn(dataDir: string, column: string): Map<string, string> | undefined {
-  const file = path.join(dataDir, MANIFEST);
-  if (!existsSync(file)) return undefined;
-  const [head, ...lines] = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = splitCsv(head);
-  const at = header.indexOf(column);
-  if (at < 0) return undefined;
-  const pathAt = header.indexOf('path');
-  return new Map(lines.map((l) => splitCsv(l)).map((c) => [c[pathAt], c[at] ?? '']));
 }
 
 const cell = (s: { value: number; lo: number; hi: number } | undefined) => (!s || Number.isNaN(s.value) ? 'n/a' : Number.isNaN(s.lo) ? s.value.toFixed(3) : `${s.value.toFixed(3)} [${s.lo.toFixed(3)}, ${s.hi.toFixed(3)}]`);
@@ -62,7 +49,7 @@ export async function groupSection(requests: readonly GroupRequest[], runsRoot: 
     const title = `${r.experiment} by ${r.by}`;
     html.push(`<h3>${esc(title)}</h3>`);
     md.push(`### ${title}`, '');
-    const column = r.by === 'source' || !dataDir ? undefined : manifestColumn(dataDir, r.by);
+    const column = r.by === 'source' || !dataDir ? undefined : readManifestColumn(dataDir, r.by);
     const missing = !task ? `no results for ${r.experiment}` : r.by !== 'source' && !column ? `the dataset's manifest has no column ${r.by}` : undefined;
     if (missing) {
       html.push(`<p class="warn">${esc(missing)}.</p>`);

@@ -127,3 +127,21 @@ export function splitCsv(line: string): string[] {
   cells.push(cell);
   return cells;
 }
+
+/** One column of a dataset's manifest by sample path (any column: a target, a grouping, a property); undefined when the manifest or the column is missing. */
+export function readManifestColumn(dir: string, column: string): Map<string, string> | undefined {
+  const manifest = path.join(dir, MANIFEST);
+  if (!existsSync(manifest)) return undefined;
+  const [head, ...lines] = readFileSync(manifest, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const header = splitCsv(head);
+  const at = header.indexOf(column);
+  if (at < 0) return undefined;
+  const pathAt = header.indexOf('path');
+  return new Map(lines.map((line) => splitCsv(line)).map((cells) => [cells[pathAt], cells[at] ?? '']));
+}
+
+/** The manifest's column names (none when there is no manifest). */
+export function manifestColumns(dir: string): string[] {
+  const manifest = path.join(dir, MANIFEST);
+  return existsSync(manifest) ? splitCsv(readFileSync(manifest, 'utf8').split(/\r?\n/, 1)[0] ?? '') : [];
+}

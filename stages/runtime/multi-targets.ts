@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Task } from './dataset-task.js';
-import { MANIFEST, splitCsv, type Sample } from './manifest.js';
+import { manifestColumns, MANIFEST, readManifestColumn, type Sample } from './manifest.js';
 import { StageError } from './stage.js';
 import { resolveTargets, type Targets } from './targets.js';
 
@@ -27,12 +26,12 @@ export interface NamedTarget {
  */
 export function resolveNamedTargets(samples: readonly Sample[], dataDir: string, splitTask: Task, specs: Record<string, TargetSpec>): NamedTarget[] {
   const file = path.join(dataDir, MANIFEST);
-  const header = existsSync(file) ? splitCsv(readFileSync(file, 'utf8').split(/\r?\n/, 1)[0] ?? '') : [];
+  const header = manifestColumns(dataDir);
   return Object.entries(specs).map(([name, spec]) => {
     const key = `data.targets.${name}.column`;
     if (spec.column !== 'label' && spec.column !== 'source') {
       if (!header.includes(spec.column)) throw new StageError(`${key}: ${spec.column} is not a column of ${file} (it has: ${header.join(', ') || 'no manifest'})`);
-      const values = manifestValues(file, spec.column);
+      const values = readManifestColumn(dataDir, spec.column)!;
       const empty = samples.filter((s) => (values.get(s.path) ?? '').trim() === '');
       if (empty.length) throw new StageError(`${key}: ${spec.column} is empty for ${empty.length} of ${samples.length} images (${empty.slice(0, 5).map((s) => s.path).join(', ')}${empty.length > 5 ? ', ...' : ''}); fill them in, or exclude those images in the images stage`);
     }
@@ -42,12 +41,4 @@ export function resolveNamedTargets(samples: readonly Sample[], dataDir: string,
       throw error instanceof StageError ? new StageError(`data.targets.${name}: ${error.message.replace(/^data\.target: /, '')}`) : error;
     }
   });
-}
-
-function manifestValues(file: string, column: string): Map<string, string> {
-  const [head, ...lines] = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
-  const cols = splitCsv(head);
-  const at = cols.indexOf(column);
-  const pathAt = cols.indexOf('path');
-  return new Map(lines.map((line) => splitCsv(line)).map((cells) => [cells[pathAt], cells[at] ?? '']));
 }

@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { datasetClassNames, type Task } from './dataset-task.js';
-import { MANIFEST, splitCsv, type Sample } from './manifest.js';
+import { manifestColumns, MANIFEST, readManifestColumn, type Sample } from './manifest.js';
 import { StageError } from './stage.js';
 
 /** What a trainer learns to predict: the task, the class names (multi-class), and each sample's label. */
@@ -14,14 +13,9 @@ export interface Targets {
 
 /** One column of a dataset's manifest, by sample path. */
 function manifestColumn(dir: string, column: string): Map<string, string> {
-  const file = path.join(dir, MANIFEST);
-  if (!existsSync(file)) throw new StageError(`data.target: ${column} reads a column of ${file}, which does not exist`);
-  const [head, ...lines] = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = splitCsv(head);
-  const at = header.indexOf(column);
-  if (at < 0) throw new StageError(`data.target: ${column} is not a column of ${file} (it has: ${header.join(', ')})`);
-  const pathAt = header.indexOf('path');
-  return new Map(lines.map((line) => splitCsv(line)).map((cells) => [cells[pathAt], cells[at] ?? '']));
+  const values = readManifestColumn(dir, column);
+  if (!values) throw new StageError(`data.target: ${column} is not a column of ${path.join(dir, MANIFEST)} (it has: ${manifestColumns(dir).join(', ') || 'no manifest'})`);
+  return values;
 }
 
 /**
