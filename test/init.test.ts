@@ -32,7 +32,7 @@ describe('pipeline init', () => {
     assert.match(r.stdout, /npx pipeline run report/);
     assert.match(read(dir, 'pipeline.yaml'), /\$schema=node_modules\/pipeline\/schema\/pipeline\.schema\.json/);
     assert.equal(read(dir, '.gitignore'), 'node_modules/\n*.log\ncache/\n.pipeline/\noutputs/\ndata/dataset/\ndata/cropped/\n', 'missing lines appended, nothing lost');
-    assert.match(cli(dir, ['validate']).stdout, /is valid: 16 stages, 252 stage instances/);
+    assert.match(cli(dir, ['validate']).stdout, /is valid: 16 stages, 259 stage instances/);
 
     writeFiles(dir, 'pipeline.yaml', '# mine\n');
     const again = cli(dir, ['init']);

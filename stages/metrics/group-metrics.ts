@@ -26,6 +26,9 @@ export interface GroupMetrics {
   rmse?: Interval;
 }
 
+/** At most this many distinct numbers group by value. */
+const FEW_VALUES = 10;
+
 const edgeLabel = (edges: readonly number[], i: number) => {
   const f = (v: number) => String(Number(v.toPrecision(4)));
   if (edges.length === 0) return 'all';
@@ -36,13 +39,16 @@ const edgeLabel = (edges: readonly number[], i: number) => {
 
 /**
  * Groups from a column's values: numbers into bins by the edges given (pandas.cut's, right
- * closed) or `bins` equal-count ones (pandas.qcut's), text by value in sorted order.
+ * closed) or `bins` equal-count ones (pandas.qcut's, 4 by default), text and up to 10
+ * distinct numbers by value, in sorted order.
  */
 export function groupBy(values: readonly (string | undefined)[], options: { edges?: number[]; bins?: number } = {}): Grouping {
   const known = values.filter((v): v is string => v !== undefined && v.trim() !== '');
   const numeric = known.length > 0 && known.every((v) => Number.isFinite(Number(v)));
-  if (!numeric) {
-    const labels = [...new Set(known)].sort();
+  const distinct = [...new Set(known)];
+  // A few numbers (0/1 labels, class ids) are values, not a range to bin, unless edges or bins say otherwise.
+  if (!numeric || (options.edges === undefined && options.bins === undefined && distinct.length <= FEW_VALUES)) {
+    const labels = numeric ? distinct.sort((a, b) => Number(a) - Number(b)) : distinct.sort();
     return { labels, group: values.map((v) => (v === undefined || v.trim() === '' ? -1 : labels.indexOf(v))) };
   }
   const nums = known.map(Number);

@@ -17,6 +17,7 @@ import { sufficiencySection } from './sufficiency-section.js';
 import { sweepSection } from './sweep-section.js';
 import { readSearches, searchSection } from './search-section.js';
 import { compareSection } from './compare-section.js';
+import { balanceSection } from './balance-section.js';
 import { groupSection, type GroupRequest } from './group-section.js';
 import type { ComparedResults } from '../metrics/compare.js';
 import { hardestErrors, imageTag, readOof } from './run-files.js';
@@ -255,6 +256,10 @@ export const report: BuiltinStage = {
     const cost = await costSection(study.map((s) => s.name), runsRoot, timing);
     html.push(...cost.html);
     md.push(...cost.md);
+
+    const balanced = balanceSection(study.map((s) => s.name), runsRoot);
+    html.push(...balanced.html);
+    md.push(...balanced.md);
 
     const sufficient = sufficiencySection(ctx.inputs.sufficiency);
     html.push(...sufficient.html);

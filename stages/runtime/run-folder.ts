@@ -35,6 +35,8 @@ export interface FoldMetrics {
   flops?: number;
   /** Bytes of the saved weights, where the trainer has them. */
   weights_bytes?: number;
+  /** train.balance: the training images per group, and per epoch (oversample) or their loss weight. */
+  balance?: { by: string; method: 'oversample' | 'weights'; groups: { group: string; n: number; per_epoch: number; weight: number }[] };
 }
 
 /** What a fold's model predicted: P(positive) for each training and validation sample. */

@@ -139,6 +139,18 @@ export const declaration: StageDeclaration = {
         gamma: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'schedule: step: the factor at each decay' },
         dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0, description: 'dropout before the output layer, any architecture' },
         l1: { type: 'number', minimum: 0, default: 0, description: 'L1 penalty on the kernels (a subgradient step lr * l1 * sign(w) beside the decay)' },
+        balance: {
+          type: 'object',
+          required: ['by', 'method'],
+          additionalProperties: false,
+          description: 'rebalances training by group: oversample draws each smaller group up to the largest every epoch (with augmentation when it is on); weights weighs each image\'s loss by N / (groups x n_group)',
+          properties: {
+            by: { type: 'string', minLength: 1, description: 'label, source, or a manifest column (an image property, a grouping such as age)' },
+            method: { enum: ['oversample', 'weights'] },
+            edges: { type: 'array', items: { type: 'number' }, minItems: 1, description: "a numeric column's inner bin edges (age groups)" },
+            bins: { type: 'integer', minimum: 2, maximum: 20, description: 'equal-count bins of a numeric column (default 4)' },
+          },
+        },
         bn: { enum: ['train', 'frozen'], default: 'train', description: "the backbone's batch norm: train (batch statistics, running averages updated) or frozen (running statistics, as in evaluation)" },
       },
     },

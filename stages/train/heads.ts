@@ -123,7 +123,7 @@ export interface TaskPart {
  * `monitor`: a target's name (its metric) or `loss` (the weighted total on the scales the
  * losses train on: regression's MSE on the standardised target).
  */
-export function multiTaskHead(parts: readonly TaskPart[], monitor: string): Head & { parts: readonly TaskPart[]; slices(rows: number[][]): number[][][] } {
+export function multiTaskHead(parts: readonly TaskPart[], monitor: string): Head & { parts: readonly TaskPart[]; slices(rows: number[][]): number[][][]; rowLoss(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor } {
   const offsets: number[] = [];
   let units = 0;
   for (const p of parts) {
@@ -133,11 +133,15 @@ export function multiTaskHead(parts: readonly TaskPart[], monitor: string): Head
   const sliceOf = (rows: number[][], k: number) => rows.map((r) => r.slice(offsets[k], offsets[k] + parts[k].head.units));
   // The regression heads' spread, to put their MSE (reported in the target's unit) on the trained scale.
   const scale = parts.map((p) => (p.head.task === 'regression' ? regressionSpread(p.head) : 1));
-  const partLoss = (p: TaskPart, yTrue: tf.Tensor, logits: tf.Tensor): tf.Tensor => {
-    if (p.head.task === 'binary') return tf.losses.sigmoidCrossEntropy(yTrue, logits);
-    if (p.head.task === 'multiclass') return tf.losses.softmaxCrossEntropy(yTrue, logits);
-    return p.head.loss === 'meanSquaredError' ? tf.losses.meanSquaredError(yTrue, logits) : (p.head.loss as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor)(yTrue, logits);
+  // Each image's loss for one target, from the logits (what train.balance's weights multiply).
+  const partRowLoss = (p: TaskPart, yTrue: tf.Tensor, logits: tf.Tensor): tf.Tensor => {
+    const none = tf.Reduction.NONE;
+    if (p.head.task === 'binary') return tf.losses.sigmoidCrossEntropy(yTrue, logits, undefined, 0, none).mean(1);
+    if (p.head.task === 'multiclass') return tf.losses.softmaxCrossEntropy(yTrue, logits, undefined, 0, none);
+    return p.head.loss === 'meanSquaredError' ? tf.square(yTrue.sub(logits)).mean(1) : tf.losses.huberLoss(yTrue, logits, undefined, 1, none).mean(1);
   };
+  const rowLoss = (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor =>
+    tf.tidy(() => parts.map((p, k) => partRowLoss(p, yTrue.slice([0, offsets[k]], [-1, p.head.units]), yPred.slice([0, offsets[k]], [-1, p.head.units])).mul(p.weight)).reduce((a, b) => a.add(b)));
   const activate = (task: Task, rows: number[][]): number[][] => {
     if (task === 'binary') return rows.map((r) => [1 / (1 + Math.exp(-r[0]))]);
     if (task === 'multiclass') {
@@ -156,8 +160,8 @@ export function multiTaskHead(parts: readonly TaskPart[], monitor: string): Head
     units,
     activation: 'linear',
     parts,
-    loss: (yTrue, yPred) =>
-      tf.tidy(() => parts.map((p, k) => partLoss(p, yTrue.slice([0, offsets[k]], [-1, p.head.units]), yPred.slice([0, offsets[k]], [-1, p.head.units])).mul(p.weight)).reduce((a, b) => a.add(b))),
+    loss: (yTrue, yPred) => tf.tidy(() => rowLoss(yTrue, yPred).mean()),
+    rowLoss,
     monitor: monitored < 0 ? 'val loss (weighted, all targets)' : `${parts[monitored].name} ${parts[monitored].head.monitor}`,
     encode: (indices) => tf.tidy(() => tf.concat(parts.map((p) => p.head.encode(indices.map((i) => p.train[i]))), 1) as tf.Tensor2D),
     decode: (rows) => rows.map((_, i) => parts.flatMap((p, k) => p.head.decode(activate(p.head.task, [rows[i].slice(offsets[k], offsets[k] + p.head.units)]))[0])),
@@ -175,4 +179,16 @@ export function multiTaskHead(parts: readonly TaskPart[], monitor: string): Head
 function regressionSpread(head: Head): number {
   const [zero, one] = head.decode([[0], [1]]).map((r) => r[0]);
   return one - zero || 1;
+}
+
+/**
+ * Each image's loss under a head (a vector over the batch), for losses weighed per image:
+ * the same losses the head trains on, without their mean over the batch.
+ */
+export function perImageLoss(head: Head & { rowLoss?: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor }): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor {
+  if (head.rowLoss) return head.rowLoss;
+  if (head.loss === 'binaryCrossentropy') return (t, p) => tf.metrics.binaryCrossentropy(t, p);
+  if (head.loss === 'categoricalCrossentropy') return (t, p) => tf.metrics.categoricalCrossentropy(t, p);
+  if (head.loss === 'meanSquaredError') return (t, p) => tf.square(t.sub(p)).mean(1);
+  return (t, p) => tf.losses.huberLoss(t, p, undefined, 1, tf.Reduction.NONE).mean(1);
 }

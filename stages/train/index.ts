@@ -5,7 +5,7 @@ import { scoreFold, writeRunFolder, type EpochRecord, type FoldMetrics } from '.
 import { scoreTaskFold, writeTaskRunFolder, type TaskFoldMetrics } from '../runtime/task-run-folder.js';
 import type { Task } from '../runtime/dataset-task.js';
 import type { Targets } from '../runtime/targets.js';
-import { binaryHead, monitoringLoss, multiclassHead, multiTaskHead, regressionHead, type Head, type Monitor } from './heads.js';
+import { binaryHead, monitoringLoss, multiclassHead, multiTaskHead, perImageLoss, regressionHead, type Head, type Monitor } from './heads.js';
 import { scoreMultiFold, writeMultiRunFolder } from '../runtime/multi-run-folder.js';
 import { rng, shuffle } from '../runtime/rng.js';
 import { type BuiltinStage, type StageContext } from '../runtime/stage.js';
@@ -27,6 +27,7 @@ import { modelCost } from './model-cost.js';
 import { saveLayersModel } from './save-model.js';
 import { learningRate, type Schedule, type ScheduleParams } from './schedule.js';
 import { buildPretrainedNet, GroupedStep, lossFunction, type Freeze } from './pretrained-net.js';
+import { balancedOrder, planBalance, weightedLoss, type BalanceSpec } from './balance.js';
 
 export interface TrainParams {
   seed: number;
@@ -60,6 +61,8 @@ export interface TrainParams {
     dropout: number;
     /** L1 penalty on the kernels, applied as a subgradient step beside the decay. */
     l1: number;
+    /** Rebalancing by group: oversampling or loss weights. */
+    balance?: BalanceSpec;
   };
 }
 
@@ -223,7 +226,16 @@ export const train: BuiltinStage<TrainParams> = {
     const frozen = net && opt.freeze === 'backbone' ? net : undefined;
     const source = frozen ? await featureSource(ctx, frozen, dataDir, trainSet, valSet, trainImages, valImages, valFit, loader, size, norm) : imageSource(loader, trainImages, valImages, size, norm, augmentSettings(opt.augment));
     let step: (x: tf.Tensor, y: tf.Tensor, lr: number) => Promise<void>;
-    if (net) {
+    const balance = opt.balance ? planBalance(opt.balance, trainSet, dataDir) : undefined;
+    if (balance) ctx.log(`balance by ${balance.by} (${balance.method}): ${balance.groups.map((g) => `${g.group} ${g.n}${balance.method === 'oversample' ? ` -> ${g.per_epoch}` : ` x ${g.weight.toFixed(3)}`}`).join(', ')}`);
+    let batchNow: readonly number[] = [];
+    if (balance?.method === 'weights') {
+      // Weighted losses take the training step that computes its own loss (the one pretrained nets use).
+      const trained = frozen ? frozen.head : model;
+      const groups = net ? (frozen ? { backbone: [], head: net.groups.head } : net.groups) : { backbone: [], head: model.trainableWeights };
+      const grouped = new GroupedStep(trained, groups, weightedLoss(perImageLoss(head), balance, () => batchNow));
+      step = async (x, y, lr) => grouped.run(x, y, lr, ((opt.lr_backbone ?? opt.lr) * lr) / opt.lr);
+    } else if (net) {
       const trained = frozen ? frozen.head : model;
       const grouped = new GroupedStep(trained, frozen ? { backbone: [], head: net.groups.head } : net.groups, lossFunction(head.loss));
       step = async (x, y, lr) => grouped.run(x, y, lr, ((opt.lr_backbone ?? opt.lr) * lr) / opt.lr);
@@ -242,16 +254,17 @@ export const train: BuiltinStage<TrainParams> = {
     let imagesTrained = 0;
     let trainSeconds = 0;
 
-    const stepsPerEpoch = Math.ceil(trainSet.length / opt.batch_size);
+    const stepsPerEpoch = Math.ceil(balancedOrder(balance, trainSet.length, () => 0).length / opt.batch_size);
     for (let epoch = 0; epoch < opt.epochs; epoch++) {
       if (ctx.signal.aborted) return;
       const started = performance.now();
       let lr = learningRate(opt, epoch, 0, stepsPerEpoch);
-      const order = shuffle([...trainSet.keys()], random);
+      const order = shuffle(balancedOrder(balance, trainSet.length, random), random);
       let stepInEpoch = 0;
       for await (const { batch, x } of source.batches(order, opt.batch_size, random)) {
         lr = learningRate(opt, epoch, stepInEpoch++, stepsPerEpoch);
         const y = head.encode(batch.map((i) => yTrain[i]));
+        batchNow = batch;
         await step(x, y, lr);
         x.dispose();
         y.dispose();
@@ -285,10 +298,11 @@ export const train: BuiltinStage<TrainParams> = {
     // torch's count for the torchvision nets (its parameters(), without batch norm's running statistics); tfjs's for the others, as before.
     const parameters = net ? model.weights.filter((w) => !/moving_(mean|variance)$/.test(w.originalName)).reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0) : model.countParams();
     const run = { best_epoch: best.epoch, epochs_run: history.length, backend: backend.backend, backend_detail: backend.detail, parameters, images_seen: imagesTrained, ...modelCost(model) };
+    const balanceRecord = balance ? { balance: { by: balance.by, method: balance.method, groups: balance.groups } } : {};
     if (multi && named) {
       const [tr, va] = [multi.slices(trainOut), multi.slices(valOut)];
       const parts = named.map((n, k) => ({ target: n.target, yTrain: n.train, yVal: n.val, train: tr[k], val: va[k] }));
-      const metrics = scoreMultiFold(fold, trainSet, valSet, parts, run, monitorName);
+      const metrics = { ...scoreMultiFold(fold, trainSet, valSet, parts, run, monitorName), ...balanceRecord };
       rmSync(out, { recursive: true, force: true });
       mkdirSync(out, { recursive: true });
       await saveLayersModel(model, out);
@@ -299,7 +313,7 @@ export const train: BuiltinStage<TrainParams> = {
     const column = (rows: number[][]) => rows.map((r) => r[0]);
     const binary = { fold, trainSet, valSet, trainProbs: column(trainOut), valProbs: column(valOut) };
     const other = { fold, trainSet, valSet, train: trainOut, val: valOut };
-    const metrics = head.task === 'binary' ? scoreFold(binary, run) : scoreTaskFold(targets, other, run);
+    const metrics = { ...(head.task === 'binary' ? scoreFold(binary, run) : scoreTaskFold(targets, other, run)), ...balanceRecord };
     const speed = imagesTrained / Math.max(trainSeconds, 1e-9);
 
     rmSync(out, { recursive: true, force: true });
