@@ -36,6 +36,12 @@ function readResults(ws: Workspace, instance: StageInstance): { file: string; re
   if (!existsSync(abs)) throw new UserError(`exp diff: ${instance.id} has no ${file} yet (pipeline run ${instance.id})`, { file: ws.project.specFile });
   const data = JSON.parse(readFileSync(abs, 'utf8')) as Record<string, unknown>;
   if (typeof data.metrics === 'object' && data.metrics !== null) return { file, results: data as unknown as ComparedResults };
+  // Several targets: each target's metrics as `<target>.<metric>`, its folds paired as a single target's are.
+  if (typeof data.targets === 'object' && data.targets !== null) {
+    const targets = Object.entries(data.targets as Record<string, ComparedResults>);
+    const metrics = Object.fromEntries(targets.flatMap(([t, r]) => Object.entries(r.metrics).map(([m, v]) => [`${t}.${m}`, v])));
+    return { file, results: { folds: data.folds as number[] | undefined, test_train_ratio: targets[0]?.[1].test_train_ratio ?? null, metrics } };
+  }
   // A command stage's metrics file: its numbers, dotted, without folds to pair.
   const flat: ComparedResults['metrics'] = {};
   const walk = (node: unknown, prefix: string) => {
@@ -46,7 +52,23 @@ function readResults(ws: Workspace, instance: StageInstance): { file: string; re
   return { file, results: { metrics: flat } };
 }
 
+/** `exp:target` names one target of a multi-target experiment (as the report lists it); anything else the whole experiment. */
+function namedResults(ws: Workspace, name: string): { file: string; results: ComparedResults } {
+  const at = name.lastIndexOf(':');
+  if (at > 0 && !ws.project.byId.has(name)) {
+    const [experiment, target] = [name.slice(0, at), name.slice(at + 1)];
+    const instance = experimentInstance(ws, experiment);
+    const file = metricsFilesOf(instance)[0];
+    const abs = path.join(ws.project.dir, file);
+    const data = existsSync(abs) ? (JSON.parse(readFileSync(abs, 'utf8')) as { targets?: Record<string, ComparedResults> }) : {};
+    const one = data.targets?.[target];
+    if (!one) throw new UserError(`exp diff: ${experiment} has no target ${target}${data.targets ? ` (its targets: ${Object.keys(data.targets).join(', ')})` : ' (it has one target: name it without :target)'}`, { file: ws.project.specFile });
+    return { file, results: one };
+  }
+  return readResults(ws, experimentInstance(ws, name));
+}
+
 export function experimentDiff(ws: Workspace, a: string, b: string): ExperimentDiff {
-  const [x, y] = [a, b].map((name) => readResults(ws, experimentInstance(ws, name)));
+  const [x, y] = [a, b].map((name) => namedResults(ws, name));
   return { a: { name: a, file: x.file }, b: { name: b, file: y.file }, changes: metricChanges(x.results, y.results) };
 }
