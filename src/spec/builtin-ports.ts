@@ -91,6 +91,16 @@ function checkOptions({ declaration, options, locate, checked }: PortBinding): v
   const error = validate.errors![0];
   const known = Object.keys((declaration.options.properties as Record<string, unknown> | undefined) ?? {});
   const valid = `options of ${declaration.name}: ${known.length ? known.join(', ') : 'none'}`;
+  const inside = error.instancePath.split('/').filter(Boolean);
+  if (error.keyword === 'additionalProperties' && inside.length) {
+    // An unknown key inside an option (`exclude: { sharpnes: ... }`): the keys valid there.
+    type Node = { properties?: Record<string, Node> };
+    const node = inside.reduce<Node | undefined>((n, k) => n?.properties?.[k], declaration.options as Node);
+    const here = Object.keys(node?.properties ?? {});
+    const key = String((error.params as { additionalProperty: string }).additionalProperty);
+    const suggestion = closest(key, here);
+    throw new UserError(`with.${inside.join('.')} has no key \`${key}\`${suggestion ? `; did you mean \`${suggestion}\`?` : ''} (valid: ${here.join(', ') || 'none'})`, () => locate(['with', ...inside, key], true));
+  }
   if (error.keyword === 'additionalProperties') {
     const key = String((error.params as { additionalProperty: string }).additionalProperty);
     const suggestion = closest(key, known);

@@ -3,7 +3,7 @@ import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
 /** What the engine checks a `uses: images` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
   name: 'images',
-  version: '1',
+  version: '2',
   description: "the researcher's own images (a folder tree <class>/[<source>/]file or a CSV path,label[,source,group]) as a dataset with per-image properties",
   entry: 'images/main.js',
   inputs: {
@@ -22,6 +22,12 @@ export const declaration: StageDeclaration = {
       classes: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'the only labels a CSV may use (a typo is then an error at its line)' },
       group_pattern: { type: 'string', minLength: 1, description: 'a regex on the file name; its first group (or whole match) is the group no fold may split' },
       strict: { type: 'boolean', description: 'an unreadable image is an error instead of being excluded and listed' },
+      exclude: {
+        type: 'object',
+        description: 'excludes images by their properties, e.g. { sharpness: "< 20", noise: "> 12" }: listed in excluded.csv with the rule, counted per rule, class and source in dataset.json and the report',
+        additionalProperties: false,
+        properties: Object.fromEntries(['width', 'height', 'aspect', 'luminance', 'contrast', 'sharpness', 'jpeg_quality', 'noise', 'high_frequency', 'blockiness'].map((p) => [p, { type: 'string', pattern: '^\\s*(<=|>=|==|!=|<|>)\\s*-?\\d', description: `e.g. "< 20": a comparison (< <= > >= == !=) and a number` }])),
+      },
     },
   },
   params: { type: 'object' },

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { csvField, PROPERTY_COLUMNS } from '../runtime/manifest.js';
+import { brokenRule, parseRules } from './exclusion-rules.js';
 import { StageError, type BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
 import { discover, type Candidate } from './discover.js';
@@ -15,6 +16,8 @@ interface ImagesOptions {
   classes?: string[];
   group_pattern?: string;
   strict?: boolean;
+  /** Property -> comparison (`sharpness: "< 20"`). */
+  exclude?: Record<string, string>;
 }
 
 interface Usable {
@@ -58,10 +61,25 @@ export const images: BuiltinStage = {
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     memo.save();
+    // Exclusion by rule (blur, noise, ...): listed with the rule, and counted per rule, class and source for the report.
+    const rules = parseRules(options.exclude);
+    const byRule: Record<string, { images: number; by_class: Record<string, number>; by_source: Record<string, number> }> = Object.fromEntries(rules.map((r) => [r.text, { images: 0, by_class: {}, by_source: {} }]));
+    for (let i = usable.length - 1; i >= 0 && rules.length; i--) {
+      const broken = brokenRule(usable[i].properties, rules);
+      if (!broken) continue;
+      const { candidate } = usable[i];
+      excluded.push({ path: candidate.rel, reason: `rule ${broken.rule.text} (${broken.rule.property} ${broken.value})` });
+      const count = byRule[broken.rule.text];
+      count.images++;
+      count.by_class[candidate.label] = (count.by_class[candidate.label] ?? 0) + 1;
+      count.by_source[candidate.source] = (count.by_source[candidate.source] ?? 0) + 1;
+      usable.splice(i, 1);
+    }
     usable.sort((a, b) => (a.candidate.rel < b.candidate.rel ? -1 : 1));
     excluded.sort((a, b) => (a.path < b.path ? -1 : 1));
-    if (options.strict && excluded.length) {
-      throw new StageError(`strict: ${excluded.length} files cannot be used:\n${excluded.map((e) => `  ${e.path}: ${e.reason}`).join('\n')}`);
+    const unreadable = excluded.filter((e) => !e.reason.startsWith('rule '));
+    if (options.strict && unreadable.length) {
+      throw new StageError(`strict: ${unreadable.length} files cannot be used:\n${unreadable.map((e) => `  ${e.path}: ${e.reason}`).join('\n')}`);
     }
     if (usable.length === 0) throw new StageError(`${input}: no usable images (${excluded.length} excluded)`);
     const task = decideTask(usable.map((u) => u.candidate.label), options);
@@ -84,6 +102,7 @@ export const images: BuiltinStage = {
       images: usable.length,
       groups: { from: groupsFrom, count: new Set(usable.map((u) => u.group)).size },
       excluded,
+      ...(rules.length ? { excluded_by_rule: byRule } : {}),
       duplicates,
       warnings,
       properties: { analysed_at: `fitted inside ${ANALYSIS_SIZE}x${ANALYSIS_SIZE}`, columns: PROPERTY_COLUMNS },
@@ -164,7 +183,7 @@ function manifestCsv(usable: readonly Usable[], task: TaskDecision, out: string)
     const abs = path.resolve(u.candidate.abs);
     const where = inProject(abs) ? path.relative(path.resolve(out), abs).split(path.sep).join('/') : abs;
     const p = u.properties;
-    return [where, task.labelOf(u.candidate.label), u.candidate.source, u.group, u.candidate.label, u.sha256, p.width, p.height, p.aspect, p.luminance, p.contrast, p.sharpness, p.jpeg_quality ?? '']
+    return [where, task.labelOf(u.candidate.label), u.candidate.source, u.group, u.candidate.label, u.sha256, ...PROPERTY_COLUMNS.map((c) => p[c] ?? '')]
       .map((v) => csvField(v))
       .join(',');
   });

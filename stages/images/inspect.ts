@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { blockiness, highFrequencyRatio, noiseSigma } from './quality.js';
 
 /** What is computed once per image content and carried in the dataset's manifest. */
 export interface ImageProperties {
@@ -14,6 +15,12 @@ export interface ImageProperties {
   sharpness: number;
   /** The IJG quality setting the JPEG's luminance table implies (1..100); null for other formats. */
   jpeg_quality: number | null;
+  /** Immerkær's noise estimate, in grey levels (0..255). */
+  noise: number | null;
+  /** Share of the spectrum's energy above a quarter cycle per pixel: low = blurred. */
+  high_frequency: number | null;
+  /** Mean step across 8 x 8 block boundaries over the mean step inside blocks (stored pixels): about 1, higher where JPEG blocks show. */
+  blockiness: number | null;
   format: string;
 }
 
@@ -55,6 +62,9 @@ export async function inspect(bytes: Buffer): Promise<Inspection> {
         contrast: round(std / 255),
         sharpness: round(laplacianVariance(data, info.width, info.height)),
         jpeg_quality: metadata.format === 'jpeg' ? jpegQuality(bytes) : null,
+        noise: roundOrNull(noiseSigma(data, info.width, info.height)),
+        high_frequency: roundOrNull(highFrequencyRatio(data, info.width, info.height)),
+        blockiness: roundOrNull(await storedBlockiness(bytes, metadata, data, info)),
         format: metadata.format ?? 'unknown',
       },
     };
@@ -63,6 +73,20 @@ export async function inspect(bytes: Buffer): Promise<Inspection> {
     if (isTruncated(bytes, metadata.format)) return { ok: false, reason: `truncated (the ${metadata.format} file ends before its end marker)` };
     return { ok: false, reason: /premature end|truncat|unexpected end|end of file/i.test(message) ? `truncated (${message})` : `undecodable (${message})` };
   }
+}
+
+const roundOrNull = (v: number | null) => (v === null ? null : round(v));
+
+/**
+ * Blockiness needs the stored pixel grid: the analysis image when it is that grid already
+ * (no resize, no rotation), else the stored image's top-left 512 x 512, decoded again.
+ */
+async function storedBlockiness(bytes: Buffer, metadata: sharp.Metadata, analysed: Buffer, info: sharp.OutputInfo): Promise<number | null> {
+  const [w, h] = [metadata.width ?? info.width, metadata.height ?? info.height];
+  if ((metadata.orientation ?? 1) === 1 && w === info.width && h === info.height) return blockiness(analysed, w, h);
+  const crop = { left: 0, top: 0, width: Math.min(w, ANALYSIS_SIZE), height: Math.min(h, ANALYSIS_SIZE) };
+  const { data, info: cropped } = await sharp(bytes, { failOn: 'warning' }).extract(crop).greyscale().raw().toBuffer({ resolveWithObject: true });
+  return blockiness(data, cropped.width, cropped.height);
 }
 
 function sniffFormat(bytes: Buffer): 'jpeg' | 'png' | undefined {

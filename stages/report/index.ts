@@ -18,6 +18,7 @@ import { sweepSection } from './sweep-section.js';
 import { readSearches, searchSection } from './search-section.js';
 import { compareSection } from './compare-section.js';
 import { balanceSection } from './balance-section.js';
+import { exclusionSection } from './exclusion-section.js';
 import { groupSection, type GroupRequest } from './group-section.js';
 import type { ComparedResults } from '../metrics/compare.js';
 import { hardestErrors, imageTag, readOof } from './run-files.js';
@@ -133,6 +134,9 @@ export const report: BuiltinStage = {
       html.push(`<p>${esc(source)}<br><img src="data:image/png;base64,${png.toString('base64')}" alt="samples of ${esc(source)}"></p>`);
     }
     md.push('## Data', '', `${eda.images} images, ${eda.groups} ${names ? 'groups' : 'identities'}. Shortcut check: ${eda.shortcut.finding}`, '');
+    const byRule = exclusionSection(dataDir);
+    html.push(...byRule.html);
+    md.push(...byRule.md);
 
     const ratios = [...results.values()].map((r) => r.test_train_ratio).filter((v): v is number => typeof v === 'number');
     const methods =

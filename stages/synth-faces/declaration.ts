@@ -3,7 +3,7 @@ import type { StageDeclaration } from '../../src/protocol/stage-protocol.js';
 /** What the engine checks a `uses: synth-faces` stage against (light: no stage code is loaded to plan a run). */
 export const declaration: StageDeclaration = {
   name: 'synth-faces',
-  version: '4',
+  version: '5',
   description: 'a generated real-vs-fake faces dataset (manifest.csv + images)',
   entry: 'synth-faces/main.js',
   inputs: {},

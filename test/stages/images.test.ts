@@ -102,12 +102,38 @@ describe('images: a folder of the user’s own photos', () => {
     assert.deepEqual(summary.groups, { from: 'group_pattern', count: 5 }, 's0..s3, and copy.jpg whose name does not match is its own group');
     assert.deepEqual(summary.warnings, ['identical images across classes: cat/phone/s1_phone.jpg, dog/phone/copy.jpg']);
     const rows = read(dir, 'data/dataset/manifest.csv').trim().split('\n');
-    assert.equal(rows[0], 'path,label,source,group,class,sha256,width,height,aspect,luminance,contrast,sharpness,jpeg_quality');
+    assert.equal(rows[0], 'path,label,source,group,class,sha256,width,height,aspect,luminance,contrast,sharpness,jpeg_quality,noise,high_frequency,blockiness');
     assert.equal(rows.length, 18);
-    assert.match(rows.find((l) => l.includes('dog/phone/s2_phone.jpg'))!, /^\.\.\/\.\.\/photos\/dog\/phone\/s2_phone\.jpg,1,phone,2,dog,[0-9a-f]{64},40,30,1\.333333,0\.\d+,0\.\d+,\d+(\.\d+)?,80$/);
+    assert.match(rows.find((l) => l.includes('dog/phone/s2_phone.jpg'))!, /^\.\.\/\.\.\/photos\/dog\/phone\/s2_phone\.jpg,1,phone,2,dog,[0-9a-f]{64},40,30,1\.333333,0\.\d+,0\.\d+,\d+(\.\d+)?,80,\d+(\.\d+)?,0\.\d+,\d+(\.\d+)?$/);
     const log = read(dir, 'cache/logs/images.log');
     assert.match(log, /images: 17 usable, 4 excluded, \d+ decoded this run/);
     assert.match(log, /excluded dog\/phone\/cut\.jpg: truncated/);
+  });
+
+  it('exclude: rules on the properties leave images out, listed with the rule and counted per rule, class and source', async () => {
+    const dir = makeProject({ 'pipeline.yaml': imagesStage('{ positive: dog, exclude: { high_frequency: "< 0.2", jpeg_quality: "< 10" } }', 'photos') });
+    await photoFolder(path.join(dir, 'photos'));
+    assert.equal(cli(dir, ['run']).code, 0);
+    const manifest = read(dir, 'data/dataset/manifest.csv').trim().split('\n');
+    const at = manifest[0].split(',').indexOf('high_frequency');
+    assert.ok(manifest.slice(1).every((l) => Number(l.split(',')[at]) >= 0.2), 'what stays passes the rules');
+    const byRule = (JSON.parse(read(dir, 'data/dataset/dataset.json')) as { excluded_by_rule: Record<string, { images: number; by_class: Record<string, number>; by_source: Record<string, number> }> }).excluded_by_rule;
+    const ruled = read(dir, 'data/dataset/excluded.csv').split('\n').filter((l) => l.includes(',rule high_frequency < 0.2 (high_frequency 0.'));
+    assert.equal(ruled.length, 4, 'the four smoothest gradients (one per class and source) are blurry by this rule');
+    assert.deepEqual(byRule['high_frequency < 0.2'], { images: 4, by_class: { cat: 2, dog: 2 }, by_source: { flickr: 2, phone: 2 } });
+    assert.equal(byRule['jpeg_quality < 10'].images, 0);
+    assert.equal(manifest.length - 1 + ruled.length, 17);
+
+    for (const [rule, message] of [
+      ['{ sharpnes: "< 20" }', /with\.exclude has no key `sharpnes`; did you mean `sharpness`\? \(valid: width, height, aspect, luminance, contrast, sharpness, jpeg_quality, noise, high_frequency, blockiness\)/],
+      ['{ sharpness: "about 20" }', /exclude\.sharpness must match pattern/],
+    ] as const) {
+      writeFileSync(path.join(dir, 'pipeline.yaml'), imagesStage(`{ positive: dog, exclude: ${rule} }`, 'photos'));
+      const bad = cli(dir, ['status']);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /pipeline\.yaml:4:\d+/);
+      assert.match(bad.stderr, message);
+    }
   });
 
   it('is incremental per image: adding one decodes one', async () => {
