@@ -1,17 +1,12 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { FoldMetrics } from '../runtime/run-folder.js';
 import { esc } from './html.js';
+import { firstFold } from './run-files.js';
 
 /** Every experiment trained with `train.balance`: its training images per group (its first fold's), and per epoch or their weight. */
 export function balanceSection(experiments: readonly string[], runsRoot: string): { html: string[]; md: string[] } {
   const rows: string[][] = [];
   for (const name of experiments) {
-    const dir = path.join(runsRoot, name);
-    if (!existsSync(dir)) continue;
-    const fold = readdirSync(dir).sort().find((f) => existsSync(path.join(dir, f, 'metrics.json')));
-    if (!fold) continue;
-    const balance = (JSON.parse(readFileSync(path.join(dir, fold, 'metrics.json'), 'utf8')) as FoldMetrics).balance;
+    const balance = firstFold<FoldMetrics>(runsRoot, name)?.metrics.balance;
     if (!balance) continue;
     for (const g of balance.groups) rows.push([name, `${balance.by} (${balance.method})`, g.group, String(g.n), balance.method === 'oversample' ? String(g.per_epoch) : g.weight.toFixed(3)]);
   }

@@ -1,8 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { FoldMetrics } from '../runtime/run-folder.js';
 import { esc } from './html.js';
 import { inferenceMs } from './inference-timing.js';
+import { firstFold } from './run-files.js';
 
 /**
  * What each experiment's model costs (the age/gender study's model table): parameters, the
@@ -14,14 +13,12 @@ import { inferenceMs } from './inference-timing.js';
 export async function costSection(experiments: readonly string[], runsRoot: string, timing?: { backend: string }): Promise<{ html: string[]; md: string[] }> {
   const rows: string[][] = [];
   for (const name of experiments) {
-    const dir = path.join(runsRoot, name);
-    if (!existsSync(dir)) continue;
-    const fold = readdirSync(dir).sort().find((f) => existsSync(path.join(dir, f, 'metrics.json')));
-    if (!fold) continue;
-    const metrics = JSON.parse(readFileSync(path.join(dir, fold, 'metrics.json'), 'utf8')) as Partial<FoldMetrics>;
+    const first = firstFold<Partial<FoldMetrics>>(runsRoot, name);
+    if (!first) continue;
+    const { metrics } = first;
     if (metrics.flops === undefined || metrics.weights_bytes === undefined) continue;
     const cells = [name, (metrics.parameters ?? 0).toLocaleString('en-US'), (metrics.weights_bytes / 1e6).toFixed(2), (metrics.flops / 1e6).toFixed(metrics.flops < 1e7 ? 2 : 0)];
-    if (timing) cells.push((await inferenceMs(path.join(dir, fold)))?.toFixed(1) ?? '—');
+    if (timing) cells.push((await inferenceMs(first.dir))?.toFixed(1) ?? '—');
     rows.push(cells);
   }
   if (rows.length === 0) return { html: [], md: [] };

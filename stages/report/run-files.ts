@@ -63,3 +63,10 @@ export async function imageTag(file: string, caption: string): Promise<string> {
   return `<figure><img src="data:image/png;base64,${png.toString('base64')}" alt="${esc(caption)}"><figcaption>${esc(caption)}</figcaption></figure>`;
 }
 
+/** An experiment's first fold folder (sorted) that has a metrics.json, and that file: what a run records once for the experiment (its cost, its balance). */
+export function firstFold<T>(runsRoot: string, experiment: string): { dir: string; metrics: T } | undefined {
+  const dir = path.join(runsRoot, experiment);
+  if (!existsSync(dir)) return undefined;
+  const fold = readdirSync(dir).sort().find((f) => existsSync(path.join(dir, f, 'metrics.json')));
+  return fold ? { dir: path.join(dir, fold), metrics: JSON.parse(readFileSync(path.join(dir, fold, 'metrics.json'), 'utf8')) as T } : undefined;
+}
