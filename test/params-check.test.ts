@@ -78,7 +78,7 @@ describe('the params of built-in stages', () => {
     assert.equal(ok.code, 0, ok.stderr);
     const bad = cli(project({ ...files, 'configs/shared.yaml': shared.replace('size: 24', 'size: 24, sise: 3') }), ['validate']);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /configs\/shared\.yaml:3:19: data\.sise: unknown key; did you mean data\.size\? \(train reads data\.\{input, fraction, holdout_source, eval_geometry, target, size\}; baseline reads data\.\{input, fraction, holdout_source, eval_geometry, target\}\)/);
+    assert.match(bad.stderr, /configs\/shared\.yaml:3:19: data\.sise: unknown key; did you mean data\.size\? \(train reads data\.\{input, fraction, holdout_source, eval_geometry, target, size, targets, monitor\}; baseline reads data\.\{input, fraction, holdout_source, eval_geometry, target\}\)/);
     // probe.* in a file only train reads is a typo too: only what a stage fed by the file reads counts.
     const onlyTrain = cli(project({ 'pipeline.yaml': `stages:\n${trainStage('configs/shared.yaml')}\n`, 'configs/shared.yaml': shared }), ['validate']);
     assert.match(onlyTrain.stderr, /configs\/shared\.yaml:7:1: probe: unknown key/);
