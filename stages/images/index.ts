@@ -3,6 +3,8 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { csvField, PROPERTY_COLUMNS } from '../runtime/manifest.js';
 import { brokenRule, parseRules } from './exclusion-rules.js';
+import { brisqueFeatures, brisqueScore, loadBrisqueModel, opencvGrey } from './brisque.js';
+import sharp from 'sharp';
 import { StageError, type BuiltinStage } from '../runtime/stage.js';
 import { declaration } from './declaration.js';
 import { discover, type Candidate } from './discover.js';
@@ -16,6 +18,8 @@ interface ImagesOptions {
   classes?: string[];
   group_pattern?: string;
   strict?: boolean;
+  brisque_model?: string;
+  brisque_range?: string;
   /** Property -> comparison (`sharpness: "< 20"`). */
   exclude?: Record<string, string>;
 }
@@ -61,6 +65,16 @@ export const images: BuiltinStage = {
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     memo.save();
+    if (options.brisque_model && options.brisque_range) {
+      const model = loadBrisqueModel(path.resolve(options.brisque_model), path.resolve(options.brisque_range));
+      let scored = 0;
+      for (const u of usable) {
+        // OpenCV reads the file as displayed (EXIF orientation applied), at full size.
+        const { data, info } = await sharp(u.candidate.abs).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+        u.properties = { ...u.properties, brisque: Math.round(brisqueScore(brisqueFeatures(opencvGrey(data, info.width, info.height, info.channels)), model) * 1e6) / 1e6 };
+        if (++scored % 50 === 0 || scored === usable.length) ctx.progress({ brisque: `${scored}/${usable.length}` });
+      }
+    }
     // Exclusion by rule (blur, noise, ...): listed with the rule, and counted per rule, class and source for the report.
     const rules = parseRules(options.exclude);
     const byRule: Record<string, { images: number; by_class: Record<string, number>; by_source: Record<string, number> }> = Object.fromEntries(rules.map((r) => [r.text, { images: 0, by_class: {}, by_source: {} }]));

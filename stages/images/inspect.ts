@@ -21,6 +21,8 @@ export interface ImageProperties {
   high_frequency: number | null;
   /** Mean step across 8 x 8 block boundaries over the mean step inside blocks (stored pixels): about 1, higher where JPEG blocks show. */
   blockiness: number | null;
+  /** BRISQUE (0 best .. 100 worst), when the images stage has OpenCV's model files. */
+  brisque?: number | null;
   format: string;
 }
 

@@ -44,7 +44,7 @@ export const declaration: StageDeclaration = {
       bins: { type: 'integer', minimum: 2, maximum: 20, description: 'equal-count bins per image property in the errors-by-property section (default 4)' },
       property_bins: {
         type: 'object',
-        propertyNames: { enum: ['width', 'height', 'aspect', 'luminance', 'contrast', 'sharpness', 'jpeg_quality', 'noise', 'high_frequency', 'blockiness'] },
+        propertyNames: { enum: ['width', 'height', 'aspect', 'luminance', 'contrast', 'sharpness', 'jpeg_quality', 'noise', 'high_frequency', 'blockiness', 'brisque'] },
         additionalProperties: { type: 'array', items: { type: 'number' }, minItems: 1 },
         description: 'inner bin edges for a property instead of quantiles, e.g. { luminance: [0.3, 0.5] }',
       },

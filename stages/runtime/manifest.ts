@@ -28,7 +28,7 @@ export function derivedPath(dir: string, sample: { path: string }): string {
 }
 
 /** Per-image properties a manifest may carry (`images` and `synth-faces` measure them; the report breaks errors down by them). */
-export const PROPERTY_COLUMNS = ['width', 'height', 'aspect', 'luminance', 'contrast', 'sharpness', 'jpeg_quality', 'noise', 'high_frequency', 'blockiness'] as const;
+export const PROPERTY_COLUMNS = ['width', 'height', 'aspect', 'luminance', 'contrast', 'sharpness', 'jpeg_quality', 'noise', 'high_frequency', 'blockiness', 'brisque'] as const;
 export type PropertyName = (typeof PROPERTY_COLUMNS)[number];
 export type Properties = Partial<Record<PropertyName, number | null>>;
 

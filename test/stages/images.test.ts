@@ -102,9 +102,9 @@ describe('images: a folder of the user’s own photos', () => {
     assert.deepEqual(summary.groups, { from: 'group_pattern', count: 5 }, 's0..s3, and copy.jpg whose name does not match is its own group');
     assert.deepEqual(summary.warnings, ['identical images across classes: cat/phone/s1_phone.jpg, dog/phone/copy.jpg']);
     const rows = read(dir, 'data/dataset/manifest.csv').trim().split('\n');
-    assert.equal(rows[0], 'path,label,source,group,class,sha256,width,height,aspect,luminance,contrast,sharpness,jpeg_quality,noise,high_frequency,blockiness');
+    assert.equal(rows[0], 'path,label,source,group,class,sha256,width,height,aspect,luminance,contrast,sharpness,jpeg_quality,noise,high_frequency,blockiness,brisque');
     assert.equal(rows.length, 18);
-    assert.match(rows.find((l) => l.includes('dog/phone/s2_phone.jpg'))!, /^\.\.\/\.\.\/photos\/dog\/phone\/s2_phone\.jpg,1,phone,2,dog,[0-9a-f]{64},40,30,1\.333333,0\.\d+,0\.\d+,\d+(\.\d+)?,80,\d+(\.\d+)?,0\.\d+,\d+(\.\d+)?$/);
+    assert.match(rows.find((l) => l.includes('dog/phone/s2_phone.jpg'))!, /^\.\.\/\.\.\/photos\/dog\/phone\/s2_phone\.jpg,1,phone,2,dog,[0-9a-f]{64},40,30,1\.333333,0\.\d+,0\.\d+,\d+(\.\d+)?,80,\d+(\.\d+)?,0\.\d+,\d+(\.\d+)?,$/);
     const log = read(dir, 'cache/logs/images.log');
     assert.match(log, /images: 17 usable, 4 excluded, \d+ decoded this run/);
     assert.match(log, /excluded dog\/phone\/cut\.jpg: truncated/);
@@ -125,7 +125,7 @@ describe('images: a folder of the user’s own photos', () => {
     assert.equal(manifest.length - 1 + ruled.length, 17);
 
     for (const [rule, message] of [
-      ['{ sharpnes: "< 20" }', /with\.exclude has no key `sharpnes`; did you mean `sharpness`\? \(valid: width, height, aspect, luminance, contrast, sharpness, jpeg_quality, noise, high_frequency, blockiness\)/],
+      ['{ sharpnes: "< 20" }', /with\.exclude has no key `sharpnes`; did you mean `sharpness`\? \(valid: width, height, aspect, luminance, contrast, sharpness, jpeg_quality, noise, high_frequency, blockiness, brisque\)/],
       ['{ sharpness: "about 20" }', /exclude\.sharpness must match pattern/],
     ] as const) {
       writeFileSync(path.join(dir, 'pipeline.yaml'), imagesStage(`{ positive: dog, exclude: ${rule} }`, 'photos'));
