@@ -18,6 +18,7 @@ import { parsingConfig } from './dvc/config.js';
 import { dvcRepositoryRoot } from './dvc/root.js';
 import { parsePlotEntry } from './plot-entries.js';
 import { checkBuiltinParams, type ParamsUse } from './params-check.js';
+import { checkTargetColumns } from './target-columns.js';
 
 export interface LoadOptions {
   /** Path to pipeline.yaml (absolute or relative to cwd). */
@@ -107,6 +108,7 @@ export function loadProject(options: LoadOptions): Project {
     globs.push(...expander.globs);
     paramsUses.push(...expander.paramsUses);
   }
+  checkTargetColumns(instances, dir, loader);
   const warnings = checkBuiltinParams(paramsUses, { loader, overrides, commandStages: instances.some((i) => i.uses === undefined), checked: spec.checkedOptions });
   if (dvc) warnings.push(...shadowedEntryNames(raw.stages ?? {}, spec.params));
   spec.checkedOptions.save();

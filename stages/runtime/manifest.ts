@@ -1,6 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { StageError } from './stage.js';
+import { splitCsv } from './manifest-columns.js';
+
+export { manifestColumns, readManifestColumn, splitCsv } from './manifest-columns.js';
 
 /** One image of a dataset. `path` is relative to the dataset directory. */
 export interface Sample {
@@ -104,44 +107,4 @@ export function parseManifest(text: string, file: string): Sample[] {
     }
     return { path: cells[index.path], label, source: cells[index.source], group: cells[index.group] };
   });
-}
-
-export function splitCsv(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      cells.push(cell);
-      cell = '';
-    } else cell += ch;
-  }
-  cells.push(cell);
-  return cells;
-}
-
-/** One column of a dataset's manifest by sample path (any column: a target, a grouping, a property); undefined when the manifest or the column is missing. */
-export function readManifestColumn(dir: string, column: string): Map<string, string> | undefined {
-  const manifest = path.join(dir, MANIFEST);
-  if (!existsSync(manifest)) return undefined;
-  const [head, ...lines] = readFileSync(manifest, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = splitCsv(head);
-  const at = header.indexOf(column);
-  if (at < 0) return undefined;
-  const pathAt = header.indexOf('path');
-  return new Map(lines.map((line) => splitCsv(line)).map((cells) => [cells[pathAt], cells[at] ?? '']));
-}
-
-/** The manifest's column names (none when there is no manifest). */
-export function manifestColumns(dir: string): string[] {
-  const manifest = path.join(dir, MANIFEST);
-  return existsSync(manifest) ? splitCsv(readFileSync(manifest, 'utf8').split(/\r?\n/, 1)[0] ?? '') : [];
 }

@@ -72,8 +72,10 @@ describe('several targets from one network', () => {
     // Bad input, before anything trains: a column the manifest lacks; weights must be positive (at load, with file:line).
     writeFiles(dir, { 'configs/exp/multi.yaml': 'extends: ../shared.yaml\ndata:\n  targets:\n    age: { column: age }\n' });
     const missing = cli(dir, ['run']);
-    assert.notEqual(missing.code, 0);
-    assert.match(missing.stderr, /data\.targets\.age\.column: age is not a column of .*manifest\.csv \(it has: path, label, source, group/);
+    assert.equal(missing.code, 2, 'the dataset is built: a config error at load, before anything trains');
+    assert.match(missing.stderr, /configs\/exp\/multi\.yaml:4:\d+: data\.targets\.age\.column: age is not a column of data\/raw\/manifest\.csv \(it has: path, label, source, group/);
+    writeFiles(dir, { 'configs/exp/multi.yaml': 'extends: ../shared.yaml\ndata:\n  targets:\n    where: { column: source, task: regression }\n' });
+    assert.match(cli(dir, ['run']).stderr, /data\.targets\.where: .*regression target, but .* has "\w+", not a number/);
     writeFiles(dir, { 'configs/exp/multi.yaml': 'extends: ../shared.yaml\ndata:\n  targets:\n    label: { column: label, weight: 0 }\n' });
     const weight = cli(dir, ['status']);
     assert.equal(weight.code, 2);

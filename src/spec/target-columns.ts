@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { manifestColumns, readManifestColumn } from '../../stages/runtime/manifest-columns.js';
+import type { StageInstance } from './model.js';
+import type { ParamsLoader } from './params.js';
+
+/**
+ * `data.targets` against the dataset's manifest, at load, when an earlier run has built it: a
+ * column it lacks, values some images lack (how many, which) or a regression target with text
+ * is a config error at the config's file:line, before anything trains. Before the dataset
+ * exists, the trainer checks the same when it starts.
+ */
+export function checkTargetColumns(instances: readonly StageInstance[], projectDir: string, loader: ParamsLoader): void {
+  const columns = new Map<string, string[]>();
+  for (const instance of instances) {
+    const data = instance.params.data as { targets?: Record<string, { column?: string; task?: string }> } | undefined;
+    const dataset = instance.ports?.inputs.dataset;
+    if (instance.uses !== 'train' || !data?.targets || !dataset) continue;
+    const dir = path.join(projectDir, dataset);
+    if (!columns.has(dir)) columns.set(dir, manifestColumns(dir));
+    const header = columns.get(dir)!;
+    if (header.length === 0) continue;
+    for (const [name, spec] of Object.entries(data.targets)) {
+      const column = spec.column;
+      if (!column || column === 'label' || column === 'source') continue;
+      const where = () => loader.locateKey(instance.paramFiles, ['data', 'targets', name, 'column'], false) ?? instance.location;
+      if (!header.includes(column)) throw new UserError(`data.targets.${name}.column: ${column} is not a column of ${dataset}/manifest.csv (it has: ${header.join(', ')})`, where);
+      const values = [...readManifestColumn(dir, column)!];
+      const empty = values.filter(([, v]) => v.trim() === '');
+      if (empty.length) throw new UserError(`data.targets.${name}.column: ${column} is empty for ${empty.length} of ${values.length} images (${empty.slice(0, 5).map(([p]) => p).join(', ')}${empty.length > 5 ? ', ...' : ''})`, where);
+      const text = values.find(([, v]) => !Number.isFinite(Number(v)));
+      if (spec.task === 'regression' && text) throw new UserError(`data.targets.${name}: task regression, but ${column} of ${text[0]} is "${text[1]}", not a number`, where);
+    }
+  }
+}
