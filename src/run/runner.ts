@@ -67,6 +67,7 @@ export class Runner {
   private failedOnce = false;
   private fatalError: DiskFullError | undefined;
   private readonly stopAll = new AbortController();
+  private readonly listHashes = new Map<string, string | undefined>();
 
   constructor(
     private readonly ws: Workspace,
@@ -163,10 +164,21 @@ export class Runner {
   private deferral(instance: StageInstance): string | undefined {
     if (instance.pending) return `its instances are listed in ${instance.pending.from}, written in this run`;
     for (const source of instance.dynamic ?? []) {
-      const abs = path.join(this.ws.project.dir, source.file);
-      if (!existsSync(abs) || sha256File(abs) !== source.read) return `${source.file}, which lists it, changed in this run`;
+      if (this.listedFrom(source.file) !== source.read) return `${source.file}, which lists it, changed in this run`;
     }
     return undefined;
+  }
+
+  /**
+   * A `from:` file's hash, once per run: every instance listed from it comes after its writer,
+   * so by the time one asks, the file is as this run leaves it (10,000 trials read it once).
+   */
+  private listedFrom(file: string): string | undefined {
+    if (!this.listHashes.has(file)) {
+      const abs = path.join(this.ws.project.dir, file);
+      this.listHashes.set(file, existsSync(abs) ? sha256File(abs) : undefined);
+    }
+    return this.listHashes.get(file);
   }
 
   /** True once nothing new may start: Ctrl-C, a failure without --keep-going, or a newer watch pass. */
