@@ -6,7 +6,7 @@ import { multiclassMetrics } from '../../stages/metrics/multiclass.js';
 import { regressionMetrics } from '../../stages/metrics/regression.js';
 import { binaryHead, multiclassHead, multiTaskHead, regressionHead } from '../../stages/train/heads.js';
 import { splitCsv } from '../../stages/runtime/manifest.js';
-import { cli, makeProject, read, writeFiles } from '../helpers.js';
+import { cli, linkNodeModules, makeProject, read, writeFiles } from '../helpers.js';
 import { TRAIN_STUDY_PIPELINE } from '../support/train-study.js';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
@@ -68,6 +68,14 @@ describe('several targets from one network', () => {
     const results = JSON.parse(read(dir, 'outputs/results/multi.json')) as { targets: Record<string, { metrics: Record<string, { values: number[] }> }> };
     assert.deepEqual(Object.keys(results.targets), ['label', 'source', 'light']);
     assert.equal(results.targets.label.metrics.auc.values[0], metrics.targets.label.val.auc);
+
+    // A pretrained backbone (frozen features of the ImageNet MobileNetV2 nsfwjs ships) takes the same heads.
+    writeFiles(dir, { 'configs/exp/multi.yaml': 'extends: ../shared.yaml\nmodel: { arch: mobilenet_v2, weights: "npm:nsfwjs/mobilenet_v2" }\ndata: { size: 96, targets: { label: { column: label }, source: { column: source, weight: 0.5 } } }\ntrain: { freeze: backbone, epochs: 2 }\n' });
+    linkNodeModules(dir);
+    const pretrained = cli(dir, ['run']);
+    assert.equal(pretrained.code, 0, pretrained.stderr);
+    const both = JSON.parse(read(dir, 'outputs/runs/multi/fold0/metrics.json')) as { targets: Record<string, { task: string }> };
+    assert.deepEqual(Object.entries(both.targets).map(([k, v]) => [k, v.task]), [['label', 'binary'], ['source', 'multiclass']]);
 
     // Bad input, before anything trains: a column the manifest lacks; weights must be positive (at load, with file:line).
     writeFiles(dir, { 'configs/exp/multi.yaml': 'extends: ../shared.yaml\ndata:\n  targets:\n    age: { column: age }\n' });
