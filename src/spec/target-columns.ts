@@ -1,21 +1,28 @@
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { ancestors, isWithin } from '../paths.js';
 import { manifestColumns, readManifestColumn } from '../../stages/runtime/manifest-columns.js';
 import type { StageInstance } from './model.js';
 import type { ParamsLoader } from './params.js';
 
 /**
- * `data.targets` against the dataset's manifest, at load, when an earlier run has built it: a
+ * `data.targets` against the dataset's manifest, at load, when it is the researcher's own folder (no stage writes it): a
  * column it lacks, values some images lack (how many, which) or a regression target with text
- * is a config error at the config's file:line, before anything trains. Before the dataset
- * exists, the trainer checks the same when it starts.
+ * is a config error at the config's file:line, before anything trains. A dataset a stage
+ * writes, the trainer checks the same way when it starts.
  */
 export function checkTargetColumns(instances: readonly StageInstance[], projectDir: string, loader: ParamsLoader): void {
   const columns = new Map<string, string[]>();
+  let written: Set<string> | undefined;
+  // A dataset a stage writes may be rebuilt by this very run (a column added to the CSV): its trainer checks it then.
+  const byAStage = (dataset: string) => {
+    written ??= new Set(instances.flatMap((i) => i.outs));
+    return written.has(dataset) || ancestors(dataset).some((dir) => written!.has(dir)) || [...written].some((out) => isWithin(out, dataset));
+  };
   for (const instance of instances) {
     const data = instance.params.data as { targets?: Record<string, { column?: string; task?: string }> } | undefined;
     const dataset = instance.ports?.inputs.dataset;
-    if (instance.uses !== 'train' || !data?.targets || !dataset) continue;
+    if (instance.uses !== 'train' || !data?.targets || !dataset || byAStage(dataset)) continue;
     const dir = path.join(projectDir, dataset);
     if (!columns.has(dir)) columns.set(dir, manifestColumns(dir));
     const header = columns.get(dir)!;

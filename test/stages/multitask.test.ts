@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { cpSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { rocAuc } from '../../stages/metrics/metrics.js';
@@ -80,8 +82,15 @@ describe('several targets from one network', () => {
     // Bad input, before anything trains: a column the manifest lacks; weights must be positive (at load, with file:line).
     writeFiles(dir, { 'configs/exp/multi.yaml': 'extends: ../shared.yaml\ndata:\n  targets:\n    age: { column: age }\n' });
     const missing = cli(dir, ['run']);
-    assert.equal(missing.code, 2, 'the dataset is built: a config error at load, before anything trains');
-    assert.match(missing.stderr, /configs\/exp\/multi\.yaml:4:\d+: data\.targets\.age\.column: age is not a column of data\/raw\/manifest\.csv \(it has: path, label, source, group/);
+    assert.notEqual(missing.code, 0, 'a dataset a stage writes: the trainer refuses at its start');
+    assert.match(missing.stderr, /data\.targets\.age\.column: age is not a column of .*manifest\.csv \(it has: path, label, source, group/);
+    // The researcher's own dataset folder (no stage writes it): a config error at load, at the config's file:line.
+    cpSync(path.join(dir, 'data/raw'), path.join(dir, 'data/mine'), { recursive: true });
+    writeFiles(dir, { 'pipeline.yaml': TRAIN_STUDY_PIPELINE.replace('deps: { splits: outputs/splits.json, dataset: data/raw }', 'deps: { splits: outputs/splits.json, dataset: data/mine }') });
+    const atLoad = cli(dir, ['status']);
+    assert.equal(atLoad.code, 2, atLoad.stderr);
+    assert.match(atLoad.stderr, /configs\/exp\/multi\.yaml:4:\d+: data\.targets\.age\.column: age is not a column of data\/mine\/manifest\.csv \(it has: path, label, source, group/);
+    writeFiles(dir, { 'pipeline.yaml': TRAIN_STUDY_PIPELINE });
     writeFiles(dir, { 'configs/exp/multi.yaml': 'extends: ../shared.yaml\ndata:\n  targets:\n    where: { column: source, task: regression }\n' });
     assert.match(cli(dir, ['run']).stderr, /data\.targets\.where: .*regression target, but .* has "\w+", not a number/);
     writeFiles(dir, { 'configs/exp/multi.yaml': 'extends: ../shared.yaml\ndata:\n  targets:\n    label: { column: label, weight: 0 }\n' });
