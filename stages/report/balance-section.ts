@@ -1,5 +1,5 @@
 import type { FoldMetrics } from '../runtime/run-folder.js';
-import { esc } from './html.js';
+import { esc, htmlTable, mdTable } from './html.js';
 import { firstFold } from './run-files.js';
 
 /** Every experiment trained with `train.balance`: its training images per group (its first fold's), and per epoch or their weight. */
@@ -14,7 +14,7 @@ export function balanceSection(experiments: readonly string[], runsRoot: string)
   const header = ['experiment', 'balanced by', 'group', 'training images (first fold)', 'per epoch (oversample) / loss weight'];
   const note = 'Oversampling draws each smaller group up to the largest every epoch from the run\'s own random stream (each copy gets its own augmentation when augmentation is on); weights multiply each image\'s loss by N / (groups x n_group).';
   return {
-    html: ['<h2>Rebalanced training</h2>', `<p class="methods">${esc(note)}</p>`, `<table><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`],
-    md: ['## Rebalanced training', '', note, '', `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), ''],
+    html: ['<h2>Rebalanced training</h2>', `<p class="methods">${esc(note)}</p>`, htmlTable(header, rows)],
+    md: ['## Rebalanced training', '', note, '', ...mdTable(header, rows), ''],
   };
 }

@@ -1,5 +1,5 @@
 import { metricChanges, type ComparedResults } from '../metrics/compare.js';
-import { esc } from './html.js';
+import { esc, htmlTable, mdTable } from './html.js';
 
 /**
  * The pairs `with: { compare: [[v1, v2]] }` names, metric by metric as a study's v1-vs-v2
@@ -24,8 +24,8 @@ export function compareSection(pairs: readonly [string, string][], results: (nam
     }
     const header = ['metric', a, b, 'change', 'relative', 'p (corrected t)'];
     const rows = metricChanges(x, y).map((c) => [c.metric, c.a.toFixed(4), c.b.toFixed(4), `${c.change >= 0 ? '+' : ''}${c.change.toFixed(4)}`, c.relative === null ? 'n/a' : `${c.relative >= 0 ? '+' : ''}${(100 * c.relative).toFixed(1)}%`, c.test ? `${c.test.p.toFixed(3)} (${c.test.folds} folds)` : 'folds do not pair']);
-    html.push(`<table><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`);
-    md.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), '');
+    html.push(htmlTable(header, rows));
+    md.push(...mdTable(header, rows), '');
   }
   html.push('<p class="methods">Change: b − a of the means over folds; relative: the change over |a|. p: Nadeau and Bengio\'s corrected resampled t-test over the shared folds, not adjusted for the number of metrics (they are far from independent).</p>');
   return { html, md };

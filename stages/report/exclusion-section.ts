@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { esc } from './html.js';
+import { esc, htmlTable, mdTable } from './html.js';
 
 type ByRule = Record<string, { images: number; by_class: Record<string, number>; by_source: Record<string, number> }>;
 
@@ -18,7 +18,7 @@ export function exclusionSection(dataDir: string | undefined): { html: string[];
   const header = ['rule', 'images excluded', 'per class', 'per source'];
   const note = 'These images were left out by rule before any split or training (excluded.csv lists each with its value). Excluding images a model would find hard makes every metric here one of the images that pass the rules, not of everything the source produces: compare the per-class and per-source counts before reading a difference between sources.';
   return {
-    html: ['<h3>Excluded by rule</h3>', `<table><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`, `<p class="warn">${esc(note)}</p>`],
-    md: ['### Excluded by rule', '', `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), '', `> ${note}`, ''],
+    html: ['<h3>Excluded by rule</h3>', htmlTable(header, rows), `<p class="warn">${esc(note)}</p>`],
+    md: ['### Excluded by rule', '', ...mdTable(header, rows), '', `> ${note}`, ''],
   };
 }

@@ -3,7 +3,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { binaryByGroup, binnedConfusion, groupBy, multiclassByGroup, regressionByGroup, type GroupMetrics } from '../metrics/group-metrics.js';
 import { readManifestColumn } from '../runtime/manifest.js';
 import { toSvg } from './charts.js';
-import { esc } from './html.js';
+import { esc, htmlTable, mdTable } from './html.js';
 import { readOof } from './run-files.js';
 import { taskOof } from './task-section.js';
 
@@ -78,16 +78,16 @@ export async function groupSection(requests: readonly GroupRequest[], runsRoot: 
     }
     const header = task === 'binary' ? ['group', 'n', 'AUC [95% CI, DeLong]', 'accuracy [95% CI, Wilson]'] : task === 'multiclass' ? ['group', 'n', 'accuracy [95% CI, Wilson]'] : ['group', 'n', 'MAE [95% CI, t]', 'RMSE [95% CI, t]'];
     const cells = rows.map((g) => [g.group, String(g.n), ...(task === 'binary' ? [cell(g.auc), cell(g.accuracy)] : task === 'multiclass' ? [cell(g.accuracy)] : [cell(g.mae), cell(g.rmse)])]);
-    html.push(`<table><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${cells.map((c) => `<tr>${c.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`).join('')}</table>`);
-    md.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...cells.map((c) => `| ${c.join(' | ')} |`), '');
+    html.push(htmlTable(header, cells));
+    md.push(...mdTable(header, cells), '');
     const metric = task === 'binary' ? 'auc' : task === 'multiclass' ? 'accuracy' : 'mae';
     html.push(`<div class="chart">${await toSvg(bars(rows, metric, `${title}: ${metric} per group`, r.by))}</div>`);
     if (task === 'binary') html.push(`<div class="chart">${await toSvg(bars(rows, 'accuracy', `${title}: accuracy per group`, r.by))}</div>`);
     if (confusion) {
       const head = ['true \\ predicted', ...confusion.labels];
       const lines = confusion.counts.map((row, i) => [confusion!.labels[i], ...row.map(String)]);
-      html.push(`<table><caption>${esc(r.by)} binned: true group x predicted group</caption><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${lines.map((c) => `<tr>${c.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`).join('')}</table>`);
-      md.push(`${r.by} binned, true group x predicted group:`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...lines.map((c) => `| ${c.join(' | ')} |`), '');
+      html.push(htmlTable(head, lines, `${r.by} binned: true group x predicted group`));
+      md.push(`${r.by} binned, true group x predicted group:`, '', ...mdTable(head, lines), '');
     }
   }
   return { html, md };

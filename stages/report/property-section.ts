@@ -3,7 +3,7 @@ import { toSvg } from '../../src/ui/svg-chart.js';
 import { assignBins, binStats, quantileEdges, type BinStats } from '../metrics/bins.js';
 import { PROPERTY_COLUMNS, readProperties, samplePath } from '../runtime/manifest.js';
 import { hardestErrors, imageTag, type OofRow } from './run-files.js';
-import { esc } from './html.js';
+import { esc, htmlTable, mdTable } from './html.js';
 
 const f3 = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toFixed(3));
 const withCi = (s: { value: number; lo: number; hi: number }) => (Number.isNaN(s.value) ? 'n/a (one class)' : Number.isNaN(s.lo) ? f3(s.value) : `${f3(s.value)} [${f3(s.lo)}, ${f3(s.hi)}]`);
@@ -104,7 +104,7 @@ export async function propertySection(experiment: string, oof: readonly OofRow[]
   const rows = bins.map((b) => [b.property, b.bin, String(b.n), withCi(b.auc), withCi(b.accuracy), withCi(b.log_loss)]);
   const note = `Out-of-fold predictions of ${experiment}, binned by each property the dataset records (${options.edges ? 'given edges where set, else ' : ''}equal-count bins) and by source. Intervals: AUC by DeLong's variance on the logit scale, accuracy by Wilson's score interval, log loss by a t interval over images. Accuracy uses each fold's own threshold.`;
   const html = [`<h2>Errors by image property (${esc(experiment)})</h2>`, `<p>${esc(note)}</p>`];
-  html.push(`<table><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`);
+  html.push(htmlTable(header, rows));
   html.push(`<div class="chart">${await toSvg(binBars(bins))}</div>`);
   html.push(`<div class="chart">${await toSvg(confidenceHistogram(oof, names))}</div>`);
   html.push('<h3>Hardest errors per bin</h3>');
@@ -115,5 +115,5 @@ export async function propertySection(experiment: string, oof: readonly OofRow[]
     }
     html.push('</div>');
   }
-  return { html, md: [`## Errors by image property (${experiment})`, '', note, '', `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), ''] };
+  return { html, md: [`## Errors by image property (${experiment})`, '', note, '', ...mdTable(header, rows), ''] };
 }

@@ -5,7 +5,7 @@ import { oneWayAnova } from '../metrics/anova.js';
 import { logitMeanCi, meanCi } from '../metrics/stats.js';
 import type { RankedTrial } from '../select/index.js';
 import { toSvg } from './charts.js';
-import { esc } from './html.js';
+import { esc, htmlTable, mdTable } from './html.js';
 
 /** One rung's `rung<r>.json` (or `best.json`), as the select built-in writes it. */
 export interface Selection {
@@ -173,8 +173,8 @@ export async function searchSection(searches: readonly SearchRecord[]): Promise<
     if (search.rungs.length > 1 || first.budget) {
       const rows = search.rungs.map((r) => [r.rung, r.budget ? `${r.budget.param} = ${r.budget.value}` : '', String(r.trials.length), `${r.trials[0].trial} ${f4(r.trials[0].mean)}`, String(r.promoted.length)]);
       const header = ['rung', 'budget', 'trials', `best (${metric})`, 'promoted'];
-      html.push(`<table><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`);
-      md.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), '');
+      html.push(htmlTable(header, rows));
+      md.push(...mdTable(header, rows), '');
     }
 
     // Trials by the furthest rung they reached, then by their metric there.
@@ -206,8 +206,8 @@ export async function searchSection(searches: readonly SearchRecord[]): Promise<
         'A param that only matters together with another shows little here: this is each param on its own (fANOVA\'s first-order share, without its forest).';
       const rows = ranked.map((r) => [r.key, f4(r.etaSquared), Number.isFinite(r.f) ? r.f.toFixed(2) : 'n/a', Number.isFinite(r.p) ? r.p.toPrecision(3) : 'n/a', String(r.labels.length)]);
       const head = ['param', 'η² (share of variance)', 'F', 'p', 'groups'];
-      html.push(`<p class="methods">${esc(method)}</p><table><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`);
-      md.push(method, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), '');
+      html.push(`<p class="methods">${esc(method)}</p>${htmlTable(head, rows)}`);
+      md.push(method, '', ...mdTable(head, rows), '');
     }
 
     const last = search.rungs[search.rungs.length - 1];
