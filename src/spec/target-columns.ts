@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { ancestors, isWithin } from '../paths.js';
-import { manifestColumns, readManifestColumn } from '../../stages/runtime/manifest-columns.js';
+import { manifestColumns, readManifestColumn, targetColumnProblem } from '../../stages/runtime/manifest-columns.js';
 import type { StageInstance } from './model.js';
 import type { ParamsLoader } from './params.js';
 
@@ -12,7 +12,6 @@ import type { ParamsLoader } from './params.js';
  * writes, the trainer checks the same way when it starts.
  */
 export function checkTargetColumns(instances: readonly StageInstance[], projectDir: string, loader: ParamsLoader): void {
-  const columns = new Map<string, string[]>();
   let written: Set<string> | undefined;
   // A dataset a stage writes may be rebuilt by this very run (a column added to the CSV): its trainer checks it then.
   const byAStage = (dataset: string) => {
@@ -24,18 +23,15 @@ export function checkTargetColumns(instances: readonly StageInstance[], projectD
     const dataset = instance.ports?.inputs.dataset;
     if (instance.uses !== 'train' || !data?.targets || !dataset || byAStage(dataset)) continue;
     const dir = path.join(projectDir, dataset);
-    if (!columns.has(dir)) columns.set(dir, manifestColumns(dir));
-    const header = columns.get(dir)!;
-    if (header.length === 0) continue;
+    // Not built yet: the trainer checks it when it starts.
+    if (manifestColumns(dir).length === 0) continue;
     for (const [name, spec] of Object.entries(data.targets)) {
       const column = spec.column;
       if (!column || column === 'label' || column === 'source') continue;
       const where = () => loader.locateKey(instance.paramFiles, ['data', 'targets', name, 'column'], false) ?? instance.location;
-      if (!header.includes(column)) throw new UserError(`data.targets.${name}.column: ${column} is not a column of ${dataset}/manifest.csv (it has: ${header.join(', ')})`, where);
-      const values = [...readManifestColumn(dir, column)!];
-      const empty = values.filter(([, v]) => v.trim() === '');
-      if (empty.length) throw new UserError(`data.targets.${name}.column: ${column} is empty for ${empty.length} of ${values.length} images (${empty.slice(0, 5).map(([p]) => p).join(', ')}${empty.length > 5 ? ', ...' : ''})`, where);
-      const text = values.find(([, v]) => !Number.isFinite(Number(v)));
+      const problem = targetColumnProblem(dir, dataset, column);
+      if (problem) throw new UserError(`data.targets.${name}.column: ${problem}`, where);
+      const text = [...readManifestColumn(dir, column)!].find(([, v]) => !Number.isFinite(Number(v)));
       if (spec.task === 'regression' && text) throw new UserError(`data.targets.${name}: task regression, but ${column} of ${text[0]} is "${text[1]}", not a number`, where);
     }
   }

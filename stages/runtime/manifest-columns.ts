@@ -48,3 +48,18 @@ export function manifestColumns(dir: string): string[] {
   const manifest = path.join(dir, MANIFEST_FILE);
   return existsSync(manifest) ? splitCsv(readFileSync(manifest, 'utf8').split(/\r?\n/, 1)[0] ?? '') : [];
 }
+
+/**
+ * Why a manifest column cannot be a target for these images (every row when `paths` is left
+ * out): the manifest lacks it, or some images have no value (how many, which). Undefined when it
+ * can. `shownDir` is how the message names the dataset folder.
+ */
+export function targetColumnProblem(dir: string, shownDir: string, column: string, paths?: readonly string[]): string | undefined {
+  const header = manifestColumns(dir);
+  if (!header.includes(column)) return `${column} is not a column of ${path.join(shownDir, MANIFEST_FILE)} (it has: ${header.join(', ') || 'no manifest'})`;
+  const values = readManifestColumn(dir, column)!;
+  const over = paths ?? [...values.keys()];
+  const empty = over.filter((p) => (values.get(p) ?? '').trim() === '');
+  if (empty.length) return `${column} is empty for ${empty.length} of ${over.length} images (${empty.slice(0, 5).join(', ')}${empty.length > 5 ? ', ...' : ''}); fill them in, or exclude those images in the images stage`;
+  return undefined;
+}

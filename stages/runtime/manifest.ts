@@ -3,7 +3,7 @@ import path from 'node:path';
 import { StageError } from './stage.js';
 import { splitCsv } from './manifest-columns.js';
 
-export { manifestColumns, readManifestColumn, splitCsv } from './manifest-columns.js';
+export { manifestColumns, readManifestColumn, splitCsv, targetColumnProblem } from './manifest-columns.js';
 
 /** One image of a dataset. `path` is relative to the dataset directory. */
 export interface Sample {
